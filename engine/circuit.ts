@@ -1,0 +1,263 @@
+import { bindDefinition } from './definition.js';
+import { badInput, EngineError } from './errors.js';
+import type { Operation, Record, RecordChange, Row, Value, ViewDefinition, ViewParams, ViewSnapshot, ViewUpdate, ViewUpdateList } from './types.js';
+import { View, type ViewInput } from './view.js';
+import { equalValues } from './values.js';
+import type { Change } from './zset.js';
+
+const NO_UPDATES: ViewUpdateList = Object.freeze([]) as ViewUpdateList;
+
+/** A view reading a table, and where the table's changes enter it. */
+interface Reader {
+  readonly view: View;
+  readonly inputs: readonly ViewInput[];
+}
+
+/** A validated change, ready to apply: `before`/`after` are the stored record around it. */
+interface PlannedChange {
+  readonly table: string;
+  readonly id: string;
+  readonly before: Record | undefined;
+  readonly after: Record | undefined;
+}
+
+/**
+ * Tables, views and the routing between them. Every ingest validates first and applies
+ * second, so an error leaves everything as it was; then it returns one update for every
+ * view whose result changed. Records given to the engine belong to it: callers must not
+ * mutate them afterwards (views hold references, not copies).
+ */
+export class Circuit {
+  readonly #tables = new Map<string, Map<string, Record>>();
+  readonly #views = new Map<string, View>();
+  /** table → the views that read it, in registration order */
+  readonly #readers = new Map<string, Reader[]>();
+
+  constructor(options: { tables?: Iterable<string> } = {}) {
+    for (const table of options.tables ?? []) {
+      if (this.#tables.has(table)) throw badInput(`table '${table}' is listed twice`, { table });
+      this.createTable(table);
+    }
+  }
+
+  /** Adds an empty table; does nothing when it exists. */
+  createTable(name: string): void {
+    if (typeof name !== 'string' || name.length === 0) throw badInput('a table name must be a non-empty string');
+    if (this.#tables.has(name)) return;
+    this.#tables.set(name, new Map());
+    this.#readers.set(name, []);
+  }
+
+  tableNames(): string[] {
+    return [...this.#tables.keys()];
+  }
+
+  /**
+   * Registers a view over the current data and returns its snapshot (version 0).
+   * `{ param: name }` operands take their values from `params`.
+   */
+  registerView(definition: ViewDefinition, params: ViewParams = {}): ViewSnapshot {
+    const bound = bindDefinition(definition, params, (table) => this.#tables.has(table));
+    if (this.#views.has(bound.id)) throw badInput(`view '${bound.id}' is already registered`, { field: 'id' });
+    const view = new View(bound);
+    view.initialize((table) => this.#table(table).values());
+    this.#views.set(view.id, view);
+    const byTable = new Map<string, ViewInput[]>();
+    for (const { table, input } of view.inputs()) byTable.set(table, [...(byTable.get(table) ?? []), input]);
+    for (const [table, inputs] of byTable) (this.#readers.get(table) as Reader[]).push({ view, inputs });
+    return view.snapshot();
+  }
+
+  /** Removes a view and every piece of state it held. Returns false when it did not exist. */
+  unregisterView(id: string): boolean {
+    const view = this.#views.get(id);
+    if (view === undefined) return false;
+    this.#views.delete(id);
+    for (const [table, readers] of this.#readers) {
+      const kept = readers.filter((reader) => reader.view !== view);
+      if (kept.length !== readers.length) this.#readers.set(table, kept);
+    }
+    return true;
+  }
+
+  hasView(id: string): boolean {
+    return this.#views.has(id);
+  }
+
+  viewIds(): string[] {
+    return [...this.#views.keys()];
+  }
+
+  /** The definition a view was registered with, parameters bound. */
+  viewDefinition(id: string): ViewDefinition {
+    return this.#view(id).definition;
+  }
+
+  snapshot(viewId: string): ViewSnapshot {
+    return this.#view(viewId).snapshot();
+  }
+
+  getRecord(table: string, id: string): Record | undefined {
+    return this.#table(table).get(id);
+  }
+
+  records(table: string): IterableIterator<Record> {
+    return this.#table(table).values();
+  }
+
+  tableSize(table: string): number {
+    return this.#table(table).size;
+  }
+
+  /** Applies one record change; returns an update for every view whose result changed. */
+  ingestSingle(table: string, op: Operation, id: string, data?: unknown): ViewUpdateList {
+    const change = this.#plan(table, op, id, data, this.#table(table, { table, id }).get(id), '');
+    if (change === undefined) return NO_UPDATES;
+    const readers = this.#readers.get(table) as Reader[];
+    if (readers.length === 0) {
+      this.#store(change);
+      return NO_UPDATES;
+    }
+    this.#apply(change);
+    let updates: ViewUpdate[] | undefined;
+    for (const { view } of readers) {
+      const update = view.flush();
+      if (update !== undefined) (updates ??= []).push(update);
+    }
+    return updates ?? NO_UPDATES;
+  }
+
+  /** Like `ingestSingle`, returning only the first update (for a table with one view). */
+  ingestSingleFirst(table: string, op: Operation, id: string, data?: unknown): ViewUpdate | undefined {
+    return this.ingestSingle(table, op, id, data)[0];
+  }
+
+  /**
+   * Applies many changes atomically: all are validated (in order, each against the state
+   * the previous ones leave) before any is applied. Returns at most one update per view,
+   * the net difference of the whole batch.
+   */
+  ingestBatch(changes: readonly RecordChange[]): ViewUpdate[] {
+    if (!Array.isArray(changes)) throw badInput('ingestBatch takes an array of changes');
+    const pending = new Map<string, Map<string, Record | undefined>>();
+    const planned: PlannedChange[] = [];
+    changes.forEach((change: unknown, index) => {
+      const where = `changes[${index}]: `;
+      if (typeof change !== 'object' || change === null) throw badInput(`${where}a change must be an object`);
+      const { table, op, id, data } = change as RecordChange;
+      const stored = this.#table(table, { table, id }, where);
+      const overlay = pending.get(table) ?? new Map<string, Record | undefined>();
+      pending.set(table, overlay);
+      const current = overlay.has(id) ? overlay.get(id) : stored.get(id);
+      const plannedChange = this.#plan(table, op, id, data, current, where);
+      if (plannedChange === undefined) return;
+      overlay.set(id, plannedChange.after);
+      planned.push(plannedChange);
+    });
+
+    const touched = new Set<View>();
+    for (const change of planned) {
+      this.#apply(change);
+      for (const { view } of this.#readers.get(change.table) as Reader[]) touched.add(view);
+    }
+    const updates: ViewUpdate[] = [];
+    for (const view of this.#views.values()) {
+      if (!touched.has(view)) continue;
+      const update = view.flush();
+      if (update !== undefined) updates.push(update);
+    }
+    return updates;
+  }
+
+  /** Validates one change against the record it would replace; undefined for a no-op. */
+  #plan(table: string, op: Operation, id: string, data: unknown, current: Record | undefined, where: string): PlannedChange | undefined {
+    const at = { table, id };
+    if (typeof id !== 'string' || id.length === 0) throw badInput(`${where}table '${table}': id must be a non-empty string`, { table });
+    switch (op) {
+      case 'DELETE':
+        return current === undefined ? undefined : { table, id, before: current, after: undefined };
+      case 'CREATE':
+      case 'UPDATE': {
+        const record = toRecord(table, id, data, where);
+        if (op === 'CREATE') {
+          if (current !== undefined) throw new EngineError('CONFLICT', `${where}${table} '${id}' already exists`, at);
+          return { table, id, before: undefined, after: record };
+        }
+        if (current === undefined) throw new EngineError('NOT_FOUND', `${where}${table} '${id}' does not exist`, at);
+        return equalValues(current, record) ? undefined : { table, id, before: current, after: record };
+      }
+      default:
+        throw badInput(`${where}table '${table}', id '${id}': unknown operation '${String(op)}' (CREATE, UPDATE or DELETE)`, {
+          ...at,
+          field: 'op',
+        });
+    }
+  }
+
+  /** Stores a change and pushes it, as `-before +after`, into every view that reads the table. */
+  #apply(change: PlannedChange): void {
+    const delta: Change[] = [];
+    if (change.before !== undefined) delta.push({ key: change.id, row: change.before as Row, weight: -1 });
+    if (change.after !== undefined) delta.push({ key: change.id, row: change.after as Row, weight: 1 });
+    // Each view takes the delta at its `from` first, then at its joins, so a view that reads the
+    // table twice sees the two inputs change one after the other (see Join).
+    for (const { view, inputs } of this.#readers.get(change.table) as Reader[]) {
+      for (const input of inputs) view.push(input, delta);
+    }
+    this.#store(change);
+  }
+
+  #store({ table, id, after }: PlannedChange): void {
+    const records = this.#tables.get(table) as Map<string, Record>;
+    if (after === undefined) records.delete(id);
+    else records.set(id, after);
+  }
+
+  #table(name: string, at: { table?: unknown; id?: unknown } = {}, where = ''): Map<string, Record> {
+    const table = this.#tables.get(name);
+    if (table === undefined) {
+      const id = typeof at.id === 'string' ? at.id : undefined;
+      throw badInput(`${where}unknown table '${String(name)}'`, { table: String(name), ...(id === undefined ? {} : { id }) });
+    }
+    return table;
+  }
+
+  #view(id: string): View {
+    const view = this.#views.get(id);
+    if (view === undefined) throw badInput(`unknown view '${id}'`);
+    return view;
+  }
+}
+
+/** Checks `data` is a JSON object whose `id`, if any, is `id`; returns the record to store. */
+function toRecord(table: string, id: string, data: unknown, where: string): Record {
+  const at = { table, id };
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw badInput(`${where}${table} '${id}': data must be an object`, at);
+  }
+  for (const [field, value] of Object.entries(data)) {
+    if (!isJson(value)) throw badInput(`${where}${table} '${id}': field '${field}' is not a JSON value`, { ...at, field });
+  }
+  const given = (data as { id?: unknown }).id;
+  if (given === undefined) return { id, ...(data as { [field: string]: Value }) };
+  if (given !== id) throw badInput(`${where}${table} '${id}': data.id '${String(given)}' differs from the id argument`, { ...at, field: 'id' });
+  return data as Record;
+}
+
+function isJson(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      if (value === null) return true;
+      if (Array.isArray(value)) return value.every(isJson);
+      return Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null
+        ? Object.values(value).every(isJson)
+        : false;
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { badInput } from './errors.js';
+import { isCombinator } from './predicate.js';
+import type { FieldFilter, Predicate, Value, ViewDefinition, ViewParams } from './types.js';
+
+/**
+ * Validation of view definitions (DESIGN §3.2) and binding of `{ param }` operands.
+ * The shape is checked with zod; the meaning (tables exist, aliases are unique) by hand.
+ */
+
+const jsonValue: z.ZodType<Value> = z.json() as z.ZodType<Value>;
+
+const fieldFilter = z.strictObject({
+  eq: jsonValue.optional(),
+  ne: jsonValue.optional(),
+  lt: jsonValue.optional(),
+  lte: jsonValue.optional(),
+  gt: jsonValue.optional(),
+  gte: jsonValue.optional(),
+  in: jsonValue.optional(),
+  nin: jsonValue.optional(),
+  contains: jsonValue.optional(),
+  startsWith: jsonValue.optional(),
+  isNull: jsonValue.optional(),
+});
+
+const path = z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, 'must be a field or a dot path');
+
+const predicate: z.ZodType<Predicate> = z.lazy(() =>
+  z.union([
+    z.strictObject({ and: z.array(predicate) }),
+    z.strictObject({ or: z.array(predicate) }),
+    z.strictObject({ not: predicate }),
+    z.record(path, fieldFilter),
+  ]),
+) as z.ZodType<Predicate>;
+
+const count = z.number().int().min(0);
+
+const viewDefinition = z.strictObject({
+  id: z.string().min(1),
+  from: z.string().min(1),
+  where: predicate.optional(),
+  join: z
+    .array(
+      z.strictObject({
+        table: z.string().min(1),
+        as: z.string().regex(/^[^.\s]+$/, 'must be a plain field name'),
+        on: z.strictObject({ left: path, right: z.string().regex(/^[^.\s]+$/, 'must be a field of the joined table') }),
+        kind: z.enum(['inner', 'left']).optional(),
+      }),
+    )
+    .optional(),
+  select: z.array(path).optional(),
+  groupBy: z.array(path).optional(),
+  aggregate: z
+    .record(
+      z.string().regex(/^[^.\s]+$/, 'must be a plain field name'),
+      z.strictObject({ fn: z.enum(['count', 'sum', 'avg', 'min', 'max']), field: path.optional() }),
+    )
+    .optional(),
+  distinct: z.array(path).min(1).optional(),
+  orderBy: z.array(z.strictObject({ field: path, direction: z.enum(['asc', 'desc']).optional() })).optional(),
+  limit: count.optional(),
+  offset: count.optional(),
+});
+
+/**
+ * Checks a definition against the known tables and returns it with every `{ param }`
+ * replaced by its value. Throws BAD_INPUT naming the view and the offending key.
+ */
+export function bindDefinition(
+  input: unknown,
+  params: ViewParams,
+  tableExists: (name: string) => boolean,
+): ViewDefinition {
+  const parsed = viewDefinition.safeParse(input);
+  const viewId = typeof input === 'object' && input !== null && 'id' in input ? String(input.id) : '?';
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const at = issue?.path.join('.') ?? '';
+    throw badInput(`view '${viewId}': invalid definition at '${at}': ${issue?.message ?? 'invalid'}`, { field: at });
+  }
+  const definition = parsed.data as ViewDefinition;
+  const fail = (message: string, field?: string): never => {
+    throw badInput(`view '${viewId}': ${message}`, field === undefined ? {} : { field });
+  };
+
+  if (!tableExists(definition.from)) fail(`unknown table '${definition.from}'`, 'from');
+  const aliases = new Set<string>();
+  for (const join of definition.join ?? []) {
+    if (!tableExists(join.table)) fail(`unknown table '${join.table}' in join`, 'join');
+    if (aliases.has(join.as)) fail(`join alias '${join.as}' is used twice`, 'join');
+    aliases.add(join.as);
+  }
+  if (definition.distinct !== undefined && (definition.groupBy !== undefined || definition.aggregate !== undefined)) {
+    fail('distinct cannot be combined with groupBy or aggregate', 'distinct');
+  }
+  for (const [alias, aggregate] of Object.entries(definition.aggregate ?? {})) {
+    if (aggregate.fn !== 'count' && aggregate.field === undefined) {
+      fail(`aggregate '${alias}' (${aggregate.fn}) needs a field`, `aggregate.${alias}`);
+    }
+  }
+
+  return definition.where === undefined ? definition : { ...definition, where: bindPredicate(definition.where, params, fail) };
+}
+
+function bindPredicate(p: Predicate, params: ViewParams, fail: (message: string, field?: string) => never): Predicate {
+  if (isCombinator(p)) {
+    if ('and' in p) return { and: p.and.map((q) => bindPredicate(q, params, fail)) };
+    if ('or' in p) return { or: p.or.map((q) => bindPredicate(q, params, fail)) };
+    return { not: bindPredicate(p.not, params, fail) };
+  }
+  const bound: { [path: string]: FieldFilter } = {};
+  for (const [field, filter] of Object.entries(p)) {
+    const boundFilter: { [op: string]: Value } = {};
+    for (const [op, operand] of Object.entries(filter as FieldFilter)) {
+      boundFilter[op] = bindOperand(operand as Value, params, field, fail);
+    }
+    bound[field] = boundFilter as FieldFilter;
+  }
+  return bound;
+}
+
+function bindOperand(operand: Value, params: ViewParams, field: string, fail: (message: string, field?: string) => never): Value {
+  if (operand === null || typeof operand !== 'object' || Array.isArray(operand)) return operand;
+  const keys = Object.keys(operand);
+  if (keys.length !== 1 || keys[0] !== 'param') return operand;
+  const name = operand.param;
+  if (typeof name !== 'string') return fail(`parameter name on '${field}' must be a string`, field);
+  const value = params[name];
+  if (value === undefined) return fail(`missing parameter '${name}' (used on '${field}')`, field);
+  return value;
+}

@@ -1,0 +1,7 @@
+/** The IVM engine: usable on its own, without the GraphQL layer. */
+export { Circuit } from './circuit.js';
+export { EngineError, isEngineError, type EngineErrorCode } from './errors.js';
+export { evaluateView } from './evaluate.js';
+export { hashRow, hashRows, ResultHash } from './hash.js';
+export { compareValues, equalValues, canonicalJson } from './values.js';
+export type * from './types.js';

@@ -1,0 +1,20 @@
+import type { RowTest } from '../predicate.js';
+import { EMPTY_DELTA, type Change, type Delta } from '../zset.js';
+import type { Operator } from './operator.js';
+
+/**
+ * Keeps the changes whose row satisfies the predicate. Stateless: a retraction passes iff
+ * its row passed when it was inserted, because a row's content never changes in place.
+ */
+export class Filter implements Operator {
+  readonly #test: RowTest;
+
+  constructor(test: RowTest) {
+    this.#test = test;
+  }
+
+  push(delta: Delta): Delta {
+    if (delta.length === 1) return this.#test((delta[0] as Change).row) ? delta : EMPTY_DELTA;
+    return delta.filter((change) => this.#test(change.row));
+  }
+}

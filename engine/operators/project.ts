@@ -1,0 +1,63 @@
+import type { Row, Value } from '../types.js';
+import { splitPath } from '../values.js';
+import type { Change, Delta } from '../zset.js';
+import type { Operator } from './operator.js';
+
+/**
+ * The last operator: gives each row its key as `id` and keeps only the selected paths
+ * (always `id` and the orderBy fields). Stateless. Without `select`, a row whose `id`
+ * already is its key passes as the same object, so views reference records, not copies.
+ */
+export class Project implements Operator {
+  readonly #paths: readonly (readonly string[])[] | undefined;
+
+  constructor(select: readonly string[] | undefined, orderFields: readonly string[]) {
+    this.#paths =
+      select === undefined ? undefined : [...new Set([...orderFields, ...select])].filter((p) => p !== 'id').map(splitPath);
+  }
+
+  push(delta: Delta): Delta {
+    const paths = this.#paths;
+    if (paths === undefined) {
+      for (const change of delta) if (change.row.id !== change.key) return delta.map(withKeyAsId);
+      return delta;
+    }
+    return delta.map(({ key, row, weight }) => ({ key, row: projectRow(row, key, paths), weight }));
+  }
+}
+
+function withKeyAsId(change: Change): Change {
+  const { key, row, weight } = change;
+  return row.id === key ? change : { key, row: { ...row, id: key }, weight };
+}
+
+/**
+ * Copies the given paths of `row`, keeping their nesting; a path through a null or
+ * non-object parent yields `parent: null` (an unmatched left join shows as `author: null`).
+ */
+export function projectRow(row: Row, key: string, paths: readonly (readonly string[])[]): Row {
+  const out: { [field: string]: Value } = { id: key };
+  for (const path of paths) {
+    let source: Row = row;
+    let target = out;
+    for (let i = 0; i < path.length; i++) {
+      const step = path[i] as string;
+      const value = source[step];
+      if (i === path.length - 1) {
+        target[step] = value === undefined ? null : value;
+        break;
+      }
+      if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) {
+        const existing = target[step];
+        if (existing === undefined || existing === null || typeof existing !== 'object') target[step] = null;
+        break;
+      }
+      let next = target[step];
+      if (next === null || next === undefined || typeof next !== 'object' || Array.isArray(next)) target[step] = next = {};
+      else if (next === value) target[step] = next = { ...value }; // copied whole by an earlier path: never write into a record
+      source = value;
+      target = next;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,131 @@
+import { Aggregate } from './operators/aggregate.js';
+import { Filter } from './operators/filter.js';
+import { Join } from './operators/join.js';
+import type { Operator } from './operators/operator.js';
+import { Project } from './operators/project.js';
+import { TopK } from './operators/top-k.js';
+import { compilePredicate, isCombinator, predicatePaths } from './predicate.js';
+import type { Predicate, Record, Row, ViewDefinition, ViewSnapshot, ViewUpdate } from './types.js';
+import { ViewResult } from './view-result.js';
+import { compareStrings, splitPath } from './values.js';
+import { consolidate, type Delta } from './zset.js';
+
+/** Where a table's changes enter a view: its `from`, or the right side of join `i`. */
+export type ViewInput = { kind: 'from' } | { kind: 'join'; index: number };
+
+/**
+ * A registered view: its operators in evaluation order (DESIGN §3.2) and its result.
+ * `from → [where on base fields] → join… → where → group/distinct → top-k → project`.
+ * Conjuncts of `where` that read no joined field are evaluated before the joins: a filter
+ * on left fields commutes with inner and left joins, and it keeps join indexes small.
+ */
+export class View {
+  readonly id: string;
+  readonly definition: ViewDefinition;
+  readonly #stages: Operator[] = [];
+  /** Position of each join in `#stages`, by join index. */
+  readonly #joinStages: number[] = [];
+  readonly #joins: Join[] = [];
+  readonly #topK: TopK | undefined;
+  readonly #result: ViewResult;
+
+  constructor(definition: ViewDefinition) {
+    this.id = definition.id;
+    this.definition = definition;
+    this.#result = new ViewResult(definition.id);
+    const joins = definition.join ?? [];
+    const aliases = new Set(joins.map((join) => join.as));
+    const { early, late } = splitWhere(definition.where, aliases);
+
+    if (early !== undefined) this.#stages.push(new Filter(compilePredicate(early)));
+    for (const join of joins) {
+      const operator = new Join({
+        leftPath: splitPath(join.on.left),
+        rightField: join.on.right,
+        as: join.as,
+        outer: join.kind === 'left',
+      });
+      this.#joinStages.push(this.#stages.length);
+      this.#joins.push(operator);
+      this.#stages.push(operator);
+    }
+    if (late !== undefined) this.#stages.push(new Filter(compilePredicate(late)));
+    if (definition.aggregate !== undefined || definition.groupBy !== undefined) {
+      this.#stages.push(new Aggregate(definition.groupBy ?? [], definition.aggregate ?? {}));
+    } else if (definition.distinct !== undefined) {
+      this.#stages.push(new Aggregate(definition.distinct, {}));
+    }
+    const orderBy = definition.orderBy ?? [];
+    if (orderBy.length > 0 || definition.limit !== undefined || (definition.offset ?? 0) > 0) {
+      this.#topK = new TopK(orderBy, definition.offset ?? 0, definition.limit);
+      this.#stages.push(this.#topK);
+    }
+    this.#stages.push(new Project(definition.select, orderBy.map((key) => key.field)));
+  }
+
+  /** The tables this view reads, each with where its changes enter. */
+  inputs(): { table: string; input: ViewInput }[] {
+    return [
+      { table: this.definition.from, input: { kind: 'from' } },
+      ...(this.definition.join ?? []).map((join, index) => ({ table: join.table, input: { kind: 'join', index } as const })),
+    ];
+  }
+
+  /** Computes the initial result from the tables' current records. */
+  initialize(records: (table: string) => Iterable<Record>): void {
+    (this.definition.join ?? []).forEach((join, i) => (this.#joins[i] as Join).loadRight(records(join.table)));
+    const delta = [...records(this.definition.from)].map((record) => ({ key: record.id, row: record as Row, weight: 1 }));
+    this.#run(delta, 0, true);
+    this.#result.flush();
+  }
+
+  /** Pushes a table's delta in at one input. Call `flush` once the ingest is complete. */
+  push(input: ViewInput, delta: Delta): void {
+    if (input.kind === 'from') this.#run(delta, 0, false);
+    else {
+      const stage = this.#joinStages[input.index] as number;
+      this.#run((this.#joins[input.index] as Join).pushRight(delta), stage + 1, false);
+    }
+  }
+
+  flush(): ViewUpdate | undefined {
+    return this.#result.flush();
+  }
+
+  snapshot(): ViewSnapshot {
+    const keys = this.#topK !== undefined ? [...this.#topK.windowKeys()] : [...this.#result.keys()].sort(compareStrings);
+    const rows = keys.map((key) => this.#result.row(key) as Row);
+    return { view: this.id, version: this.#result.version, rows, hash: this.#result.hash };
+  }
+
+  get size(): number {
+    return this.#result.size;
+  }
+
+  #run(delta: Delta, from: number, always: boolean): void {
+    for (let i = from; i < this.#stages.length; i++) {
+      if (delta.length === 0 && !always) return;
+      delta = (this.#stages[i] as Operator).push(delta);
+    }
+    this.#result.apply(consolidate(delta));
+  }
+}
+
+/** Splits `where` into the conjuncts that read no joined alias and the rest. */
+function splitWhere(where: Predicate | undefined, aliases: ReadonlySet<string>): { early?: Predicate; late?: Predicate } {
+  if (where === undefined) return {};
+  if (aliases.size === 0) return { early: where };
+  const conjuncts = toConjuncts(where);
+  const readsJoin = (p: Predicate): boolean => predicatePaths(p).some((path) => aliases.has(splitPath(path)[0] as string));
+  const early = conjuncts.filter((p) => !readsJoin(p));
+  const late = conjuncts.filter(readsJoin);
+  return {
+    ...(early.length > 0 ? { early: { and: early } } : {}),
+    ...(late.length > 0 ? { late: { and: late } } : {}),
+  };
+}
+
+function toConjuncts(p: Predicate): Predicate[] {
+  if (isCombinator(p)) return 'and' in p ? p.and.flatMap(toConjuncts) : [p];
+  return Object.entries(p).map(([path, filter]) => ({ [path]: filter }));
+}
