@@ -235,8 +235,10 @@ function toRecord(table: string, id: string, data: unknown, where: string): Reco
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw badInput(`${where}${table} '${id}': data must be an object`, at);
   }
-  for (const [field, value] of Object.entries(data)) {
-    if (!isJson(value)) throw badInput(`${where}${table} '${id}': field '${field}' is not a JSON value`, { ...at, field });
+  for (const field in data) {
+    if (!isJson((data as { [field: string]: unknown })[field])) {
+      throw badInput(`${where}${table} '${id}': field '${field}' is not a JSON value`, { ...at, field });
+    }
   }
   const given = (data as { id?: unknown }).id;
   if (given === undefined) return { id, ...(data as { [field: string]: Value }) };

@@ -95,10 +95,13 @@ export function canonicalJson(value: Value): string {
   let text = '{';
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
+    const field = value[key] as Value;
     if (i > 0) text += ',';
-    text += `${JSON.stringify(key)}:${canonicalJson(value[key] as Value)}`;
+    text += JSON.stringify(key);
+    text += ':';
+    text += field === null || typeof field !== 'object' ? JSON.stringify(field) : canonicalJson(field);
   }
-  return `${text}}`;
+  return text + '}';
 }
 
 /**

@@ -9,6 +9,9 @@ interface Held {
   readonly hash: number;
 }
 
+/** Shared by every update for its empty lists: most updates change one row. */
+const NONE: readonly never[] = Object.freeze([]);
+
 /** A row's state before the first change of the current ingest touched it. */
 const ABSENT = null;
 
@@ -87,6 +90,13 @@ export class ViewResult {
     }
     this.#before.clear();
     if (added.length === 0 && updated.length === 0 && removed.length === 0) return undefined;
-    return { view: this.#id, version: ++this.#version, added, updated, removed, hash: this.#hash.toString() };
+    return {
+      view: this.#id,
+      version: ++this.#version,
+      added: added.length === 0 ? NONE : added,
+      updated: updated.length === 0 ? NONE : updated,
+      removed: removed.length === 0 ? NONE : removed,
+      hash: this.#hash.toString(),
+    };
   }
 }

@@ -43,6 +43,7 @@ export function appendDelta(into: Change[], changes: Delta): void {
  */
 export function consolidate(delta: Delta): Delta {
   if (delta.length < 2) return delta;
+  if (delta.length === 2) return consolidatePair(delta[0] as Change, delta[1] as Change, delta);
   const byKey = new Map<string, Change[]>();
   let repeated = false;
   for (const change of delta) {
@@ -72,4 +73,10 @@ export function consolidate(delta: Delta): Delta {
     for (const change of alive) if (change !== undefined) out.push(change);
   }
   return retractionsFirst(out);
+}
+
+/** The common delta of one update, `-old +new`, without building an index. */
+function consolidatePair(a: Change, b: Change, delta: Delta): Delta {
+  if (a.key === b.key && a.weight === -b.weight && (a.row === b.row || equalValues(a.row, b.row))) return EMPTY_DELTA;
+  return a.weight > 0 && b.weight < 0 ? [b, a] : delta;
 }

@@ -15,6 +15,14 @@ export class Filter implements Operator {
 
   push(delta: Delta): Delta {
     if (delta.length === 1) return this.#test((delta[0] as Change).row) ? delta : EMPTY_DELTA;
+    if (delta.length === 2) {
+      // An update's `-old +new`: allocate only when exactly one side passes.
+      const first = delta[0] as Change;
+      const second = delta[1] as Change;
+      const keepFirst = this.#test(first.row);
+      const keepSecond = this.#test(second.row);
+      return keepFirst ? (keepSecond ? delta : [first]) : keepSecond ? [second] : EMPTY_DELTA;
+    }
     return delta.filter((change) => this.#test(change.row));
   }
 }
