@@ -1,17 +1,12 @@
 import { bindDefinition } from './definition.js';
 import { badInput, EngineError } from './errors.js';
 import type { Operation, Record, RecordChange, Row, Value, ViewDefinition, ViewParams, ViewSnapshot, ViewUpdate, ViewUpdateList } from './types.js';
+import { TableRoutes, type Reader } from './routes.js';
 import { View, type ViewInput } from './view.js';
 import { equalValues } from './values.js';
 import type { Change } from './zset.js';
 
 const NO_UPDATES: ViewUpdateList = Object.freeze([]) as ViewUpdateList;
-
-/** A view reading a table, and where the table's changes enter it. */
-interface Reader {
-  readonly view: View;
-  readonly inputs: readonly ViewInput[];
-}
 
 /** A validated change, ready to apply: `before`/`after` are the stored record around it. */
 interface PlannedChange {
@@ -30,8 +25,8 @@ interface PlannedChange {
 export class Circuit {
   readonly #tables = new Map<string, Map<string, Record>>();
   readonly #views = new Map<string, View>();
-  /** table → the views that read it, in registration order */
-  readonly #readers = new Map<string, Reader[]>();
+  /** table → the views that read it */
+  readonly #routes = new Map<string, TableRoutes>();
 
   constructor(options: { tables?: Iterable<string> } = {}) {
     for (const table of options.tables ?? []) {
@@ -45,7 +40,7 @@ export class Circuit {
     if (typeof name !== 'string' || name.length === 0) throw badInput('a table name must be a non-empty string');
     if (this.#tables.has(name)) return;
     this.#tables.set(name, new Map());
-    this.#readers.set(name, []);
+    this.#routes.set(name, new TableRoutes());
   }
 
   tableNames(): string[] {
@@ -64,7 +59,7 @@ export class Circuit {
     this.#views.set(view.id, view);
     const byTable = new Map<string, ViewInput[]>();
     for (const { table, input } of view.inputs()) byTable.set(table, [...(byTable.get(table) ?? []), input]);
-    for (const [table, inputs] of byTable) (this.#readers.get(table) as Reader[]).push({ view, inputs });
+    for (const [table, inputs] of byTable) (this.#routes.get(table) as TableRoutes).add({ view, inputs }, table);
     return view.snapshot();
   }
 
@@ -73,10 +68,7 @@ export class Circuit {
     const view = this.#views.get(id);
     if (view === undefined) return false;
     this.#views.delete(id);
-    for (const [table, readers] of this.#readers) {
-      const kept = readers.filter((reader) => reader.view !== view);
-      if (kept.length !== readers.length) this.#readers.set(table, kept);
-    }
+    for (const { table } of view.inputs()) (this.#routes.get(table) as TableRoutes).remove(view);
     return true;
   }
 
@@ -113,14 +105,8 @@ export class Circuit {
   ingestSingle(table: string, op: Operation, id: string, data?: unknown): ViewUpdateList {
     const change = this.#plan(table, op, id, data, this.#table(table, { table, id }).get(id), '');
     if (change === undefined) return NO_UPDATES;
-    const readers = this.#readers.get(table) as Reader[];
-    if (readers.length === 0) {
-      this.#store(change);
-      return NO_UPDATES;
-    }
-    this.#apply(change);
     let updates: ViewUpdate[] | undefined;
-    for (const { view } of readers) {
+    for (const view of this.#apply(change)) {
       const update = view.flush();
       if (update !== undefined) (updates ??= []).push(update);
     }
@@ -156,13 +142,9 @@ export class Circuit {
     });
 
     const touched = new Set<View>();
-    for (const change of planned) {
-      this.#apply(change);
-      for (const { view } of this.#readers.get(change.table) as Reader[]) touched.add(view);
-    }
+    for (const change of planned) for (const view of this.#apply(change)) touched.add(view);
     const updates: ViewUpdate[] = [];
-    for (const view of this.#views.values()) {
-      if (!touched.has(view)) continue;
+    for (const view of touched) {
       const update = view.flush();
       if (update !== undefined) updates.push(update);
     }
@@ -194,17 +176,37 @@ export class Circuit {
     }
   }
 
-  /** Stores a change and pushes it, as `-before +after`, into every view that reads the table. */
-  #apply(change: PlannedChange): void {
+  /**
+   * Stores a change and pushes it, as `-before +after`, into every view it can affect;
+   * returns those views, which the caller must flush.
+   */
+  #apply(change: PlannedChange): View[] {
+    const { before, after } = change;
     const delta: Change[] = [];
-    if (change.before !== undefined) delta.push({ key: change.id, row: change.before as Row, weight: -1 });
-    if (change.after !== undefined) delta.push({ key: change.id, row: change.after as Row, weight: 1 });
+    if (before !== undefined) delta.push({ key: change.id, row: before as Row, weight: -1 });
+    if (after !== undefined) delta.push({ key: change.id, row: after as Row, weight: 1 });
+    const views: View[] = [];
     // Each view takes the delta at its `from` first, then at its joins, so a view that reads the
     // table twice sees the two inputs change one after the other (see Join).
-    for (const { view, inputs } of this.#readers.get(change.table) as Reader[]) {
+    (this.#routes.get(change.table) as TableRoutes).route(before, after, ({ view, inputs }: Reader) => {
       for (const input of inputs) view.push(input, delta);
-    }
+      views.push(view);
+    });
     this.#store(change);
+    return views;
+  }
+
+  /** Counts for monitoring and leak checks: views, and routing entries per table. */
+  stats(): { views: number; routes: number; indexEntries: number; records: number } {
+    let routes = 0;
+    let indexEntries = 0;
+    let records = 0;
+    for (const table of this.#routes.values()) {
+      routes += table.size;
+      indexEntries += table.indexEntries;
+    }
+    for (const table of this.#tables.values()) records += table.size;
+    return { views: this.#views.size, routes, indexEntries, records };
   }
 
   #store({ table, id, after }: PlannedChange): void {
