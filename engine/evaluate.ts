@@ -223,15 +223,17 @@ function project(out: JsonObject, row: Row, path: readonly string[]): void {
     const step = path[i] as string;
     const value = source[step];
     if (i === path.length - 1) {
-      target[step] = value ?? null;
+      // a copy, so that a later, longer path writing into it cannot reach the stored record
+      target[step] = value === undefined ? null : structuredClone(value);
       return;
     }
     if (!isPlainObject(value)) {
-      if (!isPlainObject(target[step])) target[step] = null;
+      if (target[step] === undefined) target[step] = null;
       return;
     }
     const next = target[step];
-    target = isPlainObject(next) ? next : (target[step] = {});
+    // A parent copied whole by an earlier path is the record itself: copy before writing into it.
+    target = isPlainObject(next) && next !== value ? next : (target[step] = isPlainObject(next) ? { ...next } : {});
     source = value;
   }
 }

@@ -48,8 +48,7 @@ export function projectRow(row: Row, key: string, paths: readonly (readonly stri
         break;
       }
       if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) {
-        const existing = target[step];
-        if (existing === undefined || existing === null || typeof existing !== 'object') target[step] = null;
+        if (target[step] === undefined) target[step] = null;
         break;
       }
       let next = target[step];

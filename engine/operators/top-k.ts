@@ -8,7 +8,8 @@ import type { Operator } from './operator.js';
 interface Entry {
   readonly key: string;
   readonly sort: readonly Value[];
-  readonly row: Row;
+  /** Replaced in place by an update that keeps the sort values. */
+  row: Row;
 }
 
 /**
@@ -49,7 +50,9 @@ export class TopK implements Operator {
 
   push(delta: Delta): Delta {
     const out: Change[] = [];
-    for (const change of consolidate(delta)) {
+    delta = consolidate(delta);
+    if (delta.length === 2 && this.#replaceInPlace(delta[0] as Change, delta[1] as Change, out)) return out;
+    for (const change of delta) {
       if (change.weight < 0) this.#retract(change.key, out);
       else this.#insert(change, out);
     }
@@ -63,6 +66,27 @@ export class TopK implements Operator {
     for (const it = this.#set.find(this.#first); !it.equals(this.#set.end()) && taken < this.#limit; it.next(), taken++) {
       yield it.pointer.key;
     }
+  }
+
+  /**
+   * An update that keeps the row's sort values keeps its place: swap the row in the
+   * entry without touching the tree (the common case: a change to another field).
+   */
+  #replaceInPlace(retraction: Change, insertion: Change, out: Change[]): boolean {
+    if (retraction.key !== insertion.key || retraction.weight >= 0 || insertion.weight <= 0) return false;
+    const entry = this.#byKey.get(retraction.key);
+    assert(entry !== undefined, `top-k retracts unknown key '${retraction.key}'`);
+    for (let i = 0; i < this.#sortPaths.length; i++) {
+      if (compareValues(entry.sort[i] as Value, getPath(insertion.row, this.#sortPaths[i] as string[])) !== 0) return false;
+    }
+    const inWindow =
+      this.#first !== undefined &&
+      this.#limit !== 0 &&
+      this.#compare(entry, this.#first) >= 0 &&
+      (this.#after === undefined || this.#compare(entry, this.#after) < 0);
+    if (inWindow) out.push({ key: entry.key, row: entry.row, weight: -1 }, insertion);
+    entry.row = insertion.row;
+    return true;
   }
 
   #insert({ key, row }: Change, out: Change[]): void {
