@@ -1,6 +1,6 @@
 import { badInput } from './errors.js';
 import type { FieldFilter, Operand, Predicate, Record, Row, Value, ViewDefinition, ViewParams } from './types.js';
-import { compareStrings, compareValues, equalValues, getPath, setPath, splitPath, valueKey } from './values.js';
+import { compareStrings, compareValues, equalValues, getPath, selectionPaths, setPath, splitPath, valueKey } from './values.js';
 
 /**
  * The plain evaluator (DESIGN §3.4): recomputes a view from scratch by interpreting its
@@ -69,7 +69,7 @@ export function evaluateView(definition: ViewDefinition, tables: Tables, params:
 
   const select = definition.select;
   if (select === undefined) return rows.map(({ key, row }) => (row['id'] === key ? row : { ...row, id: key }));
-  const paths = [...(definition.orderBy ?? []).map((o) => o.field), ...select].map(splitPath);
+  const paths = selectionPaths([...(definition.orderBy ?? []).map((o) => o.field), ...select]);
   return rows.map(({ key, row }) => {
     const out: JsonObject = { id: key };
     for (const path of paths) project(out, row, path);

@@ -137,3 +137,14 @@ export function setPath(target: { [field: string]: Value }, path: readonly strin
   }
   node[path[path.length - 1] as string] = value;
 }
+
+/**
+ * The paths a projection copies: each once, and none below another selected path (selecting
+ * `author` already copies `author.age`), so the result does not depend on the paths' order.
+ */
+export function selectionPaths(paths: readonly string[]): string[][] {
+  const unique = [...new Set(paths)].map(splitPath);
+  const covers = (prefix: string[], path: string[]): boolean =>
+    prefix.length < path.length && prefix.every((step, i) => step === path[i]);
+  return unique.filter((path) => !unique.some((other) => covers(other, path)));
+}

@@ -1,5 +1,5 @@
 import type { Row, Value } from '../types.js';
-import { splitPath } from '../values.js';
+import { selectionPaths } from '../values.js';
 import type { Change, Delta } from '../zset.js';
 import type { Operator } from './operator.js';
 
@@ -13,7 +13,7 @@ export class Project implements Operator {
 
   constructor(select: readonly string[] | undefined, orderFields: readonly string[]) {
     this.#paths =
-      select === undefined ? undefined : [...new Set([...orderFields, ...select])].filter((p) => p !== 'id').map(splitPath);
+      select === undefined ? undefined : selectionPaths([...orderFields, ...select].filter((path) => path !== 'id'));
   }
 
   push(delta: Delta): Delta {
