@@ -5,3 +5,4 @@ export { evaluateView } from './evaluate.js';
 export { hashRow, hashRows, ResultHash } from './hash.js';
 export { compareValues, equalValues, canonicalJson } from './values.js';
 export type * from './types.js';
+export { viewSignature } from './canonical.js';
