@@ -48,6 +48,7 @@ const viewDefinition = z.strictObject({
         as: z.string().regex(/^[^.\s]+$/, 'must be a plain field name'),
         on: z.strictObject({ left: path, right: z.string().regex(/^[^.\s]+$/, 'must be a field of the joined table') }),
         kind: z.enum(['inner', 'left']).optional(),
+        where: predicate.optional(),
       }),
     )
     .optional(),
@@ -102,7 +103,14 @@ export function bindDefinition(
     }
   }
 
-  return definition.where === undefined ? definition : { ...definition, where: bindPredicate(definition.where, params, fail) };
+  const join = definition.join?.map((entry) =>
+    entry.where === undefined ? entry : { ...entry, where: bindPredicate(entry.where, params, fail) },
+  );
+  return {
+    ...definition,
+    ...(definition.where === undefined ? {} : { where: bindPredicate(definition.where, params, fail) }),
+    ...(join === undefined ? {} : { join }),
+  };
 }
 
 function bindPredicate(p: Predicate, params: ViewParams, fail: (message: string, field?: string) => never): Predicate {

@@ -33,7 +33,10 @@ export function evaluateView(definition: ViewDefinition, tables: Tables, params:
       const matches =
         leftValue === null
           ? []
-          : [...records(tables, join.table)].filter((r) => valueKey(getPath(r, right)) === valueKey(leftValue));
+          : [...records(tables, join.table)].filter(
+              (r) =>
+                valueKey(getPath(r, right)) === valueKey(leftValue) && (join.where === undefined || test(join.where, r, params)),
+            );
       for (const match of matches) {
         joined.push({ key: join.on.right === 'id' ? key : `${key}|${match.id}`, row: { ...row, [join.as]: match } });
       }

@@ -49,6 +49,11 @@ export interface JoinDefinition {
   as: string;
   on: { left: string; right: string };
   kind?: 'inner' | 'left';
+  /**
+   * Only records of `table` satisfying this predicate (over the record's own fields) can
+   * match: an unreadable author of a left join shows as `null` (row-level read rules).
+   */
+  where?: Predicate;
 }
 
 export type AggregateFunction = 'count' | 'sum' | 'avg' | 'min' | 'max';

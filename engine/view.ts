@@ -26,6 +26,8 @@ export class View {
   /** Position of each join in `#stages`, by join index. */
   readonly #joinStages: number[] = [];
   readonly #joins: Join[] = [];
+  /** The filter on each join's right input (its `where`), if any. */
+  readonly #rightFilters: (Filter | undefined)[] = [];
   readonly #topK: TopK | undefined;
   readonly #result: ViewResult;
 
@@ -47,6 +49,7 @@ export class View {
       });
       this.#joinStages.push(this.#stages.length);
       this.#joins.push(operator);
+      this.#rightFilters.push(join.where === undefined ? undefined : new Filter(compilePredicate(join.where)));
       this.#stages.push(operator);
     }
     if (late !== undefined) this.#stages.push(new Filter(compilePredicate(late)));
@@ -73,7 +76,11 @@ export class View {
 
   /** Computes the initial result from the tables' current records. */
   initialize(records: (table: string) => Iterable<Record>): void {
-    (this.definition.join ?? []).forEach((join, i) => (this.#joins[i] as Join).loadRight(records(join.table)));
+    (this.definition.join ?? []).forEach((join, i) => {
+      const filter = this.#rightFilters[i];
+      const all = records(join.table);
+      (this.#joins[i] as Join).loadRight(filter === undefined ? all : [...all].filter((record) => filter.test(record)));
+    });
     const delta = [...records(this.definition.from)].map((record) => ({ key: record.id, row: record as Row, weight: 1 }));
     this.#run(delta, 0, true);
     this.#result.flush();
@@ -84,7 +91,9 @@ export class View {
     if (input.kind === 'from') this.#run(delta, 0, false);
     else {
       const stage = this.#joinStages[input.index] as number;
-      this.#run((this.#joins[input.index] as Join).pushRight(delta), stage + 1, false);
+      const filter = this.#rightFilters[input.index];
+      const readable = filter === undefined ? delta : filter.push(delta);
+      if (readable.length > 0) this.#run((this.#joins[input.index] as Join).pushRight(readable), stage + 1, false);
     }
   }
 

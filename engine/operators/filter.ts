@@ -1,4 +1,5 @@
 import type { RowTest } from '../predicate.js';
+import type { Row } from '../types.js';
 import { EMPTY_DELTA, type Change, type Delta } from '../zset.js';
 import type { Operator } from './operator.js';
 
@@ -11,6 +12,10 @@ export class Filter implements Operator {
 
   constructor(test: RowTest) {
     this.#test = test;
+  }
+
+  test(row: Row): boolean {
+    return this.#test(row);
   }
 
   push(delta: Delta): Delta {
