@@ -146,6 +146,27 @@ describe('evaluateView', () => {
     ]);
   });
 
+  it('projects a whole object and a path inside it without touching the stored record', () => {
+    const def = view({
+      from: 'posts',
+      join: [{ table: 'users', as: 'author', on: { left: 'authorId', right: 'id' } }],
+      select: ['author', 'author.meta.tags', 'author.missing'],
+      where: { id: { eq: 'p1' } },
+    });
+    const before = structuredClone(data.get('users')?.get('u1'));
+    // `author` already covers the paths below it
+    expect(evaluateView(def, data)).toEqual([{ id: 'p1', author: before }]);
+    expect(data.get('users')?.get('u1')).toEqual(before);
+    const nested = view({ ...def, select: ['author.meta.tags', 'author.meta', 'author.missing'] });
+    expect(evaluateView(nested, data)).toEqual([{ id: 'p1', author: { meta: { tier: 'a', tags: ['x', 'y'] }, missing: null } }]);
+    expect(data.get('users')?.get('u1')).toEqual(before);
+  });
+
+  it('never erases an orderBy field with a path through it', () => {
+    const def = view({ from: 'users', orderBy: [{ field: 'name' }], select: ['name.first', 'age'], limit: 1 });
+    expect(evaluateView(def, data)).toEqual([{ id: 'u1', name: 'Ann', age: 30 }]);
+  });
+
   it('tests every operator with typed comparisons', () => {
     const where = (predicate: Predicate): string[] => ids({ from: 'users', where: predicate });
     expect(where({ age: { eq: 30 } })).toEqual(['u1', 'u3']);
