@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import {
+  BUILT_IN_TYPE_NAMES,
+  FIXED_MUTATION_FIELDS,
+  FIXED_QUERY_FIELDS,
+  FIXED_TYPE_NAMES,
+  isGraphQLName,
+  nestedRowTypeName,
+  tableNames,
+  viewNames,
+} from './names.js';
+import { analyzeView, type Shape, type ViewAnalysis } from './shape.js';
+import { SCALAR_TYPES, type AppConfig, type TableConfig } from './types.js';
+
+/** A config that cannot be served; `problems` lists every reason found, one line each. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid config:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** A validated config with what the schema needs to know about each view. */
+export interface CheckedConfig {
+  readonly config: AppConfig;
+  readonly tables: ReadonlyMap<string, TableConfig>;
+  readonly views: ReadonlyMap<string, ViewAnalysis>;
+}
+
+const name = z.string().refine(isGraphQLName, 'must be a GraphQL name ([_A-Za-z][_0-9A-Za-z]*, not starting with __)');
+const fieldType = z.enum(SCALAR_TYPES.flatMap((type) => [type, `${type}!`]) as [string, ...string[]]);
+const path = z.string().min(1);
+
+const tableSchema = z.strictObject({
+  name,
+  type: name,
+  fields: z.record(name, fieldType),
+});
+
+const viewSchema = z.strictObject({
+  id: name,
+  from: z.string(),
+  where: z.record(z.string(), z.unknown()).optional(),
+  join: z
+    .array(
+      z.strictObject({
+        table: z.string(),
+        as: z.string(),
+        on: z.strictObject({ left: path, right: path }),
+        kind: z.enum(['inner', 'left']).optional(),
+      }),
+    )
+    .optional(),
+  select: z.array(path).min(1).optional(),
+  groupBy: z.array(path).min(1).optional(),
+  aggregate: z
+    .record(z.string(), z.strictObject({ fn: z.enum(['count', 'sum', 'avg', 'min', 'max']), field: path.optional() }))
+    .optional(),
+  distinct: z.array(path).min(1).optional(),
+  orderBy: z.array(z.strictObject({ field: path, direction: z.enum(['asc', 'desc']).optional() })).optional(),
+  limit: z.int().min(0).optional(),
+  offset: z.int().min(0).optional(),
+});
+
+const configSchema = z.strictObject({
+  tables: z.array(tableSchema).min(1),
+  views: z.array(viewSchema),
+});
+
+/**
+ * Checks a config's structure, then its meaning: every table and field a view names exists,
+ * names are unique, and the GraphQL names it produces do not collide. Throws `ConfigError`.
+ */
+export function checkConfig(input: unknown): CheckedConfig {
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`));
+  }
+  const config = input as AppConfig;
+  const problems: string[] = [];
+  const tables = new Map<string, TableConfig>();
+  for (const table of config.tables) {
+    if (tables.has(table.name)) problems.push(`duplicate table name "${table.name}"`);
+    tables.set(table.name, table);
+    if ('id' in table.fields) problems.push(`table "${table.name}": "id" is implicit (ID!, the record key); remove it`);
+  }
+  const views = new Map<string, ViewAnalysis>();
+  for (const view of config.views) {
+    if (views.has(view.id)) problems.push(`duplicate view id "${view.id}"`);
+    const analysis = analyzeView(tables, view);
+    problems.push(...analysis.errors);
+    views.set(view.id, analysis);
+  }
+  problems.push(...nameCollisions(config, views));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { config, tables, views };
+}
+
+function nameCollisions(config: AppConfig, views: ReadonlyMap<string, ViewAnalysis>): string[] {
+  const problems: string[] = [];
+  const claim = (names: Map<string, string>, name: string, owner: string): void => {
+    const previous = names.get(name);
+    if (previous !== undefined && previous !== owner) problems.push(`${owner} and ${previous} both produce the GraphQL name "${name}"`);
+    names.set(name, owner);
+  };
+  const types = new Map<string, string>();
+  for (const type of [...BUILT_IN_TYPE_NAMES, ...Object.values(FIXED_TYPE_NAMES)]) types.set(type, 'the built-in schema');
+  const query = new Map(FIXED_QUERY_FIELDS.map((field) => [field, 'the built-in schema']));
+  const mutation = new Map(FIXED_MUTATION_FIELDS.map((field) => [field, 'the built-in schema']));
+  for (const table of config.tables) {
+    const owner = `table "${table.name}"`;
+    const names = tableNames(table);
+    for (const type of [names.object, names.createInput, names.patchInput, names.payload]) claim(types, type, owner);
+    claim(query, names.lookup, owner);
+    for (const field of [names.create, names.update, names.delete]) claim(mutation, field, owner);
+  }
+  for (const analysis of views.values()) {
+    const owner = `view "${analysis.view.id}"`;
+    const names = viewNames(analysis.view);
+    claim(types, names.row, owner);
+    claim(types, names.update, owner);
+    for (const path of nestedObjectPaths(analysis.shape)) claim(types, nestedRowTypeName(analysis.view, path), owner);
+    claim(query, names.field, owner);
+  }
+  return problems;
+}
+
+/** Paths of the objects in a row shape that need a type of their own (not whole records). */
+export function nestedObjectPaths(shape: Shape, prefix: readonly string[] = []): string[][] {
+  const paths: string[][] = [];
+  for (const [field, value] of shape) {
+    if (value.kind !== 'object' || value.table !== undefined) continue;
+    paths.push([...prefix, field], ...nestedObjectPaths(value.fields, [...prefix, field]));
+  }
+  return paths;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const step of path) text += typeof step === 'number' ? `[${step}]` : text === '' ? String(step) : `.${String(step)}`;
+  return text === '' ? '(root)' : text;
+}
