@@ -1,0 +1,12 @@
+export { buildSchema, printSortedSchema } from './schema.js';
+export {
+  DEFAULT_HISTORY_SIZE,
+  LiveStore,
+  openLiveStore,
+  type Applied,
+  type Change,
+  type LiveStoreOptions,
+  type ViewEvent,
+} from './live-store.js';
+export { ViewStream } from './view-stream.js';
+export { toGraphQLError } from './errors.js';

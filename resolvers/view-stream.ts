@@ -1,0 +1,78 @@
+import type { Repeater } from 'graphql-yoga';
+import type { LiveStore, ViewEvent } from './live-store.js';
+
+/**
+ * A subscriber's stream of one view: a SNAPSHOT (or, with `sinceVersion`, the deltas it
+ * missed while they are still held), then every DELTA in version order, no gap, no duplicate.
+ *
+ * It listens to the view's topic before it reads the snapshot and drops updates the
+ * snapshot already contains. If updates were lost on the way (this subscriber read too
+ * slowly and its queue overflowed), it sends a fresh SNAPSHOT instead of a gap.
+ *
+ * A plain iterator rather than an async generator: a generator parked on `await` cannot be
+ * returned until its next event, so an idle subscriber's listener would outlive it.
+ * `return()` here releases the listener at once.
+ */
+export class ViewStream implements AsyncIterableIterator<ViewEvent> {
+  readonly #store: LiveStore;
+  readonly #view: string;
+  readonly #events: Repeater<ViewEvent>;
+  readonly #first: Promise<IteratorResult<ViewEvent>>;
+  readonly #initial: ViewEvent[];
+  readonly #unregister: () => void;
+  #version: number;
+  #started = false;
+  #done = false;
+
+  constructor(store: LiveStore, view: string, sinceVersion?: number | null) {
+    this.#store = store;
+    this.#view = view;
+    this.#events = store.subscribe(view);
+    // The first `next()` adds the topic listener synchronously: from here on no update is missed.
+    this.#first = this.#events.next();
+    const snapshot = store.snapshotEvent(view);
+    this.#version = snapshot.version;
+    const missed = sinceVersion == null ? undefined : store.history(view)?.since(sinceVersion, snapshot.version);
+    this.#initial = missed ?? [snapshot];
+    this.#unregister = store.onClose(() => void this.return());
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<ViewEvent>> {
+    const initial = this.#initial.shift();
+    if (initial !== undefined) return { done: false, value: initial };
+    for (;;) {
+      if (this.#done) return { done: true, value: undefined };
+      const result = this.#started ? await this.#events.next() : await this.#first;
+      this.#started = true;
+      if (result.done === true) return this.return();
+      const event = result.value;
+      if (event.version <= this.#version) continue;
+      if (event.version === this.#version + 1) {
+        this.#version = event.version;
+        return { done: false, value: event };
+      }
+      const snapshot = this.#store.snapshotEvent(this.#view);
+      this.#version = snapshot.version;
+      return { done: false, value: snapshot };
+    }
+  }
+
+  async return(): Promise<IteratorResult<ViewEvent>> {
+    if (!this.#done) {
+      this.#done = true;
+      this.#initial.length = 0;
+      this.#unregister();
+      await this.#events.return();
+    }
+    return { done: true, value: undefined };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<ViewEvent>> {
+    await this.return();
+    throw error;
+  }
+}
