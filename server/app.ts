@@ -1,0 +1,137 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { createYoga } from 'graphql-yoga';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { CheckedConfig } from '../config/validate.js';
+import { buildSchema, openLiveStore, type LiveStore } from '../resolvers/index.js';
+import { useInputErrorCodes } from './input-error-codes.js';
+import { createLogger, yogaLogger, type Logger } from './logger.js';
+
+export interface ServerOptions {
+  readonly checked: CheckedConfig;
+  /** Default 4000; 0 picks a free port. */
+  readonly port?: number;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  readonly historySize?: number;
+  readonly logger?: Logger;
+}
+
+export interface RunningServer {
+  /** `http://host:port/graphql`: queries, mutations, SSE subscriptions, GraphiQL. */
+  readonly url: string;
+  /** `ws://host:port/graphql`: graphql-ws. */
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly store: LiveStore;
+  /**
+   * Graceful stop: refuse new connections, complete every subscription (graphql-ws
+   * `complete`, end of SSE streams), then close the sockets that remain.
+   */
+  close(): Promise<void>;
+}
+
+const ENDPOINT = '/graphql';
+/** How long closing waits for clients to read their `complete` before cutting them off. */
+const CLOSE_GRACE_MS = 200;
+
+/**
+ * Serves a config: graphql-yoga on node:http (HTTP, SSE, GraphiQL) and graphql-ws on the
+ * same port and path, both executing through yoga's envelop so its plugins (error masking,
+ * input error codes) apply to WebSocket operations too.
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger();
+  const store = await openLiveStore(options.checked, {
+    logger,
+    ...(options.historySize === undefined ? {} : { historySize: options.historySize }),
+  });
+  const yoga = createYoga({
+    schema: buildSchema(store),
+    graphqlEndpoint: ENDPOINT,
+    graphiql: { title: 'Live views', defaultQuery: defaultQuery(options.checked), subscriptionsProtocol: 'WS' },
+    logging: yogaLogger(logger),
+    plugins: [useInputErrorCodes()],
+  });
+
+  const httpServer = createServer(yoga);
+  const wss = new WebSocketServer({ server: httpServer, path: ENDPOINT });
+  const graphqlWs = useServer<{ [key: string]: unknown }, { socket: WebSocket; request: IncomingMessage }>(
+    {
+      execute: (args) => (args.rootValue as Enveloped).execute(args),
+      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+        });
+        const args: ExecutionArgs = {
+          schema,
+          operationName: payload.operationName ?? null,
+          document: parse(payload.query),
+          variableValues: payload.variables ?? null,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        return errors.length > 0 ? errors : args;
+      },
+    },
+    wss,
+  );
+
+  httpServer.listen(options.port ?? 4000, options.host ?? '127.0.0.1');
+  await once(httpServer, 'listening');
+  const address = httpServer.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}${ENDPOINT}`;
+
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    await store.close();
+    // Let graphql-ws send `complete` and yoga end the SSE streams before the sockets go.
+    await new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS));
+    await graphqlWs.dispose();
+    httpServer.closeAllConnections();
+    await stopped;
+    await yoga.dispose();
+  };
+  return {
+    url,
+    wsUrl: url.replace(/^http/, 'ws'),
+    port: address.port,
+    store,
+    close: () => (closing ??= close()),
+  };
+}
+
+type Enveloped = {
+  execute: (args: ExecutionArgs) => ReturnType<NonNullable<Parameters<typeof useServer>[0]['execute']>>;
+  subscribe: (args: ExecutionArgs) => ReturnType<NonNullable<Parameters<typeof useServer>[0]['subscribe']>>;
+};
+
+/** What GraphiQL shows first: a subscription to the first view (ids only). */
+function defaultQuery(checked: CheckedConfig): string {
+  const view = checked.config.views[0];
+  const list = checked.config.views.map((v) => v.id).join(', ');
+  if (view === undefined) return '{ views { id version rowCount } }\n';
+  return [
+    `# Views: ${list}.`,
+    '# Run this, then send a mutation from another tab: every affected view streams its delta.',
+    `subscription {`,
+    `  ${view.id} {`,
+    `    kind version hash`,
+    `    added { id }`,
+    `    updated { id }`,
+    `    removed`,
+    `  }`,
+    `}`,
+    '',
+  ].join('\n');
+}

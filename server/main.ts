@@ -1,0 +1,103 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load.js';
+import { ConfigError } from '../config/validate.js';
+import { startServer } from './app.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from './logger.js';
+
+const USAGE = `Usage: tsx server/main.ts [options]
+
+  --port <n>          port (env PORT, default 4000; 0 picks a free one)
+  --host <addr>       address to listen on (env HOST, default 127.0.0.1)
+  --config <file>     application config: a .ts/.js module (default export) or .json (default: the demo)
+  --history-size <n>  updates kept per view for sinceVersion (default 1000)
+  --log-level <l>     debug | info | warn | error | silent (env LOG_LEVEL, default info)
+  -h, --help          this text`;
+
+/** Exit codes: 0 after a graceful stop, 1 on a failure at run time, 2 for bad flags or config. */
+async function main(): Promise<void> {
+  let flags;
+  try {
+    flags = parseArgs({
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        config: { type: 'string' },
+        'history-size': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (flags.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+
+  const level = flags['log-level'] ?? process.env['LOG_LEVEL'] ?? 'info';
+  if (!LOG_LEVELS.includes(level as LogLevel)) usageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const logger = createLogger({ level: level as LogLevel });
+  const port = integer(flags.port ?? process.env['PORT'] ?? '4000', '--port', 0, 65535);
+  const host = flags.host ?? process.env['HOST'] ?? '127.0.0.1';
+  const historySize = integer(flags['history-size'] ?? '1000', '--history-size', 0, 10_000_000);
+
+  let server;
+  try {
+    const checked = await loadConfig(flags.config);
+    server = await startServer({ checked, port, host, historySize, logger });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      logger.error('invalid config', { config: flags.config ?? 'demo', problems: error.problems });
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    logger.error('start failed', { error });
+    process.exit(1);
+  }
+  const running = server;
+  logger.info('listening', {
+    url: running.url,
+    ws: running.wsUrl,
+    views: running.store.checked.config.views.map((view) => view.id),
+    historySize,
+  });
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn('second signal: exiting now', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info('shutting down', { signal });
+    running.close().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error('shutdown failed', { error });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+function integer(text: string, name: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) usageError(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
+  return value;
+}
+
+function usageError(message: string): never {
+  process.stderr.write(`${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+await main();
