@@ -1,32 +1,37 @@
-import { OrderedSet } from 'js-sdsl';
+import sortedBtree from 'sorted-btree';
+
+// A CommonJS module exporting the class as `default`: Node's ESM loader wraps it once more
+// (the class is `.default`), bundler-style loaders (vitest) do not.
+const BTree: typeof sortedBtree.default =
+  (sortedBtree as unknown as { default?: typeof sortedBtree.default }).default ?? (sortedBtree as unknown as typeof sortedBtree.default);
+type BTree<K, V> = InstanceType<typeof BTree<K, V>>;
+import { assert } from '../errors.js';
 import type { OrderKey, Row, Value } from '../types.js';
 import { compareStrings, compareValues, getPath, splitPath } from '../values.js';
 import { consolidate, type Change, type Delta } from '../zset.js';
-import { assert } from '../errors.js';
 import type { Operator } from './operator.js';
 
+/** A candidate row and its key. Sort values are read from the row when compared. */
 interface Entry {
   readonly key: string;
-  readonly sort: readonly Value[];
-  /** Replaced in place by an update that keeps the sort values. */
+  /** Replaced in place by an update that keeps the row's sort values. */
   row: Row;
 }
 
 /**
- * orderBy + offset/limit. Stateful: an ordered index (js-sdsl's red-black tree) of every
- * candidate row, plus the two rows that bound the window: `#first` (rank = offset) and
- * `#after` (rank = offset + limit, the first row past the window).
+ * orderBy + offset/limit. Stateful: an ordered index (sorted-btree's B+ tree, a few bytes
+ * per row) of every candidate row, plus the two entries bounding the window: `#first`
+ * (rank = offset) and `#after` (rank = offset + limit, the first entry past the window).
  *
- * Each inserted or retracted row is compared with those bounds, and the bounds move one step
+ * Each inserted or retracted row is compared with those bounds and the bounds move one step
  * (O(log n)), so a row leaving the window is replaced by its successor without a rescan.
  * The output delta holds only rows entering or leaving the window. Without a limit the
  * window is everything from `offset` on; the index still gives the snapshot its order.
  */
 export class TopK implements Operator {
-  readonly #set: OrderedSet<Entry>;
+  readonly #index: BTree<Entry, undefined>;
   /** View order: the orderBy keys, then the row key. */
   readonly #compare: (a: Entry, b: Entry) => number;
-  readonly #byKey = new Map<string, Entry>();
   readonly #sortPaths: readonly (readonly string[])[];
   readonly #offset: number;
   readonly #limit: number;
@@ -34,18 +39,20 @@ export class TopK implements Operator {
   #after: Entry | undefined;
 
   constructor(orderBy: readonly OrderKey[], offset: number, limit: number | undefined) {
-    this.#sortPaths = orderBy.map((key) => splitPath(key.field));
+    const paths = orderBy.map((key) => splitPath(key.field));
     const signs = orderBy.map((key) => (key.direction === 'desc' ? -1 : 1));
+    this.#sortPaths = paths;
     this.#offset = offset;
     this.#limit = limit ?? Number.POSITIVE_INFINITY;
     this.#compare = (a, b) => {
-      for (let i = 0; i < signs.length; i++) {
-        const order = compareValues(a.sort[i] as Value, b.sort[i] as Value);
+      for (let i = 0; i < paths.length; i++) {
+        const path = paths[i] as string[];
+        const order = compareValues(getPath(a.row, path), getPath(b.row, path));
         if (order !== 0) return order * (signs[i] as number);
       }
       return compareStrings(a.key, b.key);
     };
-    this.#set = new OrderedSet<Entry>([], this.#compare);
+    this.#index = new BTree<Entry, undefined>(undefined, this.#compare);
   }
 
   push(delta: Delta): Delta {
@@ -53,7 +60,7 @@ export class TopK implements Operator {
     delta = consolidate(delta);
     if (delta.length === 2 && this.#replaceInPlace(delta[0] as Change, delta[1] as Change, out)) return out;
     for (const change of delta) {
-      if (change.weight < 0) this.#retract(change.key, out);
+      if (change.weight < 0) this.#retract(change, out);
       else this.#insert(change, out);
     }
     return out;
@@ -63,41 +70,34 @@ export class TopK implements Operator {
   *windowKeys(): Generator<string> {
     if (this.#first === undefined) return;
     let taken = 0;
-    for (const it = this.#set.find(this.#first); !it.equals(this.#set.end()) && taken < this.#limit; it.next(), taken++) {
-      yield it.pointer.key;
+    for (const entry of this.#index.keys(this.#first)) {
+      if (taken++ >= this.#limit) return;
+      yield entry.key;
     }
   }
 
   /**
    * An update that keeps the row's sort values keeps its place: swap the row in the
-   * entry without touching the tree (the common case: a change to another field).
+   * entry without touching the index (the common case: a change to another field).
    */
   #replaceInPlace(retraction: Change, insertion: Change, out: Change[]): boolean {
     if (retraction.key !== insertion.key || retraction.weight >= 0 || insertion.weight <= 0) return false;
-    const entry = this.#byKey.get(retraction.key);
-    assert(entry !== undefined, `top-k retracts unknown key '${retraction.key}'`);
-    for (let i = 0; i < this.#sortPaths.length; i++) {
-      if (compareValues(entry.sort[i] as Value, getPath(insertion.row, this.#sortPaths[i] as string[])) !== 0) return false;
+    for (const path of this.#sortPaths) {
+      if (compareValues(getPath(retraction.row, path), getPath(insertion.row, path)) !== 0) return false;
     }
-    const inWindow =
-      this.#first !== undefined &&
-      this.#limit !== 0 &&
-      this.#compare(entry, this.#first) >= 0 &&
-      (this.#after === undefined || this.#compare(entry, this.#after) < 0);
-    if (inWindow) out.push({ key: entry.key, row: entry.row, weight: -1 }, insertion);
+    const entry = this.#find(retraction);
+    if (this.#inWindow(entry)) out.push({ key: entry.key, row: entry.row, weight: -1 }, insertion);
     entry.row = insertion.row;
     return true;
   }
 
   #insert({ key, row }: Change, out: Change[]): void {
-    const entry: Entry = { key, row, sort: this.#sortPaths.map((path) => getPath(row, path)) };
-    assert(!this.#byKey.has(key), `top-k already holds key '${key}'`);
-    this.#byKey.set(key, entry);
-    this.#set.insert(entry);
+    const entry: Entry = { key, row };
+    assert(this.#index.set(entry, undefined, false), `top-k already holds key '${key}'`);
     if (this.#limit === 0) return;
     if (this.#first === undefined) {
-      // The window was empty: the table had at most `offset` rows.
-      if (this.#set.size() === this.#offset + 1) this.#enter((this.#first = this.#last()), out);
+      // The window was empty: there were at most `offset` rows.
+      if (this.#index.size === this.#offset + 1) this.#enter((this.#first = this.#last()), out);
       return;
     }
     if (this.#compare(entry, this.#first) < 0) this.#enter((this.#first = this.#before(this.#first)), out);
@@ -105,16 +105,14 @@ export class TopK implements Operator {
     else return;
     // One row entered, so the window's last row (if the window was full) is pushed out.
     if (this.#after !== undefined) this.#leave((this.#after = this.#before(this.#after)), out);
-    else if (this.#set.size() > this.#offset + this.#limit) this.#leave((this.#after = this.#last()), out);
+    else if (this.#index.size > this.#offset + this.#limit) this.#leave((this.#after = this.#last()), out);
   }
 
-  #retract(key: string, out: Change[]): void {
-    const entry = this.#byKey.get(key);
-    assert(entry !== undefined, `top-k retracts unknown key '${key}'`);
+  #retract(change: Change, out: Change[]): void {
+    const entry = this.#find(change);
     if (this.#limit !== 0 && this.#first !== undefined) {
       const order = this.#compare(entry, this.#first);
-      const inWindow = order >= 0 && (this.#after === undefined || this.#compare(entry, this.#after) < 0);
-      if (order < 0 || inWindow) {
+      if (order < 0 || this.#inWindow(entry)) {
         // One row leaves (the first, if the removed row precedes the window); `#after` enters.
         this.#leave(order < 0 ? this.#first : entry, out);
         if (order <= 0) this.#first = this.#next(this.#first);
@@ -126,10 +124,24 @@ export class TopK implements Operator {
         this.#after = this.#next(entry);
       }
     }
-    this.#set.eraseElementByKey(entry);
-    this.#byKey.delete(key);
+    this.#index.delete(entry);
   }
 
+  /** The stored entry of a row (a retraction carries the row as it was inserted). */
+  #find({ key, row }: Change): Entry {
+    const entry = this.#index.getPairOrNextHigher({ key, row })?.[0];
+    assert(entry !== undefined && entry.key === key, `top-k retracts unknown key '${key}'`);
+    return entry;
+  }
+
+  #inWindow(entry: Entry): boolean {
+    return (
+      this.#limit !== 0 &&
+      this.#first !== undefined &&
+      this.#compare(entry, this.#first) >= 0 &&
+      (this.#after === undefined || this.#compare(entry, this.#after) < 0)
+    );
+  }
 
   #enter(entry: Entry, out: Change[]): void {
     out.push({ key: entry.key, row: entry.row, weight: 1 });
@@ -140,17 +152,16 @@ export class TopK implements Operator {
   }
 
   #last(): Entry {
-    return this.#set.back() as Entry;
+    return this.#index.maxKey() as Entry;
   }
 
   #before(entry: Entry): Entry {
-    const it = this.#set.find(entry);
-    assert(!it.equals(this.#set.begin()), 'top-k window bound has no predecessor');
-    return it.pre().pointer;
+    const before = this.#index.nextLowerKey(entry);
+    assert(before !== undefined, 'top-k window bound has no predecessor');
+    return before;
   }
 
   #next(entry: Entry): Entry | undefined {
-    const it = this.#set.find(entry).next();
-    return it.equals(this.#set.end()) ? undefined : it.pointer;
+    return this.#index.nextHigherKey(entry);
   }
 }
