@@ -1,4 +1,4 @@
-import { OrderedMap } from 'js-sdsl';
+import { BTree } from '../sorted-index.js';
 import type { AggregateDefinition, Row, Value } from '../types.js';
 import { compareValues, equalValues, getPath, setPath, splitPath, valueKey } from '../values.js';
 import type { Change, Delta } from '../zset.js';
@@ -11,7 +11,7 @@ import type { Operator } from './operator.js';
  * Delta rule: a change of weight w adds w to its group's count and w·value to its
  * accumulators; each touched group then emits `-previous row, +current row` (only when they
  * differ), so the output delta is O(touched groups). Min and max keep a multiset of values
- * in an ordered map, so retracting the current extreme finds the next one in O(log n).
+ * in a B+ tree, so retracting the current extreme finds the next one in O(log n).
  * A group whose count drops to 0 disappears, except the single group of an aggregate
  * without groupBy (key `*`), which always exists, as SQL's `SELECT count(*)`.
  */
@@ -133,7 +133,7 @@ class NumericAccumulator implements Accumulator {
 
 /** Min or max over the non-null values, as a multiset ordered by value. */
 class ExtremeAccumulator implements Accumulator {
-  readonly #counts = new OrderedMap<Value, number>([], compareValues);
+  readonly #counts = new BTree<Value, number>(undefined, compareValues);
   readonly #fn: 'min' | 'max';
 
   constructor(fn: 'min' | 'max') {
@@ -142,13 +142,12 @@ class ExtremeAccumulator implements Accumulator {
 
   add(value: Value, weight: number): void {
     if (value === null) return;
-    const count = (this.#counts.getElementByKey(value) ?? 0) + weight;
-    if (count === 0) this.#counts.eraseElementByKey(value);
-    else this.#counts.setElement(value, count);
+    const count = (this.#counts.get(value) ?? 0) + weight;
+    if (count === 0) this.#counts.delete(value);
+    else this.#counts.set(value, count);
   }
 
   result(): Value {
-    const entry = this.#fn === 'min' ? this.#counts.front() : this.#counts.back();
-    return entry === undefined ? null : entry[0];
+    return (this.#fn === 'min' ? this.#counts.minKey() : this.#counts.maxKey()) ?? null;
   }
 }

@@ -1,11 +1,5 @@
-import sortedBtree from 'sorted-btree';
-
-// A CommonJS module exporting the class as `default`: Node's ESM loader wraps it once more
-// (the class is `.default`), bundler-style loaders (vitest) do not.
-const BTree: typeof sortedBtree.default =
-  (sortedBtree as unknown as { default?: typeof sortedBtree.default }).default ?? (sortedBtree as unknown as typeof sortedBtree.default);
-type BTree<K, V> = InstanceType<typeof BTree<K, V>>;
 import { assert } from '../errors.js';
+import { BTree } from '../sorted-index.js';
 import type { OrderKey, Row, Value } from '../types.js';
 import { compareStrings, compareValues, getPath, splitPath } from '../values.js';
 import { consolidate, type Change, type Delta } from '../zset.js';
