@@ -101,6 +101,28 @@ export class Circuit {
     return this.#table(table).size;
   }
 
+  /**
+   * Bulk-loads stored records into a table at start-up, before any view reads it (views
+   * registered afterwards compute their results from the loaded tables). Each record must
+   * be an object with a non-empty string `id`, not yet in the table; fields are not
+   * re-validated, since they come from the engine's own earlier writes.
+   */
+  load(table: string, records: Iterable<Record>): number {
+    const stored = this.#table(table, { table });
+    if ((this.#routes.get(table) as TableRoutes).size > 0) {
+      throw badInput(`table '${table}' is read by a view: load records before registering views`, { table });
+    }
+    let count = 0;
+    for (const record of records) {
+      const id = record?.id;
+      if (typeof id !== 'string' || id.length === 0) throw badInput(`table '${table}': a loaded record has no id`, { table });
+      if (stored.has(id)) throw new EngineError('CONFLICT', `${table} '${id}' is loaded twice`, { table, id });
+      stored.set(id, record);
+      count++;
+    }
+    return count;
+  }
+
   /** Applies one record change; returns an update for every view whose result changed. */
   ingestSingle(table: string, op: Operation, id: string, data?: unknown): ViewUpdateList {
     const change = this.#plan(table, op, id, data, this.#table(table, { table, id }).get(id), '');

@@ -44,6 +44,7 @@ export function appendDelta(into: Change[], changes: Delta): void {
 export function consolidate(delta: Delta): Delta {
   if (delta.length < 2) return delta;
   if (delta.length === 2) return consolidatePair(delta[0] as Change, delta[1] as Change, delta);
+  if (isOneSigned(delta)) return delta; // nothing can cancel (a registration's initial delta)
   const byKey = new Map<string, Change[]>();
   let repeated = false;
   for (const change of delta) {
@@ -73,6 +74,12 @@ export function consolidate(delta: Delta): Delta {
     for (const change of alive) if (change !== undefined) out.push(change);
   }
   return retractionsFirst(out);
+}
+
+function isOneSigned(delta: Delta): boolean {
+  const sign = Math.sign((delta[0] as Change).weight);
+  for (const change of delta) if (Math.sign(change.weight) !== sign) return false;
+  return true;
 }
 
 /** The common delta of one update, `-old +new`, without building an index. */

@@ -34,7 +34,7 @@ export class Aggregate implements Operator {
     const touched = new Set<Group>();
     for (const { row, weight } of delta) {
       const values = this.#groupPaths.map((path) => getPath(row, path));
-      const groupId = this.#global ? '*' : values.map(valueKey).join('\u0000');
+      const groupId = this.#global ? '*' : values.length === 1 ? valueKey(values[0] as Value) : values.map(valueKey).join('\u0000');
       let group = this.#groups.get(groupId);
       if (group === undefined) this.#groups.set(groupId, (group = this.#createGroup(groupId, groupKey(values), values)));
       group.count += weight;

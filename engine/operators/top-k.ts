@@ -53,10 +53,26 @@ export class TopK implements Operator {
     const out: Change[] = [];
     delta = consolidate(delta);
     if (delta.length === 2 && this.#replaceInPlace(delta[0] as Change, delta[1] as Change, out)) return out;
+    if (this.#index.size === 0 && delta.length > 1 && delta.every((change) => change.weight > 0)) return this.#fill(delta);
     for (const change of delta) {
       if (change.weight < 0) this.#retract(change, out);
       else this.#insert(change, out);
     }
+    return out;
+  }
+
+  /**
+   * Fills the empty index with many rows at once (a registration): one sort, then
+   * insertions in order, and the window read off the sorted rows.
+   */
+  #fill(delta: Delta): Delta {
+    const entries: Entry[] = delta.map(({ key, row }) => ({ key, row })).sort(this.#compare);
+    for (const entry of entries) this.#index.set(entry, undefined);
+    const end = Math.min(entries.length, this.#offset + this.#limit);
+    this.#first = this.#limit === 0 ? undefined : entries[this.#offset];
+    this.#after = this.#limit === 0 ? undefined : entries[end];
+    const out: Change[] = [];
+    for (let i = this.#offset; i < end; i++) this.#enter(entries[i] as Entry, out);
     return out;
   }
 
