@@ -1,0 +1,141 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { print } from 'graphql';
+import { createClient as createSseClient } from 'graphql-sse';
+import { createClient as createWsClient } from 'graphql-ws';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import { UsersCountDocument } from './generated/graphql.js';
+import { Feed } from './helpers/clients.js';
+
+/**
+ * The server as a user runs it (`server/main.ts`): flags and environment, one JSON log line
+ * per event, a clear exit 2 for a bad config, and a graceful SIGTERM that completes every
+ * subscription (graphql-ws and SSE) before exiting 0.
+ */
+const root = resolve(import.meta.dirname, '../..');
+let dir: string;
+
+interface Started {
+  child: ChildProcessWithoutNullStreams;
+  logs: { [key: string]: unknown }[];
+  stderr: string[];
+  exit: Promise<number | null>;
+}
+
+function start(args: string[], env: { [name: string]: string } = {}): Started {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+  });
+  const logs: { [key: string]: unknown }[] = [];
+  const stderr: string[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => logs.push(JSON.parse(line) as { [key: string]: unknown }));
+  createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, logs, stderr, exit };
+}
+
+async function listening(started: Started): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const line = started.logs.find((log) => log['msg'] === 'listening');
+    if (line !== undefined) return String(line['url']);
+    if (Date.now() > deadline || started.child.exitCode !== null) throw new Error(`server did not start: ${started.stderr.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'live-views-cli-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('SIGTERM completes graphql-ws and SSE subscriptions, then exits 0', async () => {
+  const server = start(['--host', '127.0.0.1'], { PORT: '0' });
+  try {
+    const url = await listening(server);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+    expect(server.logs[0]).toMatchObject({ level: 'info', msg: 'listening', views: expect.arrayContaining(['usersList']) });
+    expect(typeof server.logs[0]?.['time']).toBe('string');
+
+    const query = print(UsersCountDocument);
+    const ws = createWsClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+    const sse = createSseClient({ url, retryAttempts: 0 });
+    const overWs = new Feed<unknown>();
+    const overSse = new Feed<unknown>();
+    for (const [client, feed] of [[ws, overWs], [sse, overSse]] as const) {
+      client.subscribe({ query }, { next: (value) => feed.push(value), error: (error) => feed.fail(String(error)), complete: () => feed.complete() });
+    }
+    await overWs.until((events) => events.length === 1, 'ws snapshot');
+    await overSse.until((events) => events.length === 1, 'sse snapshot');
+
+    server.child.kill('SIGTERM');
+    expect(await server.exit).toBe(0);
+    expect(overWs.completed).toBe(true);
+    expect(overSse.completed).toBe(true);
+    expect(server.logs.map((log) => log['msg'])).toEqual(['listening', 'shutting down', 'stopped']);
+    await ws.dispose();
+    sse.dispose();
+  } finally {
+    server.child.kill('SIGKILL');
+  }
+});
+
+test('an invalid config exits 2 with every problem named', async () => {
+  const file = join(dir, 'bad.json');
+  await writeFile(
+    file,
+    JSON.stringify({
+      tables: [{ name: 'notes', type: 'Note', fields: { text: 'String!' } }],
+      views: [
+        { id: 'recent', from: 'notes', orderBy: [{ field: 'createdAt' }] },
+        { id: 'byAuthor', from: 'notez' },
+      ],
+    }),
+  );
+  const server = start(['--config', file, '--port', '0']);
+  expect(await server.exit).toBe(2);
+  const output = server.stderr.join('\n');
+  expect(output).toContain('view "recent": unknown field "createdAt" in orderBy[0]');
+  expect(output).toContain('view "byAuthor": unknown table "notez" in from');
+  expect(server.logs[0]).toMatchObject({ level: 'error', msg: 'invalid config' });
+});
+
+test('another config file is served with its own schema', async () => {
+  const file = join(dir, 'notes.json');
+  await writeFile(
+    file,
+    JSON.stringify({
+      tables: [{ name: 'notes', type: 'Note', fields: { text: 'String!', pinned: 'Boolean!' } }],
+      views: [{ id: 'pinned', from: 'notes', where: { pinned: { eq: true } } }],
+    }),
+  );
+  const server = start(['--config', file, '--port', '0']);
+  try {
+    const url = await listening(server);
+    expect(server.logs[0]?.['views']).toEqual(['pinned']);
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'mutation { createNote(input: { id: "n1", text: "hi", pinned: true }) { note { text } views { view version } } }' }),
+    });
+    expect(await response.json()).toEqual({ data: { createNote: { note: { text: 'hi' }, views: [{ view: 'pinned', version: 1 }] } } });
+  } finally {
+    server.child.kill('SIGTERM');
+  }
+  expect(await server.exit).toBe(0);
+});
+
+test('bad flags exit 2 with the usage', async () => {
+  const server = start(['--port', 'abc']);
+  expect(await server.exit).toBe(2);
+  expect(server.stderr.join('\n')).toContain('--port must be an integer');
+  expect(server.stderr.join('\n')).toContain('Usage:');
+});

@@ -1,0 +1,32 @@
+import { loadConfig } from '../../../config/load.js';
+import type { CheckedConfig } from '../../../config/validate.js';
+import { startServer, type RunningServer } from '../../../server/app.js';
+import { createLogger, type LogLevel } from '../../../server/logger.js';
+
+export interface TestServerOptions {
+  readonly historySize?: number;
+  readonly checked?: CheckedConfig;
+}
+
+/** A real server on 127.0.0.1 and a free port; logs only errors (TEST_LOG_LEVEL overrides). */
+export async function startTestServer(options: TestServerOptions = {}): Promise<RunningServer> {
+  return startServer({
+    checked: options.checked ?? (await loadConfig()),
+    port: 0,
+    host: '127.0.0.1',
+    logger: createLogger({
+      level: (process.env['TEST_LOG_LEVEL'] as LogLevel | undefined) ?? 'error',
+      write: (line) => void process.stderr.write(`${line}\n`),
+    }),
+    ...(options.historySize === undefined ? {} : { historySize: options.historySize }),
+  });
+}
+
+/** Resolves once `condition` holds, polling; rejects with `label` after `timeoutMs`. */
+export async function eventually(condition: () => boolean, label: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
