@@ -13,7 +13,7 @@ import {
 import type { CheckedConfig } from '../config/validate.js';
 import { ConfigError } from '../config/validate.js';
 import { RecordValidator } from './record-validator.js';
-import { TopicTarget } from './topic-target.js';
+import { TopicTarget, type Listener } from './topic-target.js';
 import { UpdateHistory } from './update-history.js';
 
 /** What a subscriber receives: a whole result (SNAPSHOT) or a change to it (DELTA). */
@@ -90,6 +90,8 @@ export class LiveStore {
   readonly #histories = new Map<string, UpdateHistory<ViewEvent>>();
   readonly #validators = new Map<string, RecordValidator>();
   readonly #closers = new Set<() => void>();
+  /** What to tell a subscription whose queue overflowed, by its PubSub listener. */
+  readonly #onLost = new WeakMap<Listener, () => boolean>();
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -97,11 +99,15 @@ export class LiveStore {
     this.checked = checked;
     this.#circuit = circuit;
     const logger = options.logger;
-    this.#target = new TopicTarget((error, topic) => {
-      logger?.warn('subscriber dropped an update; it will resynchronise', {
-        topic,
-        error: error instanceof Error ? error.message : String(error),
-      });
+    this.#target = new TopicTarget((error, topic, listener) => {
+      // Logged once per episode: a subscriber that stays slow loses many updates.
+      const lost = this.#onLost.get(listener);
+      if (lost === undefined || lost()) {
+        logger?.warn('a subscriber fell 1,024 updates behind; it gets a fresh SNAPSHOT', {
+          topic,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
     });
     this.#pubsub = createPubSub<Topics>({ eventTarget: this.#target });
     const historySize = options.historySize ?? DEFAULT_HISTORY_SIZE;
@@ -213,9 +219,18 @@ export class LiveStore {
     return this.#circuit.getRecord(table, id);
   }
 
-  /** The view's updates, live from now on; its listener is added on the first `next()`. */
-  subscribe(view: string): Repeater<ViewEvent> {
-    return this.#pubsub.subscribe(`view:${view}`);
+  /**
+   * The view's updates, live from the return of this call: `first` is the first `next()`,
+   * which has added the topic listener. `onLost` runs when an update could not be queued for
+   * this subscriber (it read too slowly); it returns whether that starts a new episode.
+   */
+  subscribe(view: string, onLost: () => boolean): { events: Repeater<ViewEvent>; first: Promise<IteratorResult<ViewEvent>> } {
+    const events = this.#pubsub.subscribe(`view:${view}`);
+    this.#target.takeLastAdded();
+    const first = events.next();
+    const listener = this.#target.takeLastAdded();
+    if (listener !== undefined) this.#onLost.set(listener, onLost);
+    return { events, first };
   }
 
   /** Updates held for `sinceVersion`, or undefined for an unknown view. */

@@ -1,17 +1,18 @@
-type Listener = EventListenerOrEventListenerObject;
+export type Listener = EventListenerOrEventListenerObject;
 
 /**
  * The in-process event target under the PubSub. Unlike the global `EventTarget` it can say
  * how many listeners each topic has (the leak test reads it), and a listener that throws
  * cannot stop the others: graphql-yoga's PubSub pushes into a per-subscriber queue that
- * throws once 1,024 events wait unread, and that subscriber resynchronises by itself
- * (see `streamView`), so the error is only reported.
+ * throws once 1,024 events wait unread. The error goes to `onListenerError` with the
+ * listener, so its subscriber can be told it lost an event (see `ViewStream`).
  */
 export class TopicTarget implements EventTarget {
   readonly #topics = new Map<string, Set<Listener>>();
-  readonly #onListenerError: (error: unknown, topic: string) => void;
+  readonly #onListenerError: (error: unknown, topic: string, listener: Listener) => void;
+  #lastAdded: Listener | undefined;
 
-  constructor(onListenerError: (error: unknown, topic: string) => void) {
+  constructor(onListenerError: (error: unknown, topic: string, listener: Listener) => void) {
     this.#onListenerError = onListenerError;
   }
 
@@ -20,6 +21,18 @@ export class TopicTarget implements EventTarget {
     let listeners = this.#topics.get(type);
     if (listeners === undefined) this.#topics.set(type, (listeners = new Set()));
     listeners.add(listener);
+    this.#lastAdded = listener;
+  }
+
+  /**
+   * The listener added last, forgotten once taken. A PubSub subscription adds its listener
+   * synchronously on its first `next()`, so a caller reading this right after that call
+   * gets its own listener.
+   */
+  takeLastAdded(): Listener | undefined {
+    const listener = this.#lastAdded;
+    this.#lastAdded = undefined;
+    return listener;
   }
 
   removeEventListener(type: string, listener: Listener | null): void {
@@ -37,7 +50,7 @@ export class TopicTarget implements EventTarget {
         if (typeof listener === 'function') listener(event);
         else listener.handleEvent(event);
       } catch (error) {
-        this.#onListenerError(error, event.type);
+        this.#onListenerError(error, event.type, listener);
       }
     }
     return true;

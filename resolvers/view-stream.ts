@@ -7,7 +7,8 @@ import type { LiveStore, ViewEvent } from './live-store.js';
  *
  * It listens to the view's topic before it reads the snapshot and drops updates the
  * snapshot already contains. If updates were lost on the way (this subscriber read too
- * slowly and its queue overflowed), it sends a fresh SNAPSHOT instead of a gap.
+ * slowly and its queue of 1,024 overflowed), its next event is a fresh SNAPSHOT instead of
+ * a gap; the queued updates it already holds are then skipped.
  *
  * A plain iterator rather than an async generator: a generator parked on `await` cannot be
  * returned until its next event, so an idle subscriber's listener would outlive it.
@@ -23,13 +24,19 @@ export class ViewStream implements AsyncIterableIterator<ViewEvent> {
   #version: number;
   #started = false;
   #done = false;
+  #lost = false;
 
   constructor(store: LiveStore, view: string, sinceVersion?: number | null) {
     this.#store = store;
     this.#view = view;
-    this.#events = store.subscribe(view);
-    // The first `next()` adds the topic listener synchronously: from here on no update is missed.
-    this.#first = this.#events.next();
+    // Listening from here on: every later update is queued (or reported lost).
+    const { events, first } = store.subscribe(view, () => {
+      const episode = !this.#lost;
+      this.#lost = true;
+      return episode;
+    });
+    this.#events = events;
+    this.#first = first;
     const snapshot = store.snapshotEvent(view);
     this.#version = snapshot.version;
     const missed = sinceVersion == null ? undefined : store.history(view)?.since(sinceVersion, snapshot.version);
@@ -46,6 +53,12 @@ export class ViewStream implements AsyncIterableIterator<ViewEvent> {
     if (initial !== undefined) return { done: false, value: initial };
     for (;;) {
       if (this.#done) return { done: true, value: undefined };
+      if (this.#lost) {
+        this.#lost = false;
+        const snapshot = this.#store.snapshotEvent(this.#view);
+        this.#version = snapshot.version;
+        return { done: false, value: snapshot };
+      }
       const result = this.#started ? await this.#events.next() : await this.#first;
       this.#started = true;
       if (result.done === true) return this.return();

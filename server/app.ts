@@ -9,6 +9,7 @@ import type { CheckedConfig } from '../config/validate.js';
 import { buildSchema, openLiveStore, type LiveStore } from '../resolvers/index.js';
 import { useInputErrorCodes } from './input-error-codes.js';
 import { createLogger, yogaLogger, type Logger } from './logger.js';
+import { useSharedEventExecution } from './shared-event-execution.js';
 
 export interface ServerOptions {
   readonly checked: CheckedConfig;
@@ -54,7 +55,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     graphqlEndpoint: ENDPOINT,
     graphiql: { title: 'Live views', defaultQuery: defaultQuery(options.checked), subscriptionsProtocol: 'WS' },
     logging: yogaLogger(logger),
-    plugins: [useInputErrorCodes()],
+    plugins: [useInputErrorCodes(), useSharedEventExecution()],
   });
 
   const httpServer = createServer(yoga);

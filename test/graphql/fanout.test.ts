@@ -11,6 +11,7 @@ import {
   ViewsDocument,
 } from './generated/graphql.js';
 import { createGraphQLWsClient, followWs, must, urqlOverWs, type Transport } from './helpers/clients.js';
+import type { Row } from '../../engine/index.js';
 import { LocalView, type UpdateEvent } from './helpers/local-view.js';
 import { startTestServer } from './helpers/server.js';
 
@@ -44,8 +45,10 @@ test('100 subscribers of topPosts receive the identical sequence', async () => {
   const subscribers = sockets.flatMap((socket) =>
     Array.from({ length: PER_SOCKET }, () => followWs(socket, query, {}, (data) => data['topPosts'] as UpdateEvent)),
   );
-  await Promise.all(subscribers.map(({ feed }) => feed.until((events) => events.length === 1, 'snapshot')));
-  expect(server.store.listenerCount('topPosts')).toBe(SOCKETS * PER_SOCKET);
+  // Another selection of the same view: events are executed once per distinct operation.
+  const narrow = followWs(sockets[0]!, 'subscription { topPosts { version updated { id likes } } }', {}, (data) => data['topPosts'] as { version: number; updated: object[] });
+  await Promise.all([...subscribers, narrow].map(({ feed }) => feed.until((events) => events.length === 1, 'snapshot')));
+  expect(server.store.listenerCount('topPosts')).toBe(SOCKETS * PER_SOCKET + 1);
 
   for (const [w, writer] of writers.entries()) {
     await must(writer.client, CreateUserDocument, {
@@ -78,6 +81,12 @@ test('100 subscribers of topPosts receive the identical sequence', async () => {
   const sequences = subscribers.map(({ feed }) => JSON.stringify(feed.events));
   expect(new Set(sequences).size).toBe(1);
   const events = subscribers[0]!.feed.events;
+  await narrow.feed.until((narrowEvents) => narrowEvents.at(-1)?.version === final, 'the narrow subscriber');
+  expect(narrow.feed.events.map((event) => event.version)).toEqual(events.map((event) => event.version));
+  expect(narrow.feed.events.map((event) => event.updated)).toEqual(
+    events.map((event) => event.updated.map((row) => ({ id: (row as Row)['id'], likes: (row as Row)['likes'] }))),
+  );
+  narrow.stop();
   expect(events.length).toBeGreaterThan(ROUNDS);
   const local = new LocalView();
   for (const event of events) local.apply(event);
