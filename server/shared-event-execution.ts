@@ -54,9 +54,12 @@ function mapEvents(source: AsyncIterable<unknown>, map: (event: unknown) => Resu
     [Symbol.asyncIterator]() {
       return this;
     },
-    async next() {
-      const step = await iterator.next();
-      return step.done === true ? { done: true, value: undefined } : { done: false, value: await map(step.value) };
+    next() {
+      return iterator.next().then((step): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> => {
+        if (step.done === true) return { done: true, value: undefined };
+        const result = map(step.value);
+        return result instanceof Promise ? result.then((value) => ({ done: false, value })) : { done: false, value: result };
+      });
     },
     async return() {
       await iterator.return?.();
