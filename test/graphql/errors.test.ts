@@ -11,6 +11,7 @@ import { startTestServer } from './helpers/server.js';
  * location, and a rejected mutation applies nothing (no record, no view version moves).
  */
 let server: RunningServer;
+const logs: string[] = [];
 
 interface Response {
   data?: { [field: string]: unknown } | null;
@@ -32,7 +33,7 @@ const CREATE_USER = print(CreateUserDocument);
 const INGEST_BATCH = print(IngestBatchDocument);
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ log: (line) => void logs.push(line) });
   const created = await post(CREATE_USER, { input: ANN });
   expect(created.errors).toBeUndefined();
 });
@@ -156,4 +157,13 @@ describe('CONFLICT', () => {
 test('other validation errors keep GRAPHQL_VALIDATION_FAILED', async () => {
   const response = await post('{ usersList { nope } }');
   expect(response.errors?.map((error) => error.extensions?.['code'])).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+});
+
+test('an unexpected error is masked as INTERNAL_SERVER_ERROR and logged as one JSON line (runs last: it closes the store)', async () => {
+  expect(logs).toEqual([]); // deliberate errors are not logged
+  await server.store.close();
+  const response = await post(CREATE_USER, { input: { ...ANN, id: 'late' } });
+  expect(response.errors?.map((error) => [error.message, error.extensions?.['code']])).toEqual([['Unexpected error.', 'INTERNAL_SERVER_ERROR']]);
+  expect(logs).toHaveLength(1);
+  expect(JSON.parse(logs[0] ?? '{}')).toMatchObject({ level: 'error', msg: 'unexpected error', error: { message: 'the live store is closed' } });
 });

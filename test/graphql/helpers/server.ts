@@ -6,6 +6,8 @@ import { createLogger, type LogLevel } from '../../../server/logger.js';
 export interface TestServerOptions {
   readonly historySize?: number;
   readonly checked?: CheckedConfig;
+  /** Receives the server's log lines instead of stderr. */
+  readonly log?: (line: string) => void;
 }
 
 /** A real server on 127.0.0.1 and a free port; logs only errors (TEST_LOG_LEVEL overrides). */
@@ -16,7 +18,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     host: '127.0.0.1',
     logger: createLogger({
       level: (process.env['TEST_LOG_LEVEL'] as LogLevel | undefined) ?? 'error',
-      write: (line) => void process.stderr.write(`${line}\n`),
+      write: options.log ?? ((line) => void process.stderr.write(`${line}\n`)),
     }),
     ...(options.historySize === undefined ? {} : { historySize: options.historySize }),
   });
