@@ -46,13 +46,13 @@ interface Workload {
 }
 
 const WORKLOADS: readonly Workload[] = [
-  { id: 'filter', title: '1. Filter view', change: 'insert, update or delete one post (in turn)', views: [filterView], kind: 'filter-mix' },
-  { id: 'topk', title: '2a. Top 50 by score', change: "set one post's score to a random value", views: [topKView], kind: 'score-random' },
-  { id: 'topk-enter', title: '2b. Top 50 by score, row enters', change: "raise one post's score above all others (the window changes)", views: [topKView], kind: 'score-top' },
-  { id: 'join-rename', title: '3a. Join posts → users', change: `rename one author (≈${Math.round(ROWS / USERS)} joined rows change)`, views: [joinView], kind: 'rename-user' },
-  { id: 'join-move', title: '3b. Join posts → users', change: 'give one post another author', views: [joinView], kind: 'move-post' },
-  { id: 'group', title: '4. Group by author (count, sum)', change: 'move one post to another author (between groups)', views: [groupView], kind: 'move-post' },
-  { id: 'ten-views', title: '5. Ten views on one table', change: 'mixed: create/delete 30 %, update any field 70 %', views: tenViews, kind: 'mixed' },
+  { id: 'filter', title: '1. Filter: insert/update/delete', change: 'insert, update or delete one post (in turn); view: published posts with ≥ 100 likes', views: [filterView], kind: 'filter-mix' },
+  { id: 'topk', title: '2a. Top 50: random score change', change: "set one post's score to a random value (it rarely reaches the top 50)", views: [topKView], kind: 'score-random' },
+  { id: 'topk-enter', title: '2b. Top 50: a row enters', change: "raise one post's score above all others (every change moves the window)", views: [topKView], kind: 'score-top' },
+  { id: 'join-rename', title: '3a. Join: rename an author', change: `posts ⋈ users; rename one author (≈${Math.round(ROWS / USERS)} joined rows change)`, views: [joinView], kind: 'rename-user' },
+  { id: 'join-move', title: '3b. Join: move a post', change: 'posts ⋈ users; give one post another author', views: [joinView], kind: 'move-post' },
+  { id: 'group', title: '4. Group: move a post', change: 'count and sum of likes per author; move one post to another author', views: [groupView], kind: 'move-post' },
+  { id: 'ten-views', title: '5. Ten views: mixed changes', change: 'ten views (filters, top-k, groups) on posts; create/delete 30 %, update any field 70 %', views: tenViews, kind: 'mixed' },
 ];
 
 type SystemName = 'circuit' | 'tanstack' | 'recompute';

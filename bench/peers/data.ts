@@ -129,6 +129,8 @@ export class ChangeStream {
   readonly users = new Map<string, User>();
   readonly #postIds: string[] = [];
   readonly #slot = new Map<string, number>();
+  /** author id → ids of their posts, for changes scoped to some authors */
+  readonly #byAuthor = new Map<string, Set<string>>();
   readonly #userIds: string[];
   readonly #size: number;
   readonly #rng: Rng;
@@ -136,6 +138,8 @@ export class ChangeStream {
   #step = 0;
   #topScore = SCORE_RANGE;
   #rename = 0;
+  /** When set, changes touch only posts of the first `#scope` users, and move posts among them. */
+  #scope: number | undefined;
 
   constructor(data: { posts: readonly Post[]; users: readonly User[] }, seed: number) {
     for (const user of data.users) this.users.set(user.id, user);
@@ -148,6 +152,15 @@ export class ChangeStream {
 
   take(kind: ChangeKind, count: number): TableChange[] {
     return Array.from({ length: count }, () => this.next(kind));
+  }
+
+  /**
+   * Restricts the following changes to the posts of the first `authors` users (created posts
+   * get one of them as author; moved posts move among them); undefined lifts the restriction.
+   */
+  scope(authors: number | undefined): this {
+    this.#scope = authors;
+    return this;
   }
 
   next(kind: ChangeKind): TableChange {
@@ -177,7 +190,7 @@ export class ChangeStream {
         return { table: 'users', op: 'UPDATE', id, data, before };
       }
       case 'move-post':
-        return this.#updatePost((old) => ({ ...old, authorId: other(old.authorId, () => rng.pick(this.#userIds)) }));
+        return this.#updatePost((old) => ({ ...old, authorId: other(old.authorId, () => this.#randomAuthor()) }));
       case 'mixed': {
         if (rng.next() < 0.3) return this.#postIds.length >= this.#size ? this.#delete() : this.#create();
         return this.#updatePost((old) => {
@@ -186,7 +199,7 @@ export class ChangeStream {
           if (roll < 0.45) return { ...old, likes: other(old.likes, () => rng.int(LIKES_RANGE)) };
           if (roll < 0.6) return { ...old, published: !old.published };
           if (roll < 0.7) return { ...old, category: other(old.category, () => rng.pick(CATEGORIES)) };
-          if (roll < 0.8) return { ...old, authorId: other(old.authorId, () => rng.pick(this.#userIds)) };
+          if (roll < 0.8 && (this.#scope ?? this.#userIds.length) > 1) return { ...old, authorId: other(old.authorId, () => this.#randomAuthor()) };
           return { ...old, title: `${old.title}!` };
         });
       }
@@ -194,13 +207,14 @@ export class ChangeStream {
   }
 
   #create(): TableChange {
-    const post = makePost(this.#nextSeq++, this.#userIds.length, this.#rng);
+    const post = makePost(this.#nextSeq++, this.#scope ?? this.#userIds.length, this.#rng);
     this.#addPost(post);
     return { table: 'posts', op: 'CREATE', id: post.id, data: post };
   }
 
   #delete(): TableChange {
     const id = this.#randomPostId();
+    if (id === undefined) return this.#create();
     const before = this.posts.get(id) as Post;
     this.#removePost(id);
     return { table: 'posts', op: 'DELETE', id, before };
@@ -208,17 +222,41 @@ export class ChangeStream {
 
   #updatePost(change: (old: Post) => Post): TableChange {
     const id = this.#randomPostId();
+    if (id === undefined) return this.#create();
     const before = this.posts.get(id) as Post;
     const data = change(before);
+    if (data.authorId !== before.authorId) {
+      this.#authorPosts(before.authorId).delete(id);
+      this.#authorPosts(data.authorId).add(id);
+    }
     this.posts.set(id, data);
     return { table: 'posts', op: 'UPDATE', id, data, before };
   }
 
-  #randomPostId(): string {
-    return this.#postIds[this.#rng.int(this.#postIds.length)] as string;
+  /** A random post id (of an author in scope, when scoped); undefined when there is none. */
+  #randomPostId(): string | undefined {
+    if (this.#scope === undefined) return this.#postIds[this.#rng.int(this.#postIds.length)];
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const posts = this.#byAuthor.get(userId(this.#rng.int(this.#scope)));
+      if (posts === undefined || posts.size === 0) continue;
+      let index = this.#rng.int(posts.size);
+      for (const id of posts) if (index-- === 0) return id;
+    }
+    return undefined;
+  }
+
+  #randomAuthor(): string {
+    return this.#scope === undefined ? this.#rng.pick(this.#userIds) : userId(this.#rng.int(this.#scope));
+  }
+
+  #authorPosts(author: string): Set<string> {
+    let posts = this.#byAuthor.get(author);
+    if (posts === undefined) this.#byAuthor.set(author, (posts = new Set()));
+    return posts;
   }
 
   #addPost(post: Post): void {
+    this.#authorPosts(post.authorId).add(post.id);
     this.posts.set(post.id, post);
     this.#slot.set(post.id, this.#postIds.length);
     this.#postIds.push(post.id);
@@ -232,6 +270,7 @@ export class ChangeStream {
       this.#slot.set(last, at);
     }
     this.#slot.delete(id);
+    this.#byAuthor.get((this.posts.get(id) as Post).authorId)?.delete(id);
     this.posts.delete(id);
   }
 }
