@@ -37,7 +37,7 @@ export class ResultHash {
 
   add(rowHash: number): void {
     this.#high = (this.#high + Math.floor(rowHash / 4294967296)) >>> 0;
-    this.#low = (this.#low + rowHash) >>> 0;
+    this.#low = (this.#low + (rowHash >>> 0)) >>> 0; // both below 2^32: the sum stays exact
   }
 
   remove(rowHash: number): void {

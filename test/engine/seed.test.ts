@@ -159,3 +159,21 @@ describe('seed scenario', () => {
     expect(got.get('activeUsers')?.added).toEqual([{ id: 'u1', ...ann }]);
   });
 });
+
+describe('result hash', () => {
+  it('does not depend on the order rows were added, even for hashes near 2^53', async () => {
+    const { ResultHash } = await import('../../engine/index.js');
+    const big = 2 ** 53 - 1;
+    const small = 2 ** 32 - 2; // small + big is odd and above 2^53: a double would round it
+    const forward = new ResultHash();
+    forward.add(small);
+    forward.add(big);
+    const backward = new ResultHash();
+    backward.add(big);
+    backward.add(small);
+    expect(forward.toString()).toBe(backward.toString());
+    forward.remove(big);
+    forward.remove(small);
+    expect(forward.toString()).toBe('0000000000000000');
+  });
+});
