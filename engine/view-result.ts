@@ -67,8 +67,20 @@ export class ViewResult {
     }
   }
 
+  /** Ends the registration: the initial result is version 0, however many rows it has. */
+  settle(): void {
+    this.#flushChanges();
+  }
+
   /** Ends an ingest: the update since the last flush, or undefined when nothing changed. */
   flush(): ViewUpdate | undefined {
+    const changes = this.#flushChanges();
+    if (changes === undefined) return undefined;
+    return { view: this.#id, version: ++this.#version, ...changes, hash: this.#hash.toString() };
+  }
+
+  /** Folds the touched keys into the hash and returns the net difference, if any. */
+  #flushChanges(): Pick<ViewUpdate, 'added' | 'updated' | 'removed'> | undefined {
     if (this.#before.size === 0) return undefined;
     const added: Row[] = [];
     const updated: Row[] = [];
@@ -91,12 +103,9 @@ export class ViewResult {
     this.#before.clear();
     if (added.length === 0 && updated.length === 0 && removed.length === 0) return undefined;
     return {
-      view: this.#id,
-      version: ++this.#version,
       added: added.length === 0 ? NONE : added,
       updated: updated.length === 0 ? NONE : updated,
       removed: removed.length === 0 ? NONE : removed,
-      hash: this.#hash.toString(),
     };
   }
 }

@@ -83,7 +83,7 @@ export class View {
     });
     const delta = [...records(this.definition.from)].map((record) => ({ key: record.id, row: record as Row, weight: 1 }));
     this.#run(delta, 0, true);
-    this.#result.flush();
+    this.#result.settle();
   }
 
   /** Pushes a table's delta in at one input. Call `flush` once the ingest is complete. */

@@ -177,3 +177,17 @@ describe('result hash', () => {
     expect(forward.toString()).toBe('0000000000000000');
   });
 });
+
+describe('registration', () => {
+  it('starts every view at version 0, whether its initial result is empty or not', () => {
+    const circuit = new Circuit({ tables: ['users'] });
+    expect(circuit.registerView({ id: 'count', from: 'users', aggregate: { n: { fn: 'count' } } }).version).toBe(0);
+    circuit.ingestSingle('users', 'CREATE', 'u1', { name: 'Ann' });
+    expect(circuit.registerView({ id: 'all', from: 'users' }).version).toBe(0);
+    expect(circuit.snapshot('count').version).toBe(1);
+    expect(circuit.ingestSingle('users', 'CREATE', 'u2', { name: 'Bob' }).map((u) => [u.view, u.version])).toEqual([
+      ['count', 2],
+      ['all', 1],
+    ]);
+  });
+});
