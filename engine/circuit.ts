@@ -28,7 +28,17 @@ export class Circuit {
   /** table → the views that read it */
   readonly #routes = new Map<string, TableRoutes>();
 
-  constructor(options: { tables?: Iterable<string> } = {}) {
+  readonly #versionBase: number;
+
+  /**
+   * `versionBase` is the version every view starts at (default 0). A durable server passes
+   * a number above every version it issued before a restart, so a client resuming from an
+   * old version can never be sent deltas of a different history.
+   */
+  constructor(options: { tables?: Iterable<string>; versionBase?: number } = {}) {
+    const versionBase = options.versionBase ?? 0;
+    if (!Number.isSafeInteger(versionBase) || versionBase < 0) throw badInput('versionBase must be a non-negative integer');
+    this.#versionBase = versionBase;
     for (const table of options.tables ?? []) {
       if (this.#tables.has(table)) throw badInput(`table '${table}' is listed twice`, { table });
       this.createTable(table);
@@ -54,7 +64,7 @@ export class Circuit {
   registerView(definition: ViewDefinition, params: ViewParams = {}): ViewSnapshot {
     const bound = bindDefinition(definition, params, (table) => this.#tables.has(table));
     if (this.#views.has(bound.id)) throw badInput(`view '${bound.id}' is already registered`, { field: 'id' });
-    const view = new View(bound);
+    const view = new View(bound, this.#versionBase);
     view.initialize((table) => this.#table(table).values());
     this.#views.set(view.id, view);
     const byTable = new Map<string, ViewInput[]>();

@@ -27,8 +27,9 @@ export class ViewResult {
   readonly #before = new Map<string, Held | typeof ABSENT>();
   #version = 0;
 
-  constructor(id: string) {
+  constructor(id: string, version: number) {
     this.#id = id;
+    this.#version = version;
   }
 
   get version(): number {

@@ -31,10 +31,10 @@ export class View {
   readonly #topK: TopK | undefined;
   readonly #result: ViewResult;
 
-  constructor(definition: ViewDefinition) {
+  constructor(definition: ViewDefinition, version = 0) {
     this.id = definition.id;
     this.definition = definition;
-    this.#result = new ViewResult(definition.id);
+    this.#result = new ViewResult(definition.id, version);
     const joins = definition.join ?? [];
     const aliases = new Set(joins.map((join) => join.as));
     const { early, late } = splitWhere(definition.where, aliases);
