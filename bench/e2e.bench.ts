@@ -88,7 +88,7 @@ async function main(): Promise<void> {
 async function startServer(): Promise<{ url: string; child: ChildProcessWithoutNullStreams; exited: Promise<void> }> {
   // BENCH_SERVER_NODE_ARGS: extra node flags for the server (e.g. `--cpu-prof`).
   const nodeArgs = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts', '--port', '0', '--log-level', 'info'], { cwd: root });
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts', '--port', '0', '--memory', '--log-level', 'info'], { cwd: root });
   child.stderr.pipe(process.stderr);
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {

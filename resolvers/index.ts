@@ -6,6 +6,8 @@ export {
   type Applied,
   type Change,
   type LiveStoreOptions,
+  type StorageInfo,
+  type StorageOptions,
   type ViewEvent,
 } from './live-store.js';
 export { ViewStream } from './view-stream.js';

@@ -12,7 +12,9 @@ import {
 } from '../engine/index.js';
 import type { CheckedConfig } from '../config/validate.js';
 import { ConfigError } from '../config/validate.js';
+import { GroupCommitter, openStore, type Durability, type Store, type StoreTransaction } from '../storage/index.js';
 import { RecordValidator } from './record-validator.js';
+import { loadTables, RequestCounter } from './stored-tables.js';
 import { TopicTarget, type Listener } from './topic-target.js';
 import { UpdateHistory } from './update-history.js';
 
@@ -49,7 +51,37 @@ export interface Applied {
 export interface LiveStoreOptions {
   /** Updates kept per view for `sinceVersion` resumption (default 1,000). */
   readonly historySize?: number;
-  readonly logger?: { warn(message: string, fields?: object): void };
+  readonly logger?: { warn(message: string, fields?: object): void; error?(message: string, fields?: object): void };
+  /** Where the tables are kept. Default: a throwaway in-memory SQLite database. */
+  readonly storage?: StorageOptions;
+}
+
+export interface StorageOptions {
+  /** The SQLite file (created with its directory when missing), or ':memory:' for a throwaway run. */
+  readonly file: string;
+  /** 'process' (default): survives kill -9; 'power': also power loss (synchronous=FULL). */
+  readonly durability?: Durability;
+  /**
+   * Called when a COMMIT failed (disk full, I/O error): the engine is then ahead of the file,
+   * the store refuses every further read and write, and the process should exit (a restart
+   * reloads the durable state). No caller of the failed group was acknowledged.
+   */
+  readonly onCommitFailed?: (error: unknown) => void;
+}
+
+/** What start-up found in the store. */
+export interface StorageInfo {
+  readonly file: string;
+  readonly durability: Durability;
+  readonly epoch: number;
+  /** Records loaded at start-up. */
+  readonly records: number;
+  /** The version every view started at (above every version an earlier run issued). */
+  readonly versionBase: number;
+  /** Stored tables the config does not list (kept in the file, not served). */
+  readonly ignoredTables: readonly { table: string; count: number }[];
+  /** Open, load and view registration, in ms. */
+  readonly startupMs: number;
 }
 
 type Topics = { [topic: `view:${string}`]: [event: ViewEvent] };
@@ -57,34 +89,72 @@ type Topics = { [topic: `view:${string}`]: [event: ViewEvent] };
 export const DEFAULT_HISTORY_SIZE = 1000;
 
 /**
- * Builds the circuit for a config and registers its views. This is the one start-up path,
- * so stored tables can be loaded into the circuit here before the views are registered.
- * A view the engine rejects is a config error.
+ * The one start-up path: opens the store (a `StoreError` when it cannot: file untouched),
+ * loads its tables into a new circuit, then registers the config's views over them. A view
+ * the engine rejects, or a stored record that does not fit the config, is a config error.
  */
 export async function openLiveStore(checked: CheckedConfig, options: LiveStoreOptions = {}): Promise<LiveStore> {
-  const circuit = new Circuit({ tables: checked.config.tables.map((table) => table.name) });
-  for (const view of checked.config.views) {
-    try {
-      circuit.registerView(view);
-    } catch (error) {
-      if (isEngineError(error)) throw new ConfigError([`view "${view.id}": ${error.message}`]);
-      throw error;
+  const started = performance.now();
+  const storage = options.storage ?? { file: ':memory:' };
+  const store = openStore({ file: storage.file, ...(storage.durability === undefined ? {} : { durability: storage.durability }) });
+  try {
+    const counter = new RequestCounter(store);
+    const circuit = new Circuit({ tables: checked.config.tables.map((table) => table.name), versionBase: counter.versionBase });
+    const loaded = loadTables(store, circuit, checked);
+    for (const view of checked.config.views) {
+      try {
+        circuit.registerView(view);
+      } catch (error) {
+        if (isEngineError(error)) throw new ConfigError([`view "${view.id}": ${error.message}`]);
+        throw error;
+      }
     }
+    const info: StorageInfo = {
+      file: store.file,
+      durability: store.durability,
+      epoch: store.epoch,
+      records: loaded.records,
+      versionBase: counter.versionBase,
+      ignoredTables: loaded.ignored,
+      startupMs: performance.now() - started,
+    };
+    return new LiveStore(checked, circuit, { store, counter, info, ...(storage.onCommitFailed === undefined ? {} : { onCommitFailed: storage.onCommitFailed }) }, options);
+  } catch (error) {
+    store.close();
+    throw error;
   }
-  return new LiveStore(checked, circuit, options);
+}
+
+/** The store behind a `LiveStore`, as `openLiveStore` opened it. */
+export interface LiveStoreBacking {
+  readonly store: Store;
+  readonly counter: RequestCounter;
+  readonly info: StorageInfo;
+  readonly onCommitFailed?: (error: unknown) => void;
 }
 
 /**
  * The single write path and the source of every live view stream.
  *
- * `apply` validates a list of changes, hands them to the engine, then records and publishes
- * every update the engine returns on its view's topic. Calls run one at a time in arrival
- * order, so the read-modify-write of a patch is atomic and each view's updates are published
- * in version order even once a durable commit (an `await`) sits between engine and publish.
+ * `apply` queues a list of changes (one request) on the one `GroupCommitter`. Requests that
+ * arrive in the same event-loop turn share a transaction; each is staged in arrival order in
+ * its own savepoint: resolve and validate the changes against the engine's current state,
+ * write them, count the request, apply them to the engine (`ingestSingle` / `ingestBatch`,
+ * all or nothing). A request the engine rejects rolls back its savepoint and only its caller
+ * gets the error. After COMMIT the updates are recorded and published, in commit order (so
+ * each view's updates in version order), and only then do the callers' promises resolve.
+ * Everything from BEGIN to the publishing runs synchronously, so no query or subscriber can
+ * see the engine ahead of the file; if COMMIT fails, the store stops (see `onCommitFailed`).
  */
 export class LiveStore {
   readonly checked: CheckedConfig;
+  readonly storage: StorageInfo;
   readonly #circuit: Circuit;
+  readonly #store: Store;
+  readonly #counter: RequestCounter;
+  readonly #committer: GroupCommitter<readonly Change[], Applied>;
+  readonly #onCommitFailed: ((error: unknown) => void) | undefined;
+  readonly #logger: LiveStoreOptions['logger'];
   readonly #target: TopicTarget;
   readonly #pubsub: PubSub<Topics>;
   readonly #histories = new Map<string, UpdateHistory<ViewEvent>>();
@@ -92,13 +162,26 @@ export class LiveStore {
   readonly #closers = new Set<() => void>();
   /** What to tell a subscription whose queue overflowed, by its PubSub listener. */
   readonly #onLost = new WeakMap<Listener, () => boolean>();
-  #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** Set when a COMMIT failed: the engine is ahead of the file and must not be read. */
+  #failed: unknown = undefined;
 
-  constructor(checked: CheckedConfig, circuit: Circuit, options: LiveStoreOptions = {}) {
+  constructor(checked: CheckedConfig, circuit: Circuit, backing: LiveStoreBacking, options: LiveStoreOptions = {}) {
     this.checked = checked;
+    this.storage = backing.info;
     this.#circuit = circuit;
+    this.#store = backing.store;
+    this.#counter = backing.counter;
+    this.#onCommitFailed = backing.onCommitFailed;
+    this.#committer = new GroupCommitter<readonly Change[], Applied>(backing.store, {
+      stage: (changes, tx) => this.#stage(changes, tx),
+      committed: (staged) => {
+        for (const { result } of staged) for (const update of result.updates) this.#publish(update);
+      },
+      commitFailed: (error) => this.#fail(error),
+    });
     const logger = options.logger;
+    this.#logger = logger;
     this.#target = new TopicTarget((error, topic, listener) => {
       // Logged once per episode: a subscriber that stays slow loses many updates.
       const lost = this.#onLost.get(listener);
@@ -111,40 +194,53 @@ export class LiveStore {
     });
     this.#pubsub = createPubSub<Topics>({ eventTarget: this.#target });
     const historySize = options.historySize ?? DEFAULT_HISTORY_SIZE;
-    for (const view of checked.config.views) this.#histories.set(view.id, new UpdateHistory(historySize));
+    for (const view of checked.config.views) this.#histories.set(view.id, new UpdateHistory(historySize, circuit.snapshot(view.id).version));
     for (const table of checked.config.tables) this.#validators.set(table.name, new RecordValidator(table));
   }
 
   /**
-   * Applies `changes` atomically (all or none) and publishes the resulting updates.
-   * Rejects with an `EngineError` (`BAD_INPUT`, `NOT_FOUND`, `CONFLICT`) and changes nothing
-   * when any change is invalid.
+   * Applies `changes` atomically (all or none: in the file and in the engine) and resolves
+   * once they are committed and their updates published. Rejects with an `EngineError`
+   * (`BAD_INPUT`, `NOT_FOUND`, `CONFLICT`) and changes nothing when any change is invalid.
    */
   apply(changes: readonly Change[]): Promise<Applied> {
-    const run = this.#tail.then(() => this.#applyNow(changes));
-    this.#tail = run.catch(() => undefined);
-    return run;
+    if (this.#closed || this.#failed !== undefined) return Promise.reject(new Error('the live store is closed'));
+    return this.#committer.submit(changes);
   }
 
-  #applyNow(changes: readonly Change[]): Applied {
-    if (this.#closed) throw new Error('the live store is closed');
+  /** One request, inside the group's transaction and its own savepoint (see the class comment). */
+  #stage(changes: readonly Change[], tx: StoreTransaction): Applied {
+    if (this.#failed !== undefined) throw new Error('the live store is closed');
     const resolved = this.#resolve(changes);
+    if (resolved.length === 0) return { updates: [], records: [] };
+    tx.write(resolved.map(({ table, op, id, data }) => ({ table, op, id, record: data })));
+    this.#counter.increment();
     const [single] = resolved;
     const updates =
       resolved.length === 1 && single !== undefined
         ? this.#circuit.ingestSingle(single.table, single.op, single.id, single.data)
-        : resolved.length > 1
-          ? this.#circuit.ingestBatch(resolved)
-          : [];
-    // Durability goes here: commit `resolved` (awaited) before anything is published, so a
-    // subscriber never sees a change that a crash could lose.
-    for (const update of updates) this.#publish(update);
+        : this.#circuit.ingestBatch(resolved);
     return {
       updates,
       records: resolved.map((change) =>
         change.op === 'DELETE' ? change.before : this.#circuit.getRecord(change.table, change.id),
       ),
     };
+  }
+
+  /** A COMMIT failed: nothing of the group is in the file, but the engine applied it. */
+  #fail(error: unknown): void {
+    if (this.#failed !== undefined) return;
+    this.#failed = error ?? new Error('commit failed');
+    this.#logger?.error?.('commit failed: the engine is ahead of the file, the store stops', { error });
+    this.#closed = true;
+    for (const callback of this.#closers) callback();
+    this.#closers.clear();
+    this.#onCommitFailed?.(error);
+  }
+
+  #readable(): void {
+    if (this.#failed !== undefined) throw new Error('the live store stopped after a failed commit');
   }
 
   /** Turns requested changes into engine changes with whole, validated records. */
@@ -206,17 +302,31 @@ export class LiveStore {
   }
 
   snapshot(view: string): ViewSnapshot {
+    this.#readable();
     return this.#circuit.snapshot(view);
   }
 
   /** The view's current result as a SNAPSHOT event. */
   snapshotEvent(view: string): ViewEvent {
+    this.#readable();
     const { version, rows, hash } = this.#circuit.snapshot(view);
     return { view, version, kind: 'SNAPSHOT', added: rows, updated: [], removed: [], hash };
   }
 
   record(table: string, id: string): Record | undefined {
+    this.#readable();
     return this.#circuit.getRecord(table, id);
+  }
+
+  /** Every record of a table (as the engine holds it, which equals the committed file). */
+  records(table: string): IterableIterator<Record> {
+    this.#readable();
+    return this.#circuit.records(table);
+  }
+
+  /** Transactions and requests committed by this run. */
+  commitStats(): { groups: number; committed: number; rejected: number; largestGroup: number } {
+    return { ...this.#committer.stats };
   }
 
   /**
@@ -257,13 +367,20 @@ export class LiveStore {
     return this.#closed;
   }
 
-  /** Ends every live stream (subscribers see `complete`) and refuses further writes. */
+  /**
+   * Commits the requests already queued, ends every live stream (subscribers see `complete`),
+   * refuses further writes and closes the store.
+   */
   async close(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed) {
+      if (this.#store.isOpen) this.#store.close();
+      return;
+    }
     this.#closed = true;
+    this.#committer.close();
     for (const callback of this.#closers) callback();
     this.#closers.clear();
-    await this.#tail;
+    this.#store.close();
   }
 }
 

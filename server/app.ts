@@ -6,7 +6,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { CheckedConfig } from '../config/validate.js';
-import { buildSchema, openLiveStore, type LiveStore } from '../resolvers/index.js';
+import { buildSchema, openLiveStore, type LiveStore, type StorageOptions } from '../resolvers/index.js';
 import { useInputErrorCodes } from './input-error-codes.js';
 import { createLogger, yogaLogger, type Logger } from './logger.js';
 import { useSharedEventExecution } from './shared-event-execution.js';
@@ -19,6 +19,8 @@ export interface ServerOptions {
   readonly host?: string;
   readonly historySize?: number;
   readonly logger?: Logger;
+  /** Where the tables are kept (see `StorageOptions`). Default: in memory, nothing kept. */
+  readonly storage?: StorageOptions;
 }
 
 export interface RunningServer {
@@ -46,9 +48,11 @@ const CLOSE_GRACE_MS = 200;
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger();
+  // Loads the stored tables and registers the views before the port opens.
   const store = await openLiveStore(options.checked, {
     logger,
     ...(options.historySize === undefined ? {} : { historySize: options.historySize }),
+    ...(options.storage === undefined ? {} : { storage: options.storage }),
   });
   const yoga = createYoga({
     schema: buildSchema(store),
@@ -87,7 +91,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   );
 
   httpServer.listen(options.port ?? 4000, options.host ?? '127.0.0.1');
-  await once(httpServer, 'listening');
+  try {
+    await once(httpServer, 'listening');
+  } catch (error) {
+    await store.close(); // releases the data file's lock
+    throw error;
+  }
   const address = httpServer.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}${ENDPOINT}`;

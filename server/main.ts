@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../config/validate.js';
+import { isStoreError } from '../storage/index.js';
 import { startServer } from './app.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './logger.js';
 
@@ -9,11 +10,19 @@ const USAGE = `Usage: tsx server/main.ts [options]
   --port <n>          port (env PORT, default 4000; 0 picks a free one)
   --host <addr>       address to listen on (env HOST, default 127.0.0.1)
   --config <file>     application config: a .ts/.js module (default export) or .json (default: the demo)
+  --data <file>       SQLite file holding the tables (env DATA, default ./data/live.sqlite; created when missing)
+  --memory            keep the tables in memory only: nothing is read or written, all is lost at exit
+  --durability <d>    process: a mutation survives kill -9 (default, WAL + synchronous=NORMAL)
+                      power: it also survives power loss (synchronous=FULL; env DURABILITY)
   --history-size <n>  updates kept per view for sinceVersion (default 1000)
   --log-level <l>     debug | info | warn | error | silent (env LOG_LEVEL, default info)
   -h, --help          this text`;
 
-/** Exit codes: 0 after a graceful stop, 1 on a failure at run time, 2 for bad flags or config. */
+/**
+ * Exit codes: 0 after a graceful stop, 1 on a failure at run time, 2 for bad flags or config
+ * (or stored records that do not fit it); a data file that cannot be used exits with its
+ * `StoreError`'s code: 65 not a store / incompatible / corrupt, 73 read-only, 74 I/O, 75 locked.
+ */
 async function main(): Promise<void> {
   let flags;
   try {
@@ -22,6 +31,9 @@ async function main(): Promise<void> {
         port: { type: 'string' },
         host: { type: 'string' },
         config: { type: 'string' },
+        data: { type: 'string' },
+        memory: { type: 'boolean' },
+        durability: { type: 'string' },
         'history-size': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -44,26 +56,59 @@ async function main(): Promise<void> {
   const port = integer(flags.port ?? process.env['PORT'] ?? '4000', '--port', 0, 65535);
   const host = flags.host ?? process.env['HOST'] ?? '127.0.0.1';
   const historySize = integer(flags['history-size'] ?? '1000', '--history-size', 0, 10_000_000);
+  if (flags.memory === true && flags.data !== undefined) usageError('--memory and --data exclude each other');
+  const file = flags.memory === true ? ':memory:' : (flags.data ?? process.env['DATA'] ?? DEFAULT_DATA);
+  const durability = flags.durability ?? process.env['DURABILITY'] ?? 'process';
+  if (durability !== 'process' && durability !== 'power') usageError(`--durability must be process or power, got "${durability}"`);
+  if (file === '') usageError('--data must name a file');
 
   let server;
   try {
     const checked = await loadConfig(flags.config);
-    server = await startServer({ checked, port, host, historySize, logger });
+    server = await startServer({
+      checked,
+      port,
+      host,
+      historySize,
+      logger,
+      storage: {
+        file,
+        durability,
+        // The engine is ahead of the file: only a restart (which reloads the file) is safe.
+        onCommitFailed: (error) => {
+          logger.error('exiting: a commit failed, restart to reload the data file', { error });
+          process.exit(isStoreError(error) ? error.exitCode : 1);
+        },
+      },
+    });
   } catch (error) {
     if (error instanceof ConfigError) {
       logger.error('invalid config', { config: flags.config ?? 'demo', problems: error.problems });
       process.stderr.write(`${error.message}\n`);
       process.exit(2);
     }
+    if (isStoreError(error)) {
+      logger.error('cannot open the data file', { file: error.file ?? file, code: error.code });
+      process.stderr.write(`${error.message}\n`);
+      process.exit(error.exitCode);
+    }
     logger.error('start failed', { error });
     process.exit(1);
   }
   const running = server;
+  for (const { table, count } of running.store.storage.ignoredTables) {
+    logger.warn('the data file holds a table the config does not list; its records are kept, not served', { table, records: count });
+  }
   logger.info('listening', {
     url: running.url,
     ws: running.wsUrl,
     views: running.store.checked.config.views.map((view) => view.id),
     historySize,
+    data: running.store.storage.file,
+    durability: running.store.storage.durability,
+    records: running.store.storage.records,
+    versionBase: running.store.storage.versionBase,
+    startupMs: Math.round(running.store.storage.startupMs),
   });
 
   let stopping = false;
@@ -76,7 +121,7 @@ async function main(): Promise<void> {
     logger.info('shutting down', { signal });
     running.close().then(
       () => {
-        logger.info('stopped');
+        logger.info('stopped', { commits: running.store.commitStats() });
         process.exit(0);
       },
       (error: unknown) => {
@@ -88,6 +133,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
+
+const DEFAULT_DATA = './data/live.sqlite';
 
 function integer(text: string, name: string, min: number, max: number): number {
   const value = Number(text);

@@ -58,7 +58,7 @@ afterAll(async () => {
 });
 
 test('SIGTERM completes graphql-ws and SSE subscriptions, then exits 0', async () => {
-  const server = start(['--host', '127.0.0.1'], { PORT: '0' });
+  const server = start(['--host', '127.0.0.1', '--memory'], { PORT: '0' });
   try {
     const url = await listening(server);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
@@ -100,7 +100,7 @@ test('an invalid config exits 2 with every problem named', async () => {
       ],
     }),
   );
-  const server = start(['--config', file, '--port', '0']);
+  const server = start(['--config', file, '--port', '0', '--memory']);
   expect(await server.exit).toBe(2);
   const output = server.stderr.join('\n');
   expect(output).toContain('view "recent": unknown field "createdAt" in orderBy[0]');
@@ -117,7 +117,7 @@ test('another config file is served with its own schema', async () => {
       views: [{ id: 'pinned', from: 'notes', where: { pinned: { eq: true } } }],
     }),
   );
-  const server = start(['--config', file, '--port', '0']);
+  const server = start(['--config', file, '--port', '0', '--memory']);
   try {
     const url = await listening(server);
     expect(server.logs[0]?.['views']).toEqual(['pinned']);

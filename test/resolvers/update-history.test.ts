@@ -32,3 +32,13 @@ test('capacity 0 keeps nothing; versions must be consecutive', () => {
   expect(() => history.push(update(6))).toThrow(/does not follow/);
   expect(() => new UpdateHistory(-1)).toThrow(RangeError);
 });
+
+test('a version below the start of this run (issued before a restart) is never served', () => {
+  const history = new UpdateHistory<{ version: number }>(10, 40);
+  expect(history.since(40, 40)).toEqual([]);
+  expect(history.since(39, 40)).toBeUndefined();
+  expect(history.since(3, 40)).toBeUndefined();
+  history.push(update(41));
+  expect(history.since(40, 41)).toEqual([update(41)]);
+  expect(history.since(39, 41)).toBeUndefined();
+});

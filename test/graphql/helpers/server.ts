@@ -1,5 +1,6 @@
 import { loadConfig } from '../../../config/load.js';
 import type { CheckedConfig } from '../../../config/validate.js';
+import type { StorageOptions } from '../../../resolvers/index.js';
 import { startServer, type RunningServer } from '../../../server/app.js';
 import { createLogger, type LogLevel } from '../../../server/logger.js';
 
@@ -8,9 +9,17 @@ export interface TestServerOptions {
   readonly checked?: CheckedConfig;
   /** Receives the server's log lines instead of stderr. */
   readonly log?: (line: string) => void;
+  /** Default: in memory (`:memory:`), for the tests that do not test durability. */
+  readonly storage?: StorageOptions;
 }
 
-/** A real server on 127.0.0.1 and a free port; logs only errors (TEST_LOG_LEVEL overrides). */
+/** In memory: the write path is the durable one (SQLite, group commit), without a file. */
+export const IN_MEMORY: StorageOptions = { file: ':memory:' };
+
+/**
+ * A real server on 127.0.0.1 and a free port, its tables in memory unless `storage` says
+ * otherwise; logs only errors (TEST_LOG_LEVEL overrides).
+ */
 export async function startTestServer(options: TestServerOptions = {}): Promise<RunningServer> {
   return startServer({
     checked: options.checked ?? (await loadConfig()),
@@ -21,6 +30,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       write: options.log ?? ((line) => void process.stderr.write(`${line}\n`)),
     }),
     ...(options.historySize === undefined ? {} : { historySize: options.historySize }),
+    storage: options.storage ?? IN_MEMORY,
   });
 }
 
