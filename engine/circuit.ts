@@ -50,7 +50,7 @@ export class Circuit {
     if (typeof name !== 'string' || name.length === 0) throw badInput('a table name must be a non-empty string');
     if (this.#tables.has(name)) return;
     this.#tables.set(name, new Map());
-    this.#routes.set(name, new TableRoutes());
+    this.#routes.set(name, new TableRoutes(name));
   }
 
   tableNames(): string[] {
@@ -69,7 +69,7 @@ export class Circuit {
     this.#views.set(view.id, view);
     const byTable = new Map<string, ViewInput[]>();
     for (const { table, input } of view.inputs()) byTable.set(table, [...(byTable.get(table) ?? []), input]);
-    for (const [table, inputs] of byTable) (this.#routes.get(table) as TableRoutes).add({ view, inputs }, table);
+    for (const [table, inputs] of byTable) (this.#routes.get(table) as TableRoutes).add({ view, inputs, stamp: 0 });
     return view.snapshot();
   }
 

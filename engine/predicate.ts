@@ -42,9 +42,11 @@ export function compilePredicate(predicate: Predicate): RowTest {
   const tests: RowTest[] = [];
   for (const [path, filter] of Object.entries(predicate)) {
     const steps = splitPath(path);
+    const field = steps[0] as string;
     for (const [op, operand] of Object.entries(filter as FieldFilter)) {
       const test = compileOp(op, operand as Value, path);
-      tests.push((row) => test(getPath(row, steps)));
+      // Most paths are one field: read it directly (a missing field reads as null).
+      tests.push(steps.length === 1 ? (row) => test(row[field] ?? null) : (row) => test(getPath(row, steps)));
     }
   }
   return all(tests);
@@ -66,6 +68,30 @@ function comparable(a: Value, b: Value): boolean {
   return a !== null && b !== null && type === typeof b && (type === 'number' || type === 'string' || type === 'boolean');
 }
 
+/**
+ * An order test. Numbers and strings (the common operands) compare natively with a type
+ * check, which is what `comparable` + `compareValues` amount to for them.
+ */
+function compileOrder(op: 'lt' | 'lte' | 'gt' | 'gte', x: Value): ValueTest {
+  if (typeof x === 'number' || typeof x === 'string') {
+    // Strings compare by UTF-16 code units with `<` too; the casts only quiet the checker.
+    const type = typeof x;
+    const y = x as number;
+    switch (op) {
+      case 'lt':
+        return (v) => typeof v === type && (v as number) < y;
+      case 'lte':
+        return (v) => typeof v === type && (v as number) <= y;
+      case 'gt':
+        return (v) => typeof v === type && (v as number) > y;
+      case 'gte':
+        return (v) => typeof v === type && (v as number) >= y;
+    }
+  }
+  const holds = { lt: (o: number) => o < 0, lte: (o: number) => o <= 0, gt: (o: number) => o > 0, gte: (o: number) => o >= 0 }[op];
+  return (v) => comparable(v, x) && holds(compareValues(v, x));
+}
+
 function compileOp(op: string, x: Value, path: string): ValueTest {
   switch (op) {
     case 'eq':
@@ -73,13 +99,10 @@ function compileOp(op: string, x: Value, path: string): ValueTest {
     case 'ne':
       return x === null || typeof x !== 'object' ? (v) => v !== x : (v) => !equalValues(v, x);
     case 'lt':
-      return (v) => comparable(v, x) && compareValues(v, x) < 0;
     case 'lte':
-      return (v) => comparable(v, x) && compareValues(v, x) <= 0;
     case 'gt':
-      return (v) => comparable(v, x) && compareValues(v, x) > 0;
     case 'gte':
-      return (v) => comparable(v, x) && compareValues(v, x) >= 0;
+      return compileOrder(op, x);
     case 'in':
     case 'nin': {
       if (!Array.isArray(x)) throw badInput(`operator '${op}' on '${path}' needs an array`, { field: path });

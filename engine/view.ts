@@ -8,7 +8,7 @@ import { compilePredicate, isCombinator, predicatePaths } from './predicate.js';
 import type { Predicate, Record, Row, ViewDefinition, ViewSnapshot, ViewUpdate } from './types.js';
 import { ViewResult } from './view-result.js';
 import { compareStrings, splitPath } from './values.js';
-import { consolidate, type Delta } from './zset.js';
+import { consolidate, type Change, type Delta } from './zset.js';
 
 /** Where a table's changes enter a view: its `from`, or the right side of join `i`. */
 export type ViewInput = { kind: 'from' } | { kind: 'join'; index: number };
@@ -81,8 +81,13 @@ export class View {
       const all = records(join.table);
       (this.#joins[i] as Join).loadRight(filter === undefined ? all : [...all].filter((record) => filter.test(record)));
     });
-    const delta = [...records(this.definition.from)].map((record) => ({ key: record.id, row: record as Row, weight: 1 }));
-    this.#run(delta, 0, true);
+    // The early filter runs while scanning, so only matching records become changes.
+    const early = this.#stages[0] instanceof Filter ? this.#stages[0] : undefined;
+    const delta: Change[] = [];
+    for (const record of records(this.definition.from)) {
+      if (early === undefined || early.test(record)) delta.push({ key: record.id, row: record, weight: 1 });
+    }
+    this.#run(delta, early === undefined ? 0 : 1, true);
     this.#result.settle();
   }
 
