@@ -18,6 +18,12 @@ export const FIXED_TYPE_NAMES = {
   changeOperation: 'ChangeOperation',
   tableName: 'TableName',
   batchPayload: 'BatchPayload',
+  idFilter: 'IDFilter',
+  stringFilter: 'StringFilter',
+  intFilter: 'IntFilter',
+  floatFilter: 'FloatFilter',
+  booleanFilter: 'BooleanFilter',
+  jsonFilter: 'JSONFilter',
 } as const;
 
 export const BUILT_IN_TYPE_NAMES = ['Query', 'Mutation', 'Subscription', 'ID', 'String', 'Int', 'Float', 'Boolean'];
@@ -36,11 +42,24 @@ export interface TableNames {
   readonly create: string;
   readonly update: string;
   readonly delete: string;
+  /** Query and Subscription field of ad-hoc live queries over the table: its name, `posts`. */
+  readonly list: string;
+  /** What that subscription yields, `PostsUpdate`. */
+  readonly listUpdate: string;
+  /** The typed `where` input, `PostWhere`; the `orderBy` entry, `PostOrderBy`; the field enum, `PostField`. */
+  readonly where: string;
+  readonly orderBy: string;
+  readonly field: string;
 }
 
 export function tableNames(table: TableConfig): TableNames {
   const type = table.type;
   return {
+    list: table.name,
+    listUpdate: `${upperFirst(table.name)}Update`,
+    where: `${type}Where`,
+    orderBy: `${type}OrderBy`,
+    field: `${type}Field`,
     object: type,
     lookup: lowerFirst(type),
     createInput: `Create${type}Input`,

@@ -1,4 +1,5 @@
 import type { ViewDefinition } from '../engine/types.js';
+import type { TableRules } from './rules.js';
 
 /**
  * An application: its tables and its views. Everything the GraphQL schema contains is
@@ -7,7 +8,17 @@ import type { ViewDefinition } from '../engine/types.js';
 export interface AppConfig {
   readonly tables: readonly TableConfig[];
   /** Engine view definitions (DESIGN §3.2); each becomes a Query and a Subscription field. */
-  readonly views: readonly ViewDefinition[];
+  readonly views: readonly ViewConfig[];
+}
+
+/**
+ * A view of the config: an engine view definition that may declare parameters. Each
+ * `{ param: name }` operand of its `where` names one; the Query and Subscription fields take
+ * them as arguments of the declared GraphQL types, and each distinct set of values is a view
+ * of its own, created on demand.
+ */
+export interface ViewConfig extends ViewDefinition {
+  readonly params?: { readonly [name: string]: FieldType };
 }
 
 /** The GraphQL scalar types a record field can have. */
@@ -23,6 +34,8 @@ export interface TableConfig {
   readonly type: string;
   /** The record's fields besides `id`, which is implicit (`ID!`, the record key). */
   readonly fields: { readonly [field: string]: FieldType };
+  /** Row-level read and write rules (see `config/rules.ts`); none: everyone reads and writes. */
+  readonly rules?: TableRules;
 }
 
 export const SCALAR_TYPES: readonly ScalarType[] = ['ID', 'String', 'Int', 'Float', 'Boolean', 'JSON'];
@@ -36,4 +49,16 @@ export function parseFieldType(type: FieldType): { scalar: ScalarType; nullable:
   return type.endsWith('!')
     ? { scalar: type.slice(0, -1) as ScalarType, nullable: false }
     : { scalar: type as ScalarType, nullable: true };
+}
+
+/** The engine's definition of a config view: the view without its `params` declaration. */
+export function engineDefinition(view: ViewConfig): ViewDefinition {
+  if (view.params === undefined) return view;
+  const { params: _params, ...definition } = view;
+  return definition;
+}
+
+/** Whether a config view declares parameters (such views exist only per set of values). */
+export function hasParams(view: ViewConfig): boolean {
+  return view.params !== undefined && Object.keys(view.params).length > 0;
 }

@@ -9,8 +9,9 @@ import {
   tableNames,
   viewNames,
 } from './names.js';
+import { checkRules, paramsIn, type Rule } from './rules.js';
 import { analyzeView, type Shape, type ViewAnalysis } from './shape.js';
-import { SCALAR_TYPES, type AppConfig, type TableConfig } from './types.js';
+import { engineDefinition, SCALAR_TYPES, type AppConfig, type TableConfig, type ViewConfig } from './types.js';
 
 /** A config that cannot be served; `problems` lists every reason found, one line each. */
 export class ConfigError extends Error {
@@ -28,6 +29,8 @@ export interface CheckedConfig {
   readonly config: AppConfig;
   readonly tables: ReadonlyMap<string, TableConfig>;
   readonly views: ReadonlyMap<string, ViewAnalysis>;
+  /** Each table's `read` rule, by table name (tables without one are absent). */
+  readonly readRules: ReadonlyMap<string, Rule>;
 }
 
 const name = z.string().refine(isGraphQLName, 'must be a GraphQL name ([_A-Za-z][_0-9A-Za-z]*, not starting with __)');
@@ -38,10 +41,12 @@ const tableSchema = z.strictObject({
   name,
   type: name,
   fields: z.record(name, fieldType),
+  rules: z.unknown().optional(),
 });
 
 const viewSchema = z.strictObject({
   id: name,
+  params: z.record(name, fieldType).optional(),
   from: z.string(),
   where: z.record(z.string(), z.unknown()).optional(),
   join: z
@@ -86,17 +91,44 @@ export function checkConfig(input: unknown): CheckedConfig {
     if (tables.has(table.name)) problems.push(`duplicate table name "${table.name}"`);
     tables.set(table.name, table);
     if ('id' in table.fields) problems.push(`table "${table.name}": "id" is implicit (ID!, the record key); remove it`);
+    for (const reserved of ['and', 'or', 'not']) {
+      if (reserved in table.fields) problems.push(`table "${table.name}": field name "${reserved}" is reserved (where: and/or/not)`);
+    }
+  }
+  const readRules = new Map<string, Rule>();
+  for (const table of config.tables) {
+    if (table.rules === undefined) continue;
+    const check = (where: Rule): string[] =>
+      analyzeView(tables, { id: 'rule', from: table.name, where }).errors.map((error) => error.replace(/^view "rule": /, ''));
+    problems.push(...checkRules(table.name, table.rules, check));
+    if (table.rules.read !== undefined) readRules.set(table.name, table.rules.read);
   }
   const views = new Map<string, ViewAnalysis>();
   for (const view of config.views) {
     if (views.has(view.id)) problems.push(`duplicate view id "${view.id}"`);
-    const analysis = analyzeView(tables, view);
-    problems.push(...analysis.errors);
+    const analysis = analyzeView(tables, engineDefinition(view));
+    problems.push(...analysis.errors, ...checkParams(view));
     views.set(view.id, analysis);
   }
   problems.push(...nameCollisions(config, views));
   if (problems.length > 0) throw new ConfigError(problems);
-  return { config, tables, views };
+  return { config, tables, views, readRules };
+}
+
+/** Every `{ param }` a view reads is declared, and every declared parameter is read. */
+function checkParams(view: ViewConfig): string[] {
+  const declared = Object.keys(view.params ?? {});
+  const used = new Set<string>();
+  if (view.where !== undefined) for (const param of paramsIn(view.where)) used.add(param);
+  const problems: string[] = [];
+  for (const param of used) {
+    if (!declared.includes(param)) problems.push(`view "${view.id}": parameter "${param}" is used but not declared in params`);
+  }
+  for (const param of declared) {
+    if (!used.has(param)) problems.push(`view "${view.id}": parameter "${param}" is declared but not used in where`);
+    if (param === 'sinceVersion') problems.push(`view "${view.id}": parameter name "sinceVersion" is reserved`);
+  }
+  return problems;
 }
 
 function nameCollisions(config: AppConfig, views: ReadonlyMap<string, ViewAnalysis>): string[] {
@@ -114,7 +146,9 @@ function nameCollisions(config: AppConfig, views: ReadonlyMap<string, ViewAnalys
     const owner = `table "${table.name}"`;
     const names = tableNames(table);
     for (const type of [names.object, names.createInput, names.patchInput, names.payload]) claim(types, type, owner);
+    for (const type of [names.where, names.orderBy, names.field, names.listUpdate]) claim(types, type, owner);
     claim(query, names.lookup, owner);
+    claim(query, names.list, owner);
     for (const field of [names.create, names.update, names.delete]) claim(mutation, field, owner);
   }
   for (const analysis of views.values()) {

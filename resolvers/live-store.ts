@@ -7,11 +7,14 @@ import {
   type Record,
   type RecordChange,
   type Row,
+  type ViewDefinition,
+  type ViewParams,
   type ViewSnapshot,
   type ViewUpdate,
 } from '../engine/index.js';
 import type { CheckedConfig } from '../config/validate.js';
 import { ConfigError } from '../config/validate.js';
+import { engineDefinition, hasParams } from '../config/types.js';
 import { GroupCommitter, openStore, type Durability, type Store, type StoreTransaction } from '../storage/index.js';
 import { RecordValidator } from './record-validator.js';
 import { loadTables, RequestCounter } from './stored-tables.js';
@@ -39,6 +42,20 @@ export interface Change {
   readonly op: Operation;
   readonly id: string;
   readonly data?: unknown;
+}
+
+/** A change as the write path resolved it: the whole new record (`data`) and the stored one (`before`). */
+export type ResolvedChange = RecordChange & { readonly before: Record | undefined };
+
+/**
+ * Called with each resolved change of a request, inside its savepoint and before the engine
+ * applies anything; throwing refuses the whole request (row-level write rules, issue 5).
+ */
+export type Authorize = (change: ResolvedChange) => void;
+
+interface Request {
+  readonly changes: readonly Change[];
+  readonly authorize?: Authorize;
 }
 
 export interface Applied {
@@ -102,8 +119,9 @@ export async function openLiveStore(checked: CheckedConfig, options: LiveStoreOp
     const circuit = new Circuit({ tables: checked.config.tables.map((table) => table.name), versionBase: counter.versionBase });
     const loaded = loadTables(store, circuit, checked);
     for (const view of checked.config.views) {
+      if (hasParams(view)) continue; // one view per set of values, created on demand
       try {
-        circuit.registerView(view);
+        circuit.registerView(engineDefinition(view));
       } catch (error) {
         if (isEngineError(error)) throw new ConfigError([`view "${view.id}": ${error.message}`]);
         throw error;
@@ -152,7 +170,7 @@ export class LiveStore {
   readonly #circuit: Circuit;
   readonly #store: Store;
   readonly #counter: RequestCounter;
-  readonly #committer: GroupCommitter<readonly Change[], Applied>;
+  readonly #committer: GroupCommitter<Request, Applied>;
   readonly #onCommitFailed: ((error: unknown) => void) | undefined;
   readonly #logger: LiveStoreOptions['logger'];
   readonly #target: TopicTarget;
@@ -160,6 +178,9 @@ export class LiveStore {
   readonly #histories = new Map<string, UpdateHistory<ViewEvent>>();
   readonly #validators = new Map<string, RecordValidator>();
   readonly #closers = new Set<() => void>();
+  readonly #historySize: number;
+  /** The request count when this run started: views created on demand start above it. */
+  readonly #countAtStart: number;
   /** What to tell a subscription whose queue overflowed, by its PubSub listener. */
   readonly #onLost = new WeakMap<Listener, () => boolean>();
   #closed = false;
@@ -173,8 +194,8 @@ export class LiveStore {
     this.#store = backing.store;
     this.#counter = backing.counter;
     this.#onCommitFailed = backing.onCommitFailed;
-    this.#committer = new GroupCommitter<readonly Change[], Applied>(backing.store, {
-      stage: (changes, tx) => this.#stage(changes, tx),
+    this.#committer = new GroupCommitter<Request, Applied>(backing.store, {
+      stage: (request, tx) => this.#stage(request.changes, tx, request.authorize),
       committed: (staged) => {
         for (const { result } of staged) for (const update of result.updates) this.#publish(update);
       },
@@ -194,7 +215,11 @@ export class LiveStore {
     });
     this.#pubsub = createPubSub<Topics>({ eventTarget: this.#target });
     const historySize = options.historySize ?? DEFAULT_HISTORY_SIZE;
-    for (const view of checked.config.views) this.#histories.set(view.id, new UpdateHistory(historySize, circuit.snapshot(view.id).version));
+    this.#historySize = historySize;
+    for (const view of checked.config.views) {
+      if (!hasParams(view)) this.#histories.set(view.id, new UpdateHistory(historySize, circuit.snapshot(view.id).version));
+    }
+    this.#countAtStart = backing.counter.count;
     for (const table of checked.config.tables) this.#validators.set(table.name, new RecordValidator(table));
   }
 
@@ -203,15 +228,16 @@ export class LiveStore {
    * once they are committed and their updates published. Rejects with an `EngineError`
    * (`BAD_INPUT`, `NOT_FOUND`, `CONFLICT`) and changes nothing when any change is invalid.
    */
-  apply(changes: readonly Change[]): Promise<Applied> {
+  apply(changes: readonly Change[], authorize?: Authorize): Promise<Applied> {
     if (this.#closed || this.#failed !== undefined) return Promise.reject(new Error('the live store is closed'));
-    return this.#committer.submit(changes);
+    return this.#committer.submit(authorize === undefined ? { changes } : { changes, authorize });
   }
 
   /** One request, inside the group's transaction and its own savepoint (see the class comment). */
-  #stage(changes: readonly Change[], tx: StoreTransaction): Applied {
+  #stage(changes: readonly Change[], tx: StoreTransaction, authorize: Authorize | undefined): Applied {
     if (this.#failed !== undefined) throw new Error('the live store is closed');
     const resolved = this.#resolve(changes);
+    if (authorize !== undefined) for (const change of resolved) authorize(change);
     if (resolved.length === 0) return { updates: [], records: [] };
     tx.write(resolved.map(({ table, op, id, data }) => ({ table, op, id, record: data })));
     this.#counter.increment();
@@ -322,6 +348,32 @@ export class LiveStore {
   records(table: string): IterableIterator<Record> {
     this.#readable();
     return this.#circuit.records(table);
+  }
+
+  // ---- views created on demand (issue 5; see `ViewRegistry`) ----
+
+  /** Registers a view with a history of its own; returns its initial snapshot. */
+  addView(definition: ViewDefinition, params: ViewParams): ViewSnapshot {
+    this.#readable();
+    const snapshot = this.#circuit.registerView(definition, params);
+    this.#histories.set(definition.id, new UpdateHistory(this.#historySize, snapshot.version));
+    return snapshot;
+  }
+
+  /** Unregisters a view added with `addView`, and drops its history. */
+  removeView(id: string): void {
+    this.#histories.delete(id);
+    if (this.#failed === undefined) this.#circuit.unregisterView(id);
+  }
+
+  /** The version base plus the requests counted in this run: no view's version is above it. */
+  versionNow(): number {
+    return this.storage.versionBase + this.#counter.count - this.#countAtStart;
+  }
+
+  /** The engine's counts (views, routes, index entries, records), for leak checks. */
+  engineStats(): ReturnType<Circuit['stats']> {
+    return this.#circuit.stats();
   }
 
   /** Transactions and requests committed by this run. */
