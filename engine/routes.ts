@@ -11,11 +11,13 @@ export interface Reader {
   stamp: number;
 }
 
-/** Where a reader is filed: every row of its view has one of `values` at `path`. */
-interface Filing {
-  readonly path: string;
-  readonly values: readonly string[];
-}
+/**
+ * Where a reader is filed: every row of its view has one of `values` at `path`, or (for a
+ * range) a number within `range` at `path`.
+ */
+type Filing =
+  | { readonly path: string; readonly values: readonly string[]; readonly range?: undefined }
+  | { readonly path: string; readonly range: NumberRange; readonly values?: undefined };
 
 interface FieldIndex {
   readonly steps: string[];
@@ -34,6 +36,8 @@ export class TableRoutes {
   readonly #unindexed: Reader[] = [];
   /** path → value key → readers */
   readonly #indexed = new Map<string, FieldIndex>();
+  /** path → readers whose rows have a number in a range there */
+  readonly #ranges = new Map<string, RangeIndex>();
   #count = 0;
   #routes = 0;
 
@@ -49,6 +53,7 @@ export class TableRoutes {
   get indexEntries(): number {
     let entries = 0;
     for (const { byValue } of this.#indexed.values()) entries += byValue.size;
+    for (const ranges of this.#ranges.values()) entries += ranges.size;
     return entries;
   }
 
@@ -57,6 +62,12 @@ export class TableRoutes {
     const filing = filingOf(reader, this.#table);
     if (filing === undefined) {
       this.#unindexed.push(reader);
+      return;
+    }
+    if (filing.range !== undefined) {
+      let ranges = this.#ranges.get(filing.path);
+      if (ranges === undefined) this.#ranges.set(filing.path, (ranges = new RangeIndex(splitPath(filing.path))));
+      ranges.add(filing.range, reader);
       return;
     }
     if (filing.values.length === 0) return; // `in []`: no row can match, no change can concern it
@@ -79,6 +90,12 @@ export class TableRoutes {
     }
     // A view is filed where its definition says: look there, not everywhere.
     const filing = filingOf({ view, inputs: [{ kind: 'from' }], stamp: 0 }, this.#table);
+    if (filing?.range !== undefined) {
+      const ranges = this.#ranges.get(filing.path);
+      ranges?.remove(view);
+      if (ranges?.size === 0) this.#ranges.delete(filing.path);
+      return;
+    }
     const index = filing === undefined ? undefined : this.#indexed.get(filing.path);
     if (filing === undefined || index === undefined) return;
     for (const value of filing.values) {
@@ -94,7 +111,7 @@ export class TableRoutes {
   /** Calls `visit` once for every reader a change from `before` to `after` can affect. */
   route(before: Record | undefined, after: Record | undefined, visit: (reader: Reader) => void): void {
     for (const reader of this.#unindexed) visit(reader);
-    if (this.#indexed.size === 0) return;
+    if (this.#indexed.size === 0 && this.#ranges.size === 0) return;
     const stamp = ++this.#routes;
     const once = (reader: Reader): void => {
       if (reader.stamp === stamp) return;
@@ -106,6 +123,10 @@ export class TableRoutes {
       const now = after === undefined ? undefined : valueKey(getPath(after, steps));
       if (old !== undefined) byValue.get(old)?.forEach(once);
       if (now !== undefined && now !== old) byValue.get(now)?.forEach(once);
+    }
+    for (const ranges of this.#ranges.values()) {
+      if (before !== undefined) ranges.visit(before, once);
+      if (after !== undefined) ranges.visit(after, once);
     }
   }
 }
@@ -127,10 +148,13 @@ function filingOf(reader: Reader, table: string): Filing | undefined {
     for (const [path, filter] of Object.entries(conjunct)) {
       if (aliases.has(splitPath(path)[0] as string)) continue;
       const { eq, in: members } = filter as { eq?: Value; in?: Value };
-      const rank = eq !== undefined ? (typeof eq === 'boolean' ? 1 : 3) : Array.isArray(members) ? 2 : 0;
+      const range = numberRange(filter as { [op: string]: Value });
+      const rank = eq !== undefined ? (typeof eq === 'boolean' ? 1 : 4) : Array.isArray(members) ? 3 : range !== undefined ? 2 : 0;
       if (rank <= bestRank) continue;
       bestRank = rank;
-      best = { path, values: eq !== undefined ? [valueKey(eq)] : [...new Set((members as Value[]).map(valueKey))] };
+      if (eq !== undefined) best = { path, values: [valueKey(eq)] };
+      else if (Array.isArray(members)) best = { path, values: [...new Set(members.map(valueKey))] };
+      else best = { path, range: range as NumberRange };
     }
   }
   return best;
@@ -139,4 +163,82 @@ function filingOf(reader: Reader, table: string): Filing | undefined {
 function conjuncts(p: Predicate): Predicate[] {
   if (isCombinator(p)) return 'and' in p ? p.and.flatMap(conjuncts) : [];
   return [p];
+}
+
+/** The numbers a field filter admits, when its order operators all take numbers. */
+interface NumberRange {
+  readonly low: number;
+  readonly high: number;
+}
+
+/** Bounds as a closed interval; open bounds are ignored (a wider range only costs visits). */
+function numberRange(filter: { [op: string]: Value }): NumberRange | undefined {
+  let low = Number.NEGATIVE_INFINITY;
+  let high = Number.POSITIVE_INFINITY;
+  let bounded = false;
+  for (const [op, operand] of Object.entries(filter)) {
+    if (op !== 'gt' && op !== 'gte' && op !== 'lt' && op !== 'lte') continue;
+    if (typeof operand !== 'number') return undefined;
+    bounded = true;
+    if (op === 'gt' || op === 'gte') low = Math.max(low, operand);
+    else high = Math.min(high, operand);
+  }
+  return bounded ? { low, high } : undefined;
+}
+
+/**
+ * Readers filed by a numeric range on one field: a change visits those whose range holds
+ * the old or the new value (a non-number satisfies no order operator). Ranges are kept
+ * sorted by lower bound with a running maximum of upper bounds, rebuilt lazily after
+ * registrations, so a lookup is a binary search plus the ranges that can hold the value.
+ */
+class RangeIndex {
+  readonly #steps: string[];
+  #entries: { range: NumberRange; reader: Reader }[] = [];
+  /** `#reach[i]`: the highest upper bound among entries 0..i */
+  #reach: number[] = [];
+  #sorted = true;
+
+  constructor(steps: string[]) {
+    this.#steps = steps;
+  }
+
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  add(range: NumberRange, reader: Reader): void {
+    this.#entries.push({ range, reader });
+    this.#sorted = false;
+  }
+
+  remove(view: View): void {
+    this.#entries = this.#entries.filter((entry) => entry.reader.view !== view);
+    this.#sorted = false;
+  }
+
+  visit(record: Record, visit: (reader: Reader) => void): void {
+    const value = getPath(record, this.#steps);
+    if (typeof value !== 'number') return;
+    if (!this.#sorted) this.#sort();
+    // The last entry whose lower bound is <= value; walk down while some range can reach it.
+    let lo = 0;
+    let hi = this.#entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.#entries[mid] as { range: NumberRange }).range.low <= value) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo - 1; i >= 0 && (this.#reach[i] as number) >= value; i--) {
+      const entry = this.#entries[i] as { range: NumberRange; reader: Reader };
+      if (entry.range.high >= value) visit(entry.reader);
+    }
+  }
+
+  #sort(): void {
+    this.#entries.sort((a, b) => a.range.low - b.range.low);
+    let reach = Number.NEGATIVE_INFINITY;
+    this.#reach = this.#entries.map((entry) => (reach = Math.max(reach, entry.range.high)));
+    this.#sorted = true;
+  }
 }

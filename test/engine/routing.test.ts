@@ -9,6 +9,8 @@ describe('routing by index', () => {
     { id: 'published', from: 'posts', where: { published: { eq: true } } },
     { id: 'nested', from: 'posts', where: { and: [{ likes: { gt: 1 } }, { authorId: { eq: 'u2' } }] } },
     { id: 'none', from: 'posts', where: { authorId: { in: [] } } },
+    { id: 'liked', from: 'posts', where: { likes: { gte: 2, lt: 5 } } },
+    { id: 'popular', from: 'posts', where: { likes: { gt: 4 } } },
   ];
 
   it('routes creates, moves between indexed values and deletes to exactly the views that change', () => {
@@ -20,6 +22,8 @@ describe('routing by index', () => {
       ['UPDATE', 'p1', { authorId: 'u3', published: true, likes: 2 }],
       ['CREATE', 'p2', { authorId: 'u2', published: false, likes: 5 }],
       ['UPDATE', 'p2', { authorId: 'u1', published: true, likes: 5 }],
+      ['UPDATE', 'p2', { authorId: 'u1', published: true, likes: 4 }], // leaves `popular`, enters `liked`
+      ['UPDATE', 'p2', { authorId: 'u1', published: true, likes: '4' }], // a string satisfies no range
       ['DELETE', 'p2'],
       ['DELETE', 'p1'],
     ];
@@ -36,8 +40,9 @@ describe('routing by index', () => {
   it('files views under their values and forgets them when unregistered', () => {
     const circuit = new Circuit({ tables: ['posts'] });
     for (const definition of definitions) circuit.registerView(definition);
-    // authorId: u1 (byAuthor, byAuthors) and u2 (byAuthors, nested); published: true (published).
-    expect(circuit.stats()).toMatchObject({ views: 5, routes: 5, indexEntries: 3 });
+    // authorId: u1 (byAuthor, byAuthors) and u2 (byAuthors, nested); published: true (published);
+    // the likes ranges of liked and popular.
+    expect(circuit.stats()).toMatchObject({ views: 7, routes: 7, indexEntries: 5 });
     for (const definition of definitions) circuit.unregisterView(definition.id);
     expect(circuit.stats()).toMatchObject({ views: 0, routes: 0, indexEntries: 0 });
   });
