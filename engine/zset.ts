@@ -37,43 +37,45 @@ export function appendDelta(into: Change[], changes: Delta): void {
 }
 
 /**
- * Cancels each retraction against an insertion of an equal row under the same key and
- * puts retractions first: the one place where zero weights disappear. Stateful operators
- * and the view's result apply only consolidated deltas.
+ * Makes a delta safe to apply change by change to state that holds at most one row per
+ * key: retractions first. An insertion followed, under the same key, by the retraction of
+ * an equal row (a row that entered and left within one step) cancels out: the one place
+ * where zero weights disappear. A retraction followed by an insertion needs no check:
+ * applying them in that order is right whether or not the two rows are equal.
  */
 export function consolidate(delta: Delta): Delta {
   if (delta.length < 2) return delta;
   if (delta.length === 2) return consolidatePair(delta[0] as Change, delta[1] as Change, delta);
   if (isOneSigned(delta)) return delta; // nothing can cancel (a registration's initial delta)
-  const byKey = new Map<string, Change[]>();
-  let repeated = false;
+  const ordered = retractionsFirst(delta);
+  if (ordered === delta) return delta; // already retractions first: nothing to cancel
+  const byKey = new Map<string, (Change | undefined)[]>();
   for (const change of delta) {
     const same = byKey.get(change.key);
     if (same === undefined) byKey.set(change.key, [change]);
-    else {
-      same.push(change);
-      repeated = true;
-    }
+    else same.push(change);
   }
-  if (!repeated) return retractionsFirst(delta);
   const out: Change[] = [];
   for (const changes of byKey.values()) {
-    const alive: (Change | undefined)[] = changes;
-    for (let i = 0; i < alive.length; i++) {
-      const a = alive[i];
-      if (a === undefined) continue;
-      for (let j = i + 1; j < alive.length; j++) {
-        const b = alive[j];
-        if (b !== undefined && a.weight === -b.weight && (a.row === b.row || equalValues(a.row, b.row))) {
-          alive[i] = undefined;
-          alive[j] = undefined;
+    for (let i = 0; i < changes.length; i++) {
+      const insertion = changes[i];
+      if (insertion === undefined || insertion.weight < 0) continue;
+      for (let j = i + 1; j < changes.length; j++) {
+        const retraction = changes[j];
+        if (retraction !== undefined && retraction.weight === -insertion.weight && isSameRow(insertion, retraction)) {
+          changes[i] = undefined;
+          changes[j] = undefined;
           break;
         }
       }
     }
-    for (const change of alive) if (change !== undefined) out.push(change);
+    for (const change of changes) if (change !== undefined) out.push(change);
   }
   return retractionsFirst(out);
+}
+
+function isSameRow(a: Change, b: Change): boolean {
+  return a.row === b.row || equalValues(a.row, b.row);
 }
 
 function isOneSigned(delta: Delta): boolean {
@@ -84,6 +86,6 @@ function isOneSigned(delta: Delta): boolean {
 
 /** The common delta of one update, `-old +new`, without building an index. */
 function consolidatePair(a: Change, b: Change, delta: Delta): Delta {
-  if (a.key === b.key && a.weight === -b.weight && (a.row === b.row || equalValues(a.row, b.row))) return EMPTY_DELTA;
-  return a.weight > 0 && b.weight < 0 ? [b, a] : delta;
+  if (a.weight < 0 || b.weight > 0) return delta;
+  return a.key === b.key && a.weight === -b.weight && isSameRow(a, b) ? EMPTY_DELTA : [b, a];
 }

@@ -87,7 +87,10 @@ export class Join implements Operator {
   }
 
   #nest(left: Row, right: Record | null): Row {
-    return { ...left, [this.#as]: right as Value };
+    // Object.assign, not `{ ...left, [as]: right }`: V8 builds that spread several times slower.
+    const row: { [field: string]: Value } = Object.assign({}, left);
+    row[this.#as] = right;
+    return row;
   }
 }
 

@@ -28,7 +28,10 @@ export class Project implements Operator {
 
 function withKeyAsId(change: Change): Change {
   const { key, row, weight } = change;
-  return row.id === key ? change : { key, row: { ...row, id: key }, weight };
+  if (row.id === key) return change;
+  const keyed: { [field: string]: Value } = Object.assign({}, row); // faster than `{ ...row, id: key }` in V8
+  keyed.id = key;
+  return { key, row: keyed, weight };
 }
 
 /**
