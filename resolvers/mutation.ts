@@ -1,20 +1,35 @@
 import { randomUUID } from 'node:crypto';
+import type { Viewer } from '../config/rules.js';
 import type { ViewUpdate } from '../engine/index.js';
-import type { Builder, RecordPayloadShape, SchemaTypeRefs, ViewVersionShape } from '../schema/index.js';
+import type { Builder, RecordPayloadShape, RequestContext, SchemaTypeRefs, ViewVersionShape } from '../schema/index.js';
 import { withGraphQLErrors } from './errors.js';
-import type { Change, LiveStore } from './live-store.js';
+import type { LiveQueries } from './live-queries.js';
+import type { Change } from './live-store.js';
 
 /**
  * Mutation: `create<T>`, `update<T>` (a patch merged into the stored record), `delete<T>`
- * per table, and `ingestBatch`. Every write goes through `store.apply`, which publishes
- * every update before the mutation answers with the views it changed.
+ * per table, and `ingestBatch`. Every write goes through `store.apply`, which checks the
+ * viewer's write rules, then publishes every update before the mutation answers with the
+ * views it changed. With rules enforced, the answer lists only the views the viewer could
+ * subscribe to itself, and the record only when the viewer may read it.
  */
-export function addMutationFields(builder: Builder, refs: SchemaTypeRefs, store: LiveStore): void {
+export function addMutationFields(builder: Builder, refs: SchemaTypeRefs, live: LiveQueries): void {
   builder.mutationType({});
-  const write = (change: Change): Promise<RecordPayloadShape> =>
+  const store = live.store;
+  const versions = (updates: readonly ViewUpdate[], viewer: Viewer | undefined): ViewVersionShape[] =>
+    updates
+      .filter((update) => live.visible(update.view, viewer))
+      .map((update) => ({ view: update.view, version: live.exposedVersion(update) }));
+  const write = (change: Change, context: RequestContext | undefined): Promise<RecordPayloadShape> =>
     withGraphQLErrors(async () => {
-      const { updates, records } = await store.apply([change]);
-      return { id: change.id, record: records[0], views: versions(updates) };
+      const viewer = live.viewerOf(context);
+      const { updates, records } = await store.apply([change], live.authorizer(viewer));
+      const record = records[0];
+      return {
+        id: change.id,
+        record: record !== undefined && live.readable(change.table, record, viewer) ? record : undefined,
+        views: versions(updates, viewer),
+      };
     });
 
   for (const [table, record] of refs.records) {
@@ -23,9 +38,9 @@ export function addMutationFields(builder: Builder, refs: SchemaTypeRefs, store:
         type: record.payload,
         description: `Creates a record of table \`${table}\`. CONFLICT if the id exists.`,
         args: { input: t.arg({ type: record.createInput, required: true }) },
-        resolve: (_root, args) => {
+        resolve: (_root, args, context) => {
           const { id, ...data } = args.input;
-          return write({ table, op: 'CREATE', id: typeof id === 'string' ? id : randomUUID(), data });
+          return write({ table, op: 'CREATE', id: typeof id === 'string' ? id : randomUUID(), data }, context);
         },
       }),
     );
@@ -34,7 +49,7 @@ export function addMutationFields(builder: Builder, refs: SchemaTypeRefs, store:
         type: record.payload,
         description: `Merges \`patch\` into a record of table \`${table}\`. NOT_FOUND if there is none.`,
         args: { id: t.arg.id({ required: true }), patch: t.arg({ type: record.patchInput, required: true }) },
-        resolve: (_root, args) => write({ table, op: 'UPDATE', id: args.id, data: args.patch }),
+        resolve: (_root, args, context) => write({ table, op: 'UPDATE', id: args.id, data: args.patch }, context),
       }),
     );
     builder.mutationField(record.names.delete, (t) =>
@@ -42,7 +57,7 @@ export function addMutationFields(builder: Builder, refs: SchemaTypeRefs, store:
         type: record.payload,
         description: `Deletes a record of table \`${table}\`; deleting a missing id changes nothing.`,
         args: { id: t.arg.id({ required: true }) },
-        resolve: (_root, args) => write({ table, op: 'DELETE', id: args.id }),
+        resolve: (_root, args, context) => write({ table, op: 'DELETE', id: args.id }, context),
       }),
     );
   }
@@ -52,16 +67,13 @@ export function addMutationFields(builder: Builder, refs: SchemaTypeRefs, store:
       type: refs.meta.batchPayload,
       description: 'Applies the changes atomically (all or none), in order; each view gets at most one update.',
       args: { changes: t.arg({ type: [refs.meta.changeInput], required: true }) },
-      resolve: (_root, args) =>
+      resolve: (_root, args, context) =>
         withGraphQLErrors(async () => {
+          const viewer = live.viewerOf(context);
           const changes: Change[] = args.changes.map(({ table, op, id, data }) => ({ table, op, id, data }));
-          const { updates } = await store.apply(changes);
-          return { ids: [...new Set(changes.map((change) => change.id))], views: versions(updates) };
+          const { updates } = await store.apply(changes, live.authorizer(viewer));
+          return { ids: [...new Set(changes.map((change) => change.id))], views: versions(updates, viewer) };
         }),
     }),
   );
-}
-
-function versions(updates: readonly ViewUpdate[]): ViewVersionShape[] {
-  return updates.map((update) => ({ view: update.view, version: update.version }));
 }

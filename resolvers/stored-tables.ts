@@ -2,7 +2,7 @@ import type { Circuit, Record } from '../engine/index.js';
 import type { CheckedConfig } from '../config/validate.js';
 import { ConfigError } from '../config/validate.js';
 import { isEngineError } from '../engine/index.js';
-import { StoreError, type Store, type StoredRecord } from '../storage/index.js';
+import { StoreError, type Store, type StoreChange, type StoredRecord } from '../storage/index.js';
 import { RecordValidator } from './record-validator.js';
 
 /**
@@ -72,6 +72,8 @@ export interface LoadedTables {
   readonly ignored: readonly { table: string; count: number }[];
   /** Whether every record was checked against the config (it changed since the last start). */
   readonly checked: boolean;
+  /** Records rewritten to the file in their normalised form (after such a check). */
+  readonly rewritten: number;
 }
 
 /**
@@ -81,8 +83,10 @@ export interface LoadedTables {
  * previous one reads them as they are (fast path: ~1M records in a few seconds). When the
  * tables changed (a field or a table added, a type changed), every record is checked against
  * the new config and normalised — a nullable field it lacks becomes `null`, as for a new
- * record — and the new tables are remembered. A record that does not fit (a required field
- * added, a type changed) stops the start with a `ConfigError` naming it; nothing is written.
+ * record — and, in one transaction, the normalised records are written back and the new
+ * tables remembered, so that the file and the engine hold the same records and the next
+ * start can trust them again. A record that does not fit (a required field added, a field
+ * removed, a type changed) stops the start with a `ConfigError` naming it; nothing is written.
  */
 export function loadTables(store: Store, circuit: Circuit, checked: CheckedConfig): LoadedTables {
   const fingerprint = tablesFingerprint(checked);
@@ -91,13 +95,20 @@ export function loadTables(store: Store, circuit: Circuit, checked: CheckedConfi
   const problems: string[] = [];
   let misfits = 0;
   let records = 0;
+  const rewrites: StoreChange[] = [];
   for (const table of checked.config.tables) {
     if (!stored.has(table.name)) continue;
     const validator = trusted ? undefined : new RecordValidator(table);
-    const rows = validator === undefined ? plain(store.load(table.name)) : normalised(store.load(table.name), validator, (problem) => {
-      if (problems.length < 5) problems.push(problem);
-      misfits++;
-    });
+    const rows =
+      validator === undefined
+        ? plain(store.load(table.name))
+        : normalised(store.load(table.name), validator, {
+            misfit: (problem) => {
+              if (problems.length < 5) problems.push(problem);
+              misfits++;
+            },
+            changed: (record) => rewrites.push({ table: table.name, op: 'UPDATE', id: record.id, record }),
+          });
     try {
       records += circuit.load(table.name, rows);
     } catch (error) {
@@ -109,23 +120,37 @@ export function loadTables(store: Store, circuit: Circuit, checked: CheckedConfi
     if (misfits > problems.length) problems.push(`… ${misfits - problems.length} more stored records that do not fit`);
     throw new ConfigError(problems.map((problem) => `stored record ${problem} (in ${store.file}); change the config back, or use another --data file`));
   }
-  if (store.getMeta(TABLES_KEY) !== fingerprint) store.setMeta(TABLES_KEY, fingerprint);
+  if (store.getMeta(TABLES_KEY) !== fingerprint) {
+    store.transaction((tx) => {
+      tx.write(rewrites);
+      store.setMeta(TABLES_KEY, fingerprint);
+    });
+  }
   const ignored = [...stored].filter(([table]) => !checked.tables.has(table)).map(([table, count]) => ({ table, count }));
-  return { records, ignored, checked: !trusted };
+  return { records, ignored, checked: !trusted, rewritten: rewrites.length };
 }
 
 function* plain(rows: IterableIterator<StoredRecord>): IterableIterator<Record> {
   for (const row of rows) yield row.data as Record; // circuit.load checks the id
 }
 
-function* normalised(rows: IterableIterator<StoredRecord>, validator: RecordValidator, misfit: (problem: string) => void): IterableIterator<Record> {
+function* normalised(
+  rows: IterableIterator<StoredRecord>,
+  validator: RecordValidator,
+  report: { misfit: (problem: string) => void; changed: (record: Record) => void },
+): IterableIterator<Record> {
   for (const row of rows) {
+    let record: Record;
     try {
-      yield validator.check(row.id, row.data);
+      record = validator.check(row.id, row.data);
     } catch (error) {
       if (!isEngineError(error)) throw error;
-      misfit(error.message);
+      report.misfit(error.message);
+      continue;
     }
+    // Normalising only adds fields (null), so a record that changed has more of them.
+    if (Object.keys(record).length !== Object.keys(row.data).length) report.changed(record);
+    yield record;
   }
 }
 

@@ -31,6 +31,7 @@ export interface ChangeInputShape {
 }
 
 export interface MetaTypeRefs {
+  readonly direction: PothosSchemaTypes.EnumRef<Types, 'asc' | 'desc'>;
   readonly updateKind: PothosSchemaTypes.EnumRef<Types, 'SNAPSHOT' | 'DELTA'>;
   readonly viewVersion: PothosSchemaTypes.ObjectRef<Types, ViewVersionShape>;
   readonly viewInfo: PothosSchemaTypes.ObjectRef<Types, ViewInfoShape>;
@@ -104,5 +105,5 @@ export function defineMetaTypes(builder: Builder, tables: readonly TableConfig[]
     }),
   });
 
-  return { updateKind, viewVersion, viewInfo, changeInput, batchPayload };
+  return { direction, updateKind, viewVersion, viewInfo, changeInput, batchPayload };
 }

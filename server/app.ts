@@ -6,7 +6,10 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { CheckedConfig } from '../config/validate.js';
-import { buildSchema, openLiveStore, type LiveStore, type StorageOptions } from '../resolvers/index.js';
+import { buildSchema, LiveQueries, openLiveStore, type LiveQueryOptions, type LiveStore, type StorageOptions } from '../resolvers/index.js';
+import type { Viewer } from '../config/rules.js';
+import type { ConnectionState } from '../schema/index.js';
+import { Authenticator, unauthenticated } from './auth.js';
 import { useInputErrorCodes } from './input-error-codes.js';
 import { createLogger, yogaLogger, type Logger } from './logger.js';
 import { useSharedEventExecution } from './shared-event-execution.js';
@@ -21,6 +24,14 @@ export interface ServerOptions {
   readonly logger?: Logger;
   /** Where the tables are kept (see `StorageOptions`). Default: in memory, nothing kept. */
   readonly storage?: StorageOptions;
+  /**
+   * The HS256 secret of bearer tokens (AUTH_SECRET). Set: every request must carry a valid
+   * token and the config's row-level rules are enforced for its viewer. Unset: the server runs
+   * open (no authentication, no rules) and says so in a warning at start.
+   */
+  readonly authSecret?: string;
+  /** Limits, grace period and capacity of live queries (see `LiveQueryOptions`). */
+  readonly liveQueries?: Omit<LiveQueryOptions, 'enforceRules'>;
 }
 
 export interface RunningServer {
@@ -30,6 +41,8 @@ export interface RunningServer {
   readonly wsUrl: string;
   readonly port: number;
   readonly store: LiveStore;
+  /** Views created on demand and the rules (for monitoring and tests). */
+  readonly live: LiveQueries;
   /**
    * Graceful stop: refuse new connections, complete every subscription (graphql-ws
    * `complete`, end of SSE streams), then close the sockets that remain.
@@ -54,8 +67,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.historySize === undefined ? {} : { historySize: options.historySize }),
     ...(options.storage === undefined ? {} : { storage: options.storage }),
   });
-  const yoga = createYoga({
-    schema: buildSchema(store),
+  const authenticator = options.authSecret === undefined ? undefined : new Authenticator(options.authSecret);
+  const live = new LiveQueries(store, { ...options.liveQueries, enforceRules: authenticator !== undefined });
+  const yoga = createYoga<{ viewer?: Viewer | undefined; connection?: ConnectionState | undefined }>({
+    schema: buildSchema(store, live),
+    // HTTP and SSE: one connection state per request; graphql-ws passes its own (see onConnect).
+    context: async ({ request, connection, viewer }) => {
+      if (connection !== undefined) return { viewer, connection };
+      if (authenticator === undefined) return { viewer: undefined, connection: { subscriptions: 0 } };
+      try {
+        return { viewer: await authenticator.viewer(request.headers.get('authorization')), connection: { subscriptions: 0 } };
+      } catch (error) {
+        throw unauthenticated(error);
+      }
+    },
     graphqlEndpoint: ENDPOINT,
     graphiql: { title: 'Live views', defaultQuery: defaultQuery(options.checked), subscriptionsProtocol: 'WS' },
     logging: yogaLogger(logger),
@@ -64,8 +89,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const httpServer = createServer(yoga);
   const wss = new WebSocketServer({ server: httpServer, path: ENDPOINT });
-  const graphqlWs = useServer<{ [key: string]: unknown }, { socket: WebSocket; request: IncomingMessage }>(
+  const graphqlWs = useServer<
+    { [key: string]: unknown },
+    { socket: WebSocket; request: IncomingMessage; viewer?: Viewer; connection?: ConnectionState }
+  >(
     {
+      // The token comes once per socket; a refused one closes it with 4403 Forbidden, as
+      // graphql-ws does for `onConnect` returning false (the reason says why).
+      onConnect: async (ctx) => {
+        ctx.extra.connection = { subscriptions: 0 };
+        if (authenticator === undefined) return true;
+        try {
+          ctx.extra.viewer = await authenticator.viewer(ctx.connectionParams?.['authorization']);
+          return true;
+        } catch (error) {
+          ctx.extra.socket.close(4403, unauthenticated(error).message.slice(0, 120));
+          return false;
+        }
+      },
       execute: (args) => (args.rootValue as Enveloped).execute(args),
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
       onSubscribe: async (ctx, _id, payload) => {
@@ -74,6 +115,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
+          viewer: ctx.extra.viewer,
+          connection: ctx.extra.connection ?? { subscriptions: 0 },
         });
         const args: ExecutionArgs = {
           schema,
@@ -117,6 +160,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     wsUrl: url.replace(/^http/, 'ws'),
     port: address.port,
     store,
+    live,
     close: () => (closing ??= close()),
   };
 }

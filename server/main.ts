@@ -16,7 +16,15 @@ const USAGE = `Usage: tsx server/main.ts [options]
                       power: it also survives power loss (synchronous=FULL; env DURABILITY)
   --history-size <n>  updates kept per view for sinceVersion (default 1000)
   --log-level <l>     debug | info | warn | error | silent (env LOG_LEVEL, default info)
-  -h, --help          this text`;
+  --max-limit <n>     largest limit of an ad-hoc live query, also its default (default 1000)
+  --max-where-depth <n>          deepest nesting of a live query's where (default 6)
+  --max-views-per-connection <n> live subscriptions one connection may hold (default 100)
+  --view-grace-ms <n> how long a view created on demand outlives its last subscriber (default 5000)
+  -h, --help          this text
+
+Environment: AUTH_SECRET (at least 32 characters) turns on bearer-token authentication
+(HS256 JWTs, see npm run token) and the config's row-level rules; unset, the server runs
+open: no authentication and no rules (a warning says so at start).`;
 
 /**
  * Exit codes: 0 after a graceful stop, 1 on a failure at run time, 2 for bad flags or config
@@ -36,6 +44,10 @@ async function main(): Promise<void> {
         durability: { type: 'string' },
         'history-size': { type: 'string' },
         'log-level': { type: 'string' },
+        'max-limit': { type: 'string' },
+        'max-where-depth': { type: 'string' },
+        'max-views-per-connection': { type: 'string' },
+        'view-grace-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -62,6 +74,15 @@ async function main(): Promise<void> {
   if (durability !== 'process' && durability !== 'power') usageError(`--durability must be process or power, got "${durability}"`);
   if (file === '') usageError('--data must name a file');
 
+  const authSecret = process.env['AUTH_SECRET'] ?? '';
+  if (authSecret !== '' && authSecret.length < 32) usageError('AUTH_SECRET must be at least 32 characters');
+  const limit = (name: 'max-limit' | 'max-where-depth' | 'max-views-per-connection' | 'view-grace-ms', max: number): number | undefined =>
+    flags[name] === undefined ? undefined : integer(flags[name], `--${name}`, name === 'view-grace-ms' ? 0 : 1, max);
+  const maxLimit = limit('max-limit', 1_000_000);
+  const maxWhereDepth = limit('max-where-depth', 100);
+  const maxViewsPerConnection = limit('max-views-per-connection', 1_000_000);
+  const graceMs = limit('view-grace-ms', 86_400_000);
+
   let server;
   try {
     const checked = await loadConfig(flags.config);
@@ -71,6 +92,15 @@ async function main(): Promise<void> {
       host,
       historySize,
       logger,
+      ...(authSecret === '' ? {} : { authSecret }),
+      liveQueries: {
+        ...(graceMs === undefined ? {} : { graceMs }),
+        limits: {
+          ...(maxLimit === undefined ? {} : { maxLimit }),
+          ...(maxWhereDepth === undefined ? {} : { maxWhereDepth }),
+          ...(maxViewsPerConnection === undefined ? {} : { maxViewsPerConnection }),
+        },
+      },
       storage: {
         file,
         durability,
@@ -109,7 +139,11 @@ async function main(): Promise<void> {
     records: running.store.storage.records,
     versionBase: running.store.storage.versionBase,
     startupMs: Math.round(running.store.storage.startupMs),
+    auth: authSecret === '' ? 'open' : 'bearer',
   });
+  if (authSecret === '') {
+    logger.warn('AUTH_SECRET is not set: the server runs open (no authentication; row-level rules are not enforced)');
+  }
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

@@ -21,7 +21,7 @@ const withViews = (...views: unknown[]): unknown => ({ tables: [users, posts], v
 
 test('the demo config is valid, and its row shapes follow DESIGN §4', () => {
   const checked = checkConfig(demo);
-  expect([...checked.views.keys()]).toEqual(['usersList', 'usersCount', 'activeUsers', 'topPosts', 'postsPerAuthor']);
+  expect([...checked.views.keys()]).toEqual(['usersList', 'usersCount', 'activeUsers', 'topPosts', 'postsPerAuthor', 'postsByAuthor']);
   const topPosts = checked.views.get('topPosts');
   expect(topPosts?.tables).toEqual(['posts', 'users']);
   expect(topPosts?.shape.get('author')).toMatchObject({ kind: 'object', table: 'users', nullable: true });

@@ -29,7 +29,7 @@ interface Started {
 function start(args: string[], env: { [name: string]: string } = {}): Started {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
     cwd: root,
-    env: { ...process.env, ...env },
+    env: { ...process.env, AUTH_SECRET: '', ...env },
   });
   const logs: { [key: string]: unknown }[] = [];
   const stderr: string[] = [];
@@ -80,7 +80,13 @@ test('SIGTERM completes graphql-ws and SSE subscriptions, then exits 0', async (
     expect(await server.exit).toBe(0);
     expect(overWs.completed).toBe(true);
     expect(overSse.completed).toBe(true);
-    expect(server.logs.map((log) => log['msg'])).toEqual(['listening', 'shutting down', 'stopped']);
+    expect(server.logs.map((log) => log['msg'])).toEqual([
+      'listening',
+      'AUTH_SECRET is not set: the server runs open (no authentication; row-level rules are not enforced)',
+      'shutting down',
+      'stopped',
+    ]);
+    expect(server.logs[1]?.['level']).toBe('warn');
     await ws.dispose();
     sse.dispose();
   } finally {
