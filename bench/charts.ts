@@ -3,13 +3,15 @@
  * `bench:memory` (bench/results/*.json) as PNG charts beside them, offline: Vega-Lite
  * compiles each spec to Vega, Vega renders SVG (headless, no canvas), resvg (a Rust SVG
  * renderer whose binary ships inside its npm package) rasterises it with the system fonts.
- * A missing results file only skips its charts.
+ * A missing results file only skips its charts. It also regenerates bench/results/PERFORMANCE.md,
+ * the README's performance section (tables, links to the charts, commands), from the same files.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
+import { performanceSection, type MemoryJson as MemorySection, type PeersJson as PeersSection, type ScaleJson as ScaleSection } from './performance.js';
 
 const RESULTS = 'bench/results';
 const FONT = 'DejaVu Sans';
@@ -278,3 +280,11 @@ const scale = readJson<ScaleJson>('scale.json');
 if (scale !== undefined) await scaleCharts(scale);
 const memory = readJson<MemoryJson>('memory.json');
 if (memory !== undefined) await memoryCharts(memory);
+
+const section = performanceSection(
+  peers as PeersSection | undefined,
+  scale as ScaleSection | undefined,
+  memory as MemorySection | undefined,
+);
+writeFileSync(path.join(RESULTS, 'PERFORMANCE.md'), `${section}\n`);
+console.log(`wrote ${path.join(RESULTS, 'PERFORMANCE.md')} (the README's performance section)`);

@@ -18,6 +18,7 @@ import { collectGarbage, describeEnvironment, ensureNodeFlags, environmentMarkdo
 import { markdownList, markdownTable } from './lib/markdown.js';
 import { asRecord, makePosts, makeUsers } from './peers/data.js';
 import { TanStackSystem } from './peers/tanstack.js';
+import { engineRevision } from './peers/revision.js';
 import { filterView, groupView, indexesFor, joinView, topKView } from './peers/views.js';
 
 ensureNodeFlags({ heapMiB: 12288 });
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
   const results: SizeResult[] = [];
   for (const rows of SIZES) results.push(await measureSize(rows));
   const report = renderReport(env, results);
-  writeReport('bench/results/memory.json', JSON.stringify({ environment: env, targetBytes: TARGET_BYTES, results }, null, 2));
+  writeReport('bench/results/memory.json', JSON.stringify({ environment: env, engine: engineRevision(), targetBytes: TARGET_BYTES, results }, null, 2));
   console.log(`\n${report}\nreport: ${writeReport('bench/results/memory.md', report)}`);
 }
 
@@ -201,6 +202,7 @@ function renderReport(env: ReturnType<typeof describeEnvironment>, results: read
     '# Memory: bytes per stored row and per row held by a view',
     '',
     environmentMarkdown(env),
+    `- Engine measured: ${engineRevision()}`,
     '',
     markdownList([
       'V8 heap in use (`v8.getHeapStatistics().used_heap_size`) after repeated full GCs (`--expose-gc`), before and after each step; the difference divided by the rows concerned.',

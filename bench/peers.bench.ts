@@ -24,6 +24,7 @@ import { markdownList, markdownTable } from './lib/markdown.js';
 import { formatDuration, formatRatio, Samples, timerOverheadNs, type Summary } from './lib/stats.js';
 import { asRecord, ChangeStream, makePosts, makeUsers, type ChangeKind, type Post, type TableChange, type User } from './peers/data.js';
 import { TanStackSystem } from './peers/tanstack.js';
+import { engineRevision } from './peers/revision.js';
 import { filterView, groupView, indexesFor, joinView, normalizeRows, tenViews, topKView, type ViewSpec } from './peers/views.js';
 
 ensureNodeFlags({ heapMiB: 8192 });
@@ -250,7 +251,7 @@ async function main(): Promise<void> {
 
   const report = renderReport(results, env, timer);
   const file = writeReport('bench/results/peers.md', report);
-  writeReport('bench/results/peers.json', JSON.stringify({ environment: env, config: { rows: ROWS, users: USERS, rounds: ROUNDS, changes: CHANGES }, timerOverheadNs: timer, results }, null, 2));
+  writeReport('bench/results/peers.json', JSON.stringify({ environment: env, engine: engineRevision(), config: { rows: ROWS, users: USERS, rounds: ROUNDS, changes: CHANGES }, timerOverheadNs: timer, results }, null, 2));
   console.log(`\n${summaryTable(results)}\n\ncontents verified in every workload; report: ${file}`);
 }
 
@@ -302,6 +303,7 @@ function renderReport(results: readonly WorkloadResult[], env: ReturnType<typeof
     '# Peer comparison: Circuit vs TanStack DB vs recompute',
     '',
     environmentMarkdown(env),
+    `- Engine measured: ${engineRevision()}`,
     '',
     markdownList([
       `Data: ${ROWS.toLocaleString('en-US')} posts, ${USERS.toLocaleString('en-US')} users (seeded); every workload starts from fresh copies.`,

@@ -23,6 +23,7 @@ import { markdownList, markdownTable } from './lib/markdown.js';
 import { formatDuration, formatRatio, Samples, type Summary } from './lib/stats.js';
 import { asRecord, ChangeStream, makePosts, makeUsers, SCORE_RANGE, userId, type ChangeKind, type Post, type TableChange, type User } from './peers/data.js';
 import { filterView, groupView, joinView, topKView } from './peers/views.js';
+import { engineRevision } from './peers/revision.js';
 
 ensureNodeFlags({ heapMiB: 12288 });
 
@@ -224,7 +225,7 @@ function main(): void {
   const views = viewsCurve();
   if (sink === -1) console.log(sink);
   const report = renderReport(env, rows, views);
-  writeReport('bench/results/scale.json', JSON.stringify({ environment: env, config: { ROW_SIZES, CHANGES, VIEW_COUNTS, VIEW_ROWS, VIEW_CHANGES, USERS }, rows, views }, null, 2));
+  writeReport('bench/results/scale.json', JSON.stringify({ environment: env, engine: engineRevision(), config: { ROW_SIZES, CHANGES, VIEW_COUNTS, VIEW_ROWS, VIEW_CHANGES, USERS }, rows, views }, null, 2));
   console.log(`\n${report}\nreport: ${writeReport('bench/results/scale.md', report)}`);
 }
 
@@ -294,6 +295,7 @@ function renderReport(env: ReturnType<typeof describeEnvironment>, rows: readonl
     '# Scale curves: one `ingestSingle` as tables and views grow',
     '',
     environmentMarkdown(env),
+    `- Engine measured: ${engineRevision()}`,
     '',
     '## Latency as the table grows',
     '',
