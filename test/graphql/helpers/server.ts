@@ -1,7 +1,7 @@
 import { loadConfig } from '../../../config/load.js';
 import type { CheckedConfig } from '../../../config/validate.js';
 import type { StorageOptions } from '../../../resolvers/index.js';
-import { startServer, type RunningServer } from '../../../server/app.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../../server/app.js';
 import { createLogger, type LogLevel } from '../../../server/logger.js';
 
 export interface TestServerOptions {
@@ -11,6 +11,9 @@ export interface TestServerOptions {
   readonly log?: (line: string) => void;
   /** Default: in memory (`:memory:`), for the tests that do not test durability. */
   readonly storage?: StorageOptions;
+  /** Turns on bearer tokens and row-level rules. */
+  readonly authSecret?: string;
+  readonly liveQueries?: ServerOptions['liveQueries'];
 }
 
 /** In memory: the write path is the durable one (SQLite, group commit), without a file. */
@@ -31,6 +34,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     }),
     ...(options.historySize === undefined ? {} : { historySize: options.historySize }),
     storage: options.storage ?? IN_MEMORY,
+    ...(options.authSecret === undefined ? {} : { authSecret: options.authSecret }),
+    ...(options.liveQueries === undefined ? {} : { liveQueries: options.liveQueries }),
   });
 }
 
