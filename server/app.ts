@@ -69,11 +69,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const authenticator = options.authSecret === undefined ? undefined : new Authenticator(options.authSecret);
   const live = new LiveQueries(store, { ...options.liveQueries, enforceRules: authenticator !== undefined });
-  const yoga = createYoga<{ viewer?: Viewer | undefined; connection?: ConnectionState | undefined }>({
+  const yoga = createYoga<{ graphqlWs?: { viewer: Viewer | undefined; connection: ConnectionState } }>({
     schema: buildSchema(store, live),
-    // HTTP and SSE: one connection state per request; graphql-ws passes its own (see onConnect).
-    context: async ({ request, connection, viewer }) => {
-      if (connection !== undefined) return { viewer, connection };
+    // HTTP and SSE: the token of each request, one connection state per request. graphql-ws
+    // authenticated its socket once (onConnect) and passes the viewer and its connection state.
+    context: async ({ request, graphqlWs: socket }) => {
+      if (socket !== undefined) return { viewer: socket.viewer, connection: socket.connection };
       if (authenticator === undefined) return { viewer: undefined, connection: { subscriptions: 0 } };
       try {
         return { viewer: await authenticator.viewer(request.headers.get('authorization')), connection: { subscriptions: 0 } };
@@ -82,7 +83,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
     },
     graphqlEndpoint: ENDPOINT,
-    graphiql: { title: 'Live views', defaultQuery: defaultQuery(options.checked), subscriptionsProtocol: 'WS' },
+    graphiql: {
+      title: 'Live views',
+      defaultQuery: defaultQuery(options.checked),
+      // With tokens, GraphiQL subscribes over SSE: its Headers tab (Authorization) goes with every request.
+      subscriptionsProtocol: authenticator === undefined ? 'WS' : 'SSE',
+    },
     logging: yogaLogger(logger),
     plugins: [useInputErrorCodes(), useSharedEventExecution()],
   });
@@ -115,8 +121,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
-          viewer: ctx.extra.viewer,
-          connection: ctx.extra.connection ?? { subscriptions: 0 },
+          graphqlWs: { viewer: ctx.extra.viewer, connection: ctx.extra.connection ?? { subscriptions: 0 } },
         });
         const args: ExecutionArgs = {
           schema,
