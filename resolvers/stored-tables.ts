@@ -2,7 +2,7 @@ import type { Circuit, Record } from '../engine/index.js';
 import type { CheckedConfig } from '../config/validate.js';
 import { ConfigError } from '../config/validate.js';
 import { isEngineError } from '../engine/index.js';
-import { StoreError, type Store, type StoreChange, type StoredRecord } from '../storage/index.js';
+import { StoreError, type JsonObject, type Store, type StoreChange } from '../storage/index.js';
 import { RecordValidator } from './record-validator.js';
 
 /**
@@ -101,8 +101,8 @@ export function loadTables(store: Store, circuit: Circuit, checked: CheckedConfi
     const validator = trusted ? undefined : new RecordValidator(table);
     const rows =
       validator === undefined
-        ? plain(store.load(table.name))
-        : normalised(store.load(table.name), validator, {
+        ? (store.loadRecords(table.name) as IterableIterator<Record>) // circuit.load checks each id
+        : normalised(store.loadRecords(table.name), validator, {
             misfit: (problem) => {
               if (problems.length < 5) problems.push(problem);
               misfits++;
@@ -130,26 +130,22 @@ export function loadTables(store: Store, circuit: Circuit, checked: CheckedConfi
   return { records, ignored, checked: !trusted, rewritten: rewrites.length };
 }
 
-function* plain(rows: IterableIterator<StoredRecord>): IterableIterator<Record> {
-  for (const row of rows) yield row.data as Record; // circuit.load checks the id
-}
-
 function* normalised(
-  rows: IterableIterator<StoredRecord>,
+  rows: IterableIterator<JsonObject>,
   validator: RecordValidator,
   report: { misfit: (problem: string) => void; changed: (record: Record) => void },
 ): IterableIterator<Record> {
-  for (const row of rows) {
+  for (const data of rows) {
     let record: Record;
     try {
-      record = validator.check(row.id, row.data);
+      record = validator.check(String(data['id']), data);
     } catch (error) {
       if (!isEngineError(error)) throw error;
       report.misfit(error.message);
       continue;
     }
     // Normalising only adds fields (null), so a record that changed has more of them.
-    if (Object.keys(record).length !== Object.keys(row.data).length) report.changed(record);
+    if (Object.keys(record).length !== Object.keys(data).length) report.changed(record);
     yield record;
   }
 }

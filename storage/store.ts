@@ -78,6 +78,12 @@ export interface Store {
   readonly isOpen: boolean;
   /** Streams every stored record (optionally of one table), ordered by table then id. Do not write while iterating. */
   load(table?: string): IterableIterator<StoredRecord>;
+  /**
+   * The records of one table (the JSON objects committed), for a bulk load at start-up: read in
+   * chunks of `chunk` records, each parsed with one `JSON.parse`, which is about 1.5–2× faster
+   * than `load` per record. Do not write while iterating.
+   */
+  loadRecords(table: string, chunk?: number): IterableIterator<JsonObject>;
   /** The tables holding at least one record, with their record counts. */
   tables(): { table: string; count: number }[];
   /** Writes a batch in one transaction: all of it, or (on any error) none of it. Durable (see `Durability`) when it returns. */
@@ -305,6 +311,7 @@ class SqliteStore implements Store {
   readonly #delete: Database.Statement<[string, string]>;
   readonly #loadAll: Database.Statement<[]>;
   readonly #loadTable: Database.Statement<[string]>;
+  readonly #loadChunk: Database.Statement<[string, string, number]>;
   readonly #begin: Database.Statement<[]>;
   readonly #commit: Database.Statement<[]>;
   readonly #rollback: Database.Statement<[]>;
@@ -325,6 +332,12 @@ class SqliteStore implements Store {
     this.#delete = db.prepare('DELETE FROM records WHERE tbl = ? AND id = ?');
     this.#loadAll = db.prepare<[]>('SELECT tbl, id, data FROM records ORDER BY tbl, id').raw(true);
     this.#loadTable = db.prepare<[string]>('SELECT tbl, id, data FROM records WHERE tbl = ? ORDER BY id').raw(true);
+    // Keyset pagination on the primary key; max(id) (BINARY collation, as `id > ?`) is where the next chunk starts.
+    this.#loadChunk = db
+      .prepare<[string, string, number]>(
+        "SELECT max(id), '[' || group_concat(data, ',') || ']' FROM (SELECT id, data FROM records WHERE tbl = ? AND id > ? ORDER BY id LIMIT ?)",
+      )
+      .raw(true);
     this.#begin = db.prepare('BEGIN IMMEDIATE');
     this.#commit = db.prepare('COMMIT');
     this.#rollback = db.prepare('ROLLBACK');
@@ -348,6 +361,17 @@ class SqliteStore implements Store {
     const rows = table === undefined ? this.#loadAll.iterate() : this.#loadTable.iterate(table);
     for (const row of rows as IterableIterator<[string, string, string]>) {
       yield { table: row[0], id: row[1], data: JSON.parse(row[2]) as JsonObject };
+    }
+  }
+
+  *loadRecords(table: string, chunk = 10_000): IterableIterator<JsonObject> {
+    this.#assertOpen();
+    let after = '';
+    for (;;) {
+      const [last, json] = this.#loadChunk.get(table, after, chunk) as [string | null, string | null];
+      if (last === null || json === null) return;
+      yield* JSON.parse(json) as JsonObject[];
+      after = last;
     }
   }
 
