@@ -370,6 +370,29 @@ describe('tokens', () => {
   });
 });
 
+test('npm run token mints a token the server accepts', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { resolve } = await import('node:path');
+  const minted = spawnSync(process.execPath, ['--import', 'tsx', 'server/token.ts', '--sub', 'u2', '--role', 'admin', '--expires', '5m'], {
+    cwd: resolve(import.meta.dirname, '../..'),
+    env: { ...process.env, AUTH_SECRET: SECRET },
+    encoding: 'utf8',
+  });
+  expect(minted.status, minted.stderr).toBe(0);
+  const token = minted.stdout.trim();
+  const result = await post(server, '{ views { id } }', {}, token);
+  expect(result.status).toBe(200);
+  const { decodeJwt } = await import('jose');
+  expect(decodeJwt(token)).toMatchObject({ sub: 'u2', role: 'admin' });
+  const missing = spawnSync(process.execPath, ['--import', 'tsx', 'server/token.ts', '--sub', 'u2'], {
+    cwd: resolve(import.meta.dirname, '../..'),
+    env: { ...process.env, AUTH_SECRET: '' },
+    encoding: 'utf8',
+  });
+  expect(missing.status).toBe(2);
+  expect(missing.stderr).toContain('AUTH_SECRET');
+});
+
 function b64(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
