@@ -1,8 +1,10 @@
+import { print } from 'graphql';
 import type { Client as WsClient } from 'graphql-ws';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { evaluateView, type Row, type ViewDefinition } from '../../engine/index.js';
 import type { Change } from '../../resolvers/index.js';
 import type { RunningServer } from '../../server/app.js';
+import { PostsByAuthorDocument, PostsByAuthorLiveDocument, PostsDocument, PostsLiveDocument, UsersDocument, UsersLiveDocument } from './generated/graphql.js';
 import { createGraphQLWsClient, followWs, type Feed } from './helpers/clients.js';
 import {
   pick,
@@ -35,7 +37,6 @@ const GRACE_MS = 300;
 
 let server: RunningServer;
 let ws: WsClient;
-let seq = 0;
 
 const TABLES = {
   posts: { fields: POST_FIELDS, selection: POST_SELECTION },
@@ -105,16 +106,12 @@ function randomQuery(next: () => number, table: Table, maxLimit = 1000): RandomQ
   };
 }
 
-function operation(kind: 'query' | 'subscription', q: RandomQuery, fields: string): string {
-  const type = q.table === 'posts' ? 'Post' : 'User';
-  return `${kind} Q${++seq}($where: ${type}Where, $orderBy: [${type}OrderBy!], $limit: Int, $offset: Int) {
-    ${q.table}(where: $where, orderBy: $orderBy, limit: $limit, offset: $offset) { ${fields} }
-  }`;
-}
+/** The generated typed documents (test/graphql/operations), as sent over the wire. */
+const QUERY = { posts: print(PostsDocument), users: print(UsersDocument) };
+const LIVE = { posts: print(PostsLiveDocument), users: print(UsersLiveDocument) };
 
 function subscribe(q: RandomQuery): { feed: Feed<UpdateEvent>; stop: () => void } {
-  const selection = TABLES[q.table].selection;
-  return followWs(ws, operation('subscription', q, `view version kind hash removed added { ${selection} } updated { ${selection} }`), q.args, (data) => data[q.table] as UpdateEvent);
+  return followWs(ws, LIVE[q.table], q.args, (data) => data[q.table] as UpdateEvent);
 }
 
 test('random ad-hoc queries return what the evaluator returns', async () => {
@@ -123,7 +120,7 @@ test('random ad-hoc queries return what the evaluator returns', async () => {
   let nonEmpty = 0;
   for (let i = 0; i < 150; i++) {
     const q = randomQuery(next, next() < 0.65 ? 'posts' : 'users');
-    const result = await post(server, operation('query', q, TABLES[q.table].selection), q.args);
+    const result = await post(server, QUERY[q.table], q.args);
     expect(result.errors, JSON.stringify(q.args)).toBeUndefined();
     const expected = evaluateView(q.definition, tables);
     expect(result.data?.[q.table], JSON.stringify(q.args)).toEqual(expected);
@@ -229,15 +226,10 @@ test('postsByAuthor(authorId): that author\'s posts, newest first by id, as Quer
       { id: 'x', from: 'posts', where: { authorId: { eq: author } }, orderBy: [{ field: 'id', direction: 'desc' }] },
       tablesOf(server),
     );
-    const result = await post(server, `query($a: ID!) { postsByAuthor(authorId: $a) { ${POST_SELECTION} } }`, { a: author });
+    const result = await post(server, print(PostsByAuthorDocument), { authorId: author });
     expect(result.data?.['postsByAuthor']).toEqual(expected);
   }
-  const sub = followWs(
-    ws,
-    `subscription { postsByAuthor(authorId: "u9") { view version kind removed added { ${POST_SELECTION} } updated { ${POST_SELECTION} } } }`,
-    {},
-    (data) => data['postsByAuthor'] as UpdateEvent,
-  );
+  const sub = followWs(ws, print(PostsByAuthorLiveDocument), { authorId: 'u9' }, (data) => data['postsByAuthor'] as UpdateEvent);
   await sub.feed.until((events) => events.length === 1, 'snapshot');
   expect(sub.feed.events[0]).toMatchObject({ kind: 'SNAPSHOT', added: [] });
   await post(server, 'mutation { createPost(input: { id: "pa", authorId: "u9", title: "t", published: true, likes: 1 }) { id } }');
