@@ -87,13 +87,6 @@ export function equalValues(a: Value, b: Value): boolean {
   return true;
 }
 
-/**
- * The canonical JSON of objects nested in rows (a joined record, a nested field), by
- * identity: a record joined into a hundred rows is serialised once. Values the engine holds
- * are never mutated, so an entry never goes stale.
- */
-const nestedJson = new WeakMap<object, string>();
-
 /** JSON with object keys sorted, so equal values have equal text. */
 export function canonicalJson(value: Value): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
@@ -106,15 +99,9 @@ export function canonicalJson(value: Value): string {
     if (i > 0) text += ',';
     text += JSON.stringify(key);
     text += ':';
-    text += field === null || typeof field !== 'object' ? JSON.stringify(field) : nestedCanonicalJson(field);
+    text += field === null || typeof field !== 'object' ? JSON.stringify(field) : canonicalJson(field);
   }
   return text + '}';
-}
-
-function nestedCanonicalJson(value: Value[] | { [field: string]: Value }): string {
-  let text = nestedJson.get(value);
-  if (text === undefined) nestedJson.set(value, (text = canonicalJson(value)));
-  return text;
 }
 
 /**

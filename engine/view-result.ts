@@ -59,10 +59,10 @@ export class ViewResult {
       const held = this.#rows.get(key);
       if (!this.#before.has(key)) this.#before.set(key, held ?? ABSENT);
       if (change.weight < 0) {
-        assert(held !== undefined, `view '${this.#id}' retracts absent key '${key}'`);
+        if (held === undefined) assert(false, `view '${this.#id}' retracts absent key '${key}'`);
         this.#rows.delete(key);
       } else {
-        assert(held === undefined, `view '${this.#id}' inserts key '${key}' twice`);
+        if (held !== undefined) assert(false, `view '${this.#id}' inserts key '${key}' twice`);
         this.#rows.set(key, { row: change.row, hash: (change.hash ??= hashRow(change.row)) });
       }
     }

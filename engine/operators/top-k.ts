@@ -113,7 +113,7 @@ export class TopK implements Operator {
 
   #insert({ key, row }: Change, out: Change[]): void {
     const entry = this.#entry(key, row);
-    assert(this.#index.set(entry, undefined, false), `top-k already holds key '${key}'`);
+    if (!this.#index.set(entry, undefined, false)) assert(false, `top-k already holds key '${key}'`);
     if (this.#limit === 0) return;
     if (this.#first === undefined) {
       // The window was empty: there were at most `offset` rows.
@@ -129,7 +129,9 @@ export class TopK implements Operator {
   }
 
   #retract(change: Change, out: Change[]): void {
-    const entry = this.#find(change);
+    // The retraction carries the row as stored, so a probe built from it compares equal to the
+    // stored entry: no lookup descent before the delete descent.
+    const entry = this.#entry(change.key, change.row);
     if (this.#limit !== 0 && this.#first !== undefined) {
       const order = this.#compare(entry, this.#first);
       if (order < 0 || this.#inWindow(entry)) {
@@ -140,17 +142,17 @@ export class TopK implements Operator {
           this.#enter(this.#after, out);
           this.#after = this.#next(this.#after);
         }
-      } else if (this.#after === entry) {
+      } else if (this.#after !== undefined && this.#after.key === entry.key) {
         this.#after = this.#next(entry);
       }
     }
-    this.#index.delete(entry);
+    if (!this.#index.delete(entry)) assert(false, `top-k retracts unknown key '${entry.key}'`);
   }
 
   /** The stored entry of a row (a retraction carries the row as it was inserted). */
   #find({ key, row }: Change): Entry {
     const entry = this.#index.getPairOrNextHigher(this.#entry(key, row))?.[0];
-    assert(entry !== undefined && entry.key === key, `top-k retracts unknown key '${key}'`);
+    if (entry === undefined || entry.key !== key) assert(false, `top-k retracts unknown key '${key}'`);
     return entry;
   }
 
