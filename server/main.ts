@@ -126,25 +126,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const running = server;
-  for (const { table, count } of running.store.storage.ignoredTables) {
-    logger.warn('the data file holds a table the config does not list; its records are kept, not served', { table, records: count });
-  }
-  logger.info('listening', {
-    url: running.url,
-    ws: running.wsUrl,
-    views: running.store.checked.config.views.map((view) => view.id),
-    historySize,
-    data: running.store.storage.file,
-    durability: running.store.storage.durability,
-    records: running.store.storage.records,
-    versionBase: running.store.storage.versionBase,
-    startupMs: Math.round(running.store.storage.startupMs),
-    auth: authSecret === '' ? 'open' : 'bearer',
-  });
-  if (authSecret === '') {
-    logger.warn('AUTH_SECRET is not set: the server runs open (no authentication; row-level rules are not enforced)');
-  }
-
+  // Before the `listening` line: a SIGTERM sent as soon as it is read must stop gracefully
+  // (until a handler is installed, SIGTERM kills the process outright).
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -166,6 +149,24 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  for (const { table, count } of running.store.storage.ignoredTables) {
+    logger.warn('the data file holds a table the config does not list; its records are kept, not served', { table, records: count });
+  }
+  logger.info('listening', {
+    url: running.url,
+    ws: running.wsUrl,
+    views: running.store.checked.config.views.map((view) => view.id),
+    historySize,
+    data: running.store.storage.file,
+    durability: running.store.storage.durability,
+    records: running.store.storage.records,
+    versionBase: running.store.storage.versionBase,
+    startupMs: Math.round(running.store.storage.startupMs),
+    auth: authSecret === '' ? 'open' : 'bearer',
+  });
+  if (authSecret === '') {
+    logger.warn('AUTH_SECRET is not set: the server runs open (no authentication; row-level rules are not enforced)');
+  }
 }
 
 const DEFAULT_DATA = './data/live.sqlite';
