@@ -1,7 +1,8 @@
 import { bindDefinition } from './definition.js';
 import { badInput, EngineError } from './errors.js';
 import type { Operation, Record, RecordChange, Row, Value, ViewDefinition, ViewParams, ViewSnapshot, ViewUpdate, ViewUpdateList } from './types.js';
-import { TableRoutes, type Reader } from './routes.js';
+import { EqualityLookup } from './lookup.js';
+import { seekOf, TableRoutes, type Reader } from './routes.js';
 import { View, type ViewInput } from './view.js';
 import { equalValues } from './values.js';
 import type { Change } from './zset.js';
@@ -27,6 +28,10 @@ export class Circuit {
   readonly #views = new Map<string, View>();
   /** table → the views that read it */
   readonly #routes = new Map<string, TableRoutes>();
+  /** table → path → records by value, while registered views use it (see EqualityLookup) */
+  readonly #lookups = new Map<string, Map<string, EqualityLookup>>();
+  /** view → the lookup it was registered through */
+  readonly #lookupOf = new Map<View, EqualityLookup>();
 
   readonly #versionBase: number;
 
@@ -65,7 +70,15 @@ export class Circuit {
     const bound = bindDefinition(definition, params, (table) => this.#tables.has(table));
     if (this.#views.has(bound.id)) throw badInput(`view '${bound.id}' is already registered`, { field: 'id' });
     const view = new View(bound, this.#versionBase);
-    view.initialize((table) => this.#table(table).values());
+    const seek = seekOf(bound);
+    const lookup = seek === undefined ? undefined : this.#lookup(bound.from, seek.path);
+    view.initialize((table) =>
+      table === bound.from && lookup !== undefined && seek !== undefined ? lookup.records(seek.values) : this.#table(table).values(),
+    );
+    if (lookup !== undefined) {
+      lookup.users++;
+      this.#lookupOf.set(view, lookup);
+    }
     this.#views.set(view.id, view);
     const byTable = new Map<string, ViewInput[]>();
     for (const { table, input } of view.inputs()) byTable.set(table, [...(byTable.get(table) ?? []), input]);
@@ -79,6 +92,14 @@ export class Circuit {
     if (view === undefined) return false;
     this.#views.delete(id);
     for (const { table } of view.inputs()) (this.#routes.get(table) as TableRoutes).remove(view);
+    const lookup = this.#lookupOf.get(view);
+    if (lookup !== undefined) {
+      this.#lookupOf.delete(view);
+      if (--lookup.users === 0) {
+        const byPath = this.#lookups.get(view.definition.from) as Map<string, EqualityLookup>;
+        for (const [path, candidate] of byPath) if (candidate === lookup) byPath.delete(path);
+      }
+    }
     return true;
   }
 
@@ -229,22 +250,35 @@ export class Circuit {
   }
 
   /** Counts for monitoring and leak checks: views, and routing entries per table. */
-  stats(): { views: number; routes: number; indexEntries: number; records: number } {
+  stats(): { views: number; routes: number; indexEntries: number; lookups: number; records: number } {
     let routes = 0;
     let indexEntries = 0;
     let records = 0;
+    let lookups = 0;
+    for (const byPath of this.#lookups.values()) lookups += byPath.size;
     for (const table of this.#routes.values()) {
       routes += table.size;
       indexEntries += table.indexEntries;
     }
     for (const table of this.#tables.values()) records += table.size;
-    return { views: this.#views.size, routes, indexEntries, records };
+    return { views: this.#views.size, routes, indexEntries, lookups, records };
   }
 
-  #store({ table, id, after }: PlannedChange): void {
+  #store({ table, id, before, after }: PlannedChange): void {
+    const lookups = this.#lookups.get(table);
+    if (lookups !== undefined) for (const lookup of lookups.values()) lookup.update(before, after);
     const records = this.#tables.get(table) as Map<string, Record>;
     if (after === undefined) records.delete(id);
     else records.set(id, after);
+  }
+
+  /** The equality lookup on `path`, built from the table the first time a view needs it. */
+  #lookup(table: string, path: string): EqualityLookup {
+    let byPath = this.#lookups.get(table);
+    if (byPath === undefined) this.#lookups.set(table, (byPath = new Map()));
+    let lookup = byPath.get(path);
+    if (lookup === undefined) byPath.set(path, (lookup = new EqualityLookup(path, this.#table(table).values())));
+    return lookup;
   }
 
   #table(name: string, at: { table?: unknown; id?: unknown } = {}, where = ''): Map<string, Record> {

@@ -1,5 +1,5 @@
 import { isCombinator } from './predicate.js';
-import type { Predicate, Record, Value } from './types.js';
+import type { Predicate, Record, Value, ViewDefinition } from './types.js';
 import { getPath, splitPath, valueKey } from './values.js';
 import type { View, ViewInput } from './view.js';
 
@@ -59,7 +59,7 @@ export class TableRoutes {
 
   add(reader: Reader): void {
     this.#count++;
-    const filing = filingOf(reader, this.#table);
+    const filing = filingOf(reader.view.definition, reader.inputs, this.#table);
     if (filing === undefined) {
       this.#unindexed.push(reader);
       return;
@@ -89,7 +89,7 @@ export class TableRoutes {
       return;
     }
     // A view is filed where its definition says: look there, not everywhere.
-    const filing = filingOf({ view, inputs: [{ kind: 'from' }], stamp: 0 }, this.#table);
+    const filing = filingOf(view.definition, [{ kind: 'from' }], this.#table);
     if (filing?.range !== undefined) {
       const ranges = this.#ranges.get(filing.path);
       ranges?.remove(view);
@@ -137,9 +137,8 @@ export class TableRoutes {
  * join input must see every change of the table). An `eq` on a non-boolean value is
  * preferred (most selective), then an `in`, then an `eq` on a boolean.
  */
-function filingOf(reader: Reader, table: string): Filing | undefined {
-  const { definition } = reader.view;
-  if (reader.inputs.length !== 1 || reader.inputs[0]?.kind !== 'from' || definition.from !== table) return undefined;
+function filingOf(definition: ViewDefinition, inputs: readonly ViewInput[], table: string): Filing | undefined {
+  if (inputs.length !== 1 || inputs[0]?.kind !== 'from' || definition.from !== table) return undefined;
   if (definition.where === undefined) return undefined;
   const aliases = new Set((definition.join ?? []).map((join) => join.as));
   let best: Filing | undefined;
@@ -158,6 +157,23 @@ function filingOf(reader: Reader, table: string): Filing | undefined {
     }
   }
   return best;
+}
+
+/**
+ * The values a view's rows must have at one path, when they are few and selective (an `eq`
+ * on a non-boolean, or an `in`): registration then reads just those records through an
+ * equality lookup instead of scanning the table.
+ */
+export function seekOf(definition: ViewDefinition): { path: string; values: readonly string[] } | undefined {
+  if ((definition.join ?? []).some((join) => join.table === definition.from)) return undefined;
+  const filing = filingOf(definition, [{ kind: 'from' }], definition.from);
+  if (filing?.values === undefined) return undefined;
+  const where = definition.where as Predicate;
+  const isBooleanEq = conjuncts(where).some((c) => {
+    const filter = (c as { [path: string]: { eq?: Value } })[filing.path];
+    return filter !== undefined && typeof filter.eq === 'boolean';
+  });
+  return isBooleanEq ? undefined : { path: filing.path, values: filing.values };
 }
 
 function conjuncts(p: Predicate): Predicate[] {
