@@ -52,7 +52,8 @@ export function environmentMarkdown(env: RunEnvironment): string {
     `Command: \`${env.command}\``,
     `Node.js ${env.node} (V8 ${env.v8}), ${env.platform}`,
     `Machine: ${env.cores} cores (${env.cpuModel}), ${env.memoryGiB.toFixed(1)} GiB RAM, V8 heap limit ${Math.round(env.heapLimitMiB)} MiB`,
-    `Load average (1 min) at start / end: ${env.loadAverage.toFixed(2)} / ${loadAtEnd.toFixed(2)} (above ${env.cores}, other processes competed for the cores)`,
+    `Load average (1 min) at start / end: ${env.loadAverage.toFixed(2)} / ${loadAtEnd.toFixed(2)}` +
+      (Math.max(env.loadAverage, loadAtEnd) > env.cores ? ` (above ${env.cores}: other processes competed for the cores)` : ''),
   ]);
 }
 
