@@ -31,11 +31,6 @@ export function retractionsFirst(delta: Delta): Delta {
   return delta;
 }
 
-/** Appends `changes` to `into` without spreading (deltas can be large at registration). */
-export function appendDelta(into: Change[], changes: Delta): void {
-  for (const change of changes) into.push(change);
-}
-
 /**
  * Makes a delta safe to apply change by change to state that holds at most one row per
  * key: retractions first. An insertion followed, under the same key, by the retraction of
