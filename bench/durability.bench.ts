@@ -19,13 +19,14 @@
  *    was not written by a server), later starts trust them. A `--memory` start with no data
  *    gives the fixed cost of starting the process (Node, tsx, GraphQL schema).
  */
+import { applyEvent, type LocalCopy, type ViewEventData } from './lib/local-copy.js';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient, type Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { hashRows, type Row } from '../engine/index.js';
+import { hashRows } from '../engine/index.js';
 import { openStore, type StoreChange } from '../storage/index.js';
 import { describeEnvironment, environmentMarkdown, writeReport } from './lib/environment.js';
 import { markdownList, markdownTable } from './lib/markdown.js';
@@ -86,7 +87,7 @@ interface Server {
   process: ServerProcess;
   clients: WsClient[];
   watcher: WsClient;
-  copies: Map<string, { rows: Map<string, Row>; version: number; hash: string }>;
+  copies: Map<string, LocalCopy>;
   stops: (() => void)[];
   stopped?: ServerLog | null;
 }
@@ -97,22 +98,15 @@ async function measureThroughput(): Promise<{ rounds: Round[]; servers: Server[]
     const process = await startServerProcess(root, [...mode.args, '--log-level', 'info']);
     await seed(process.url);
     const watcher = wsClient(process.url);
-    const copies = new Map<string, { rows: Map<string, Row>; version: number; hash: string }>();
+    const copies = new Map<string, LocalCopy>();
     const stops = Object.entries(VIEW_FIELDS).map(([view, fields]) =>
-      watcher.subscribe<{ [view: string]: { kind: string; version: number; added: Row[]; updated: Row[]; removed: string[]; hash: string } }>(
+      watcher.subscribe<{ [view: string]: ViewEventData }>(
         { query: `subscription { ${view} { kind version hash added { ${fields} } updated { ${fields} } removed } }` },
         {
           next: (result) => {
             const update = result.data?.[view];
             if (update === undefined) throw new Error(JSON.stringify(result.errors));
-            const copy = copies.get(view) ?? { rows: new Map<string, Row>(), version: 0, hash: '' };
-            if (update.kind === 'SNAPSHOT') copy.rows.clear();
-            else if (update.version !== copy.version + 1) throw new Error(`${mode.name} ${view}: gap ${copy.version} → ${update.version}`);
-            for (const id of update.removed) copy.rows.delete(id);
-            for (const row of [...update.added, ...update.updated]) copy.rows.set(row['id'] as string, row);
-            copy.version = update.version;
-            copy.hash = update.hash;
-            copies.set(view, copy);
+            applyEvent(copies, view, update, `${mode.name} ${view}`);
           },
           error: (error) => {
             throw error;

@@ -15,6 +15,7 @@
  *    with one subscriber per view. At the end each subscriber's local copy must equal the
  *    server's hash, or the run fails.
  */
+import { applyEvent, type LocalCopy } from './lib/local-copy.js';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -270,7 +271,7 @@ async function measureThroughput(url: string, transport: 'graphql-ws' | 'http', 
     ['topPosts', TopPostsDocument],
     ['postsPerAuthor', PostsPerAuthorDocument],
   ] as const;
-  const copies = new Map<string, { rows: Map<string, Row>; version: number; hash: string }>();
+  const copies = new Map<string, LocalCopy>();
   const stops = views.map(([view, document]) =>
     watcher.subscribe<{ [view: string]: Update }>(
       { query: print(document) },
@@ -278,14 +279,7 @@ async function measureThroughput(url: string, transport: 'graphql-ws' | 'http', 
         next: (result) => {
           const update = result.data?.[view];
           if (update === undefined) throw new Error(JSON.stringify(result.errors));
-          const copy = copies.get(view) ?? { rows: new Map<string, Row>(), version: 0, hash: '' };
-          if (update.kind === 'SNAPSHOT') copy.rows.clear();
-          else if (update.version !== copy.version + 1) throw new Error(`${view}: gap ${copy.version} → ${update.version}`);
-          for (const id of update.removed) copy.rows.delete(id);
-          for (const row of [...update.added, ...update.updated]) copy.rows.set(row['id'] as string, row);
-          copy.version = update.version;
-          copy.hash = update.hash;
-          copies.set(view, copy);
+          applyEvent(copies, view, update, view);
         },
         error: (error) => {
           throw error;

@@ -6,7 +6,6 @@ import {
   type Operation,
   type Record,
   type RecordChange,
-  type Row,
   type ViewDefinition,
   type ViewParams,
   type ViewSnapshot,
@@ -20,17 +19,10 @@ import { RecordValidator } from './record-validator.js';
 import { loadTables, RequestCounter } from './stored-tables.js';
 import { TopicTarget, type Listener } from './topic-target.js';
 import { UpdateHistory } from './update-history.js';
+import type { ViewUpdateShape } from '../schema/view-types.js';
 
 /** What a subscriber receives: a whole result (SNAPSHOT) or a change to it (DELTA). */
-export interface ViewEvent {
-  readonly view: string;
-  readonly version: number;
-  readonly kind: 'SNAPSHOT' | 'DELTA';
-  readonly added: readonly Row[];
-  readonly updated: readonly Row[];
-  readonly removed: readonly string[];
-  readonly hash: string;
-}
+export type ViewEvent = ViewUpdateShape;
 
 /**
  * One requested record change. Unlike the engine's `RecordChange`, `data` of an UPDATE is a

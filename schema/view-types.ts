@@ -9,7 +9,7 @@ import type { RecordTypeRefs } from './record-types.js';
 type Types = Builder['$inferSchemaTypes'];
 type RowRef = PothosSchemaTypes.ObjectRef<Types, Row>;
 
-/** What a view subscription yields (structurally the resolvers' `ViewEvent`). */
+/** What a view subscription yields; the resolvers publish it as `ViewEvent`. */
 export interface ViewUpdateShape {
   readonly view: string;
   readonly version: number;

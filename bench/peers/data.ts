@@ -1,4 +1,5 @@
 import type { Record } from '../../engine/index.js';
+import { Rng } from '../engine/workload.js';
 
 /**
  * Seeded data and change streams shared by the peer, scale and memory benchmarks.
@@ -37,31 +38,8 @@ export const SCORE_RANGE = 1_000_000_000;
 export const LIKES_RANGE = 1_000;
 const EPOCH = 1_700_000_000;
 
-/** mulberry32: a small, fast, seeded PRNG (public domain). */
-export class Rng {
-  #state: number;
-
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** Uniform integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)] as T;
-  }
-}
+// The engine benchmark's seeded PRNG, so both benchmarks draw the same way.
+export { Rng };
 
 export const userId = (i: number): string => `u${i}`;
 export const postId = (seq: number): string => `p${seq}`;
