@@ -52,18 +52,6 @@
  *   shutdown: committer.close(); store.close()
  */
 export { StoreError, isStoreError, type StoreErrorCode } from './errors.js';
-export {
-  openStore,
-  SCHEMA_VERSION,
-  STORE_FORMAT,
-  type ChangeOp,
-  type Durability,
-  type JsonObject,
-  type JsonValue,
-  type Store,
-  type StoreChange,
-  type StoreOptions,
-  type StoredRecord,
-  type StoreTransaction,
-} from './store.js';
+export type { ChangeOp, Durability, JsonObject, JsonValue, Store, StoreChange, StoredRecord, StoreTransaction } from './types.js';
+export { openStore, SCHEMA_VERSION, STORE_FORMAT, type StoreOptions } from './store.js';
 export { GroupCommitter, type GroupCommitOptions, type GroupCommitStats } from './group-commit.js';

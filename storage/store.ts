@@ -2,47 +2,12 @@ import { closeSync, constants, mkdirSync, openSync, readSync, statSync, accessSy
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
+import type { ChangeOp, Durability, JsonObject, Store, StoreChange, StoredRecord, StoreTransaction } from './types.js';
 
 /** Identifies a file written by this module (meta `format`). */
 export const STORE_FORMAT = 'live-views-graphql/records';
 /** The storage format version this code reads and writes (meta `schema_version`). */
 export const SCHEMA_VERSION = 1;
-
-/**
- * - `process` (default): WAL + `synchronous=NORMAL`. A commit that returned survives a crash
- *   of the process (kill -9, OOM kill, uncaught exception): its WAL frames were written to the
- *   file and sit in the OS page cache. A power loss / kernel panic / VM hard reset may lose the
- *   last commits (whole transactions only; the file stays consistent).
- * - `power`: WAL + `synchronous=FULL`. The WAL is fsync'ed before a commit returns, so a commit
- *   that returned survives power loss too (as far as the disk honours fsync). Each commit costs
- *   an fsync, which is what group commit amortises.
- */
-export type Durability = 'process' | 'power';
-
-export type ChangeOp = 'CREATE' | 'UPDATE' | 'DELETE';
-
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [field: string]: JsonValue };
-export type JsonObject = { [field: string]: JsonValue };
-
-/**
- * One record change to persist. The store does not re-validate engine rules (CONFLICT,
- * NOT_FOUND, no-op updates): validation is the engine's job. `CREATE` and `UPDATE` both write
- * `record` (the full record, as the engine stores it) with an upsert; `DELETE` removes the row
- * (deleting a missing row is a no-op) and ignores `record`.
- */
-export interface StoreChange {
-  readonly table: string;
-  readonly op: ChangeOp;
-  readonly id: string;
-  readonly record?: unknown;
-}
-
-/** A stored record, as `load()` yields it: `data` is the JSON object that was committed. */
-export interface StoredRecord {
-  readonly table: string;
-  readonly id: string;
-  readonly data: JsonObject;
-}
 
 export interface StoreOptions {
   /** Path of the SQLite file (created with its directory when missing), or ':memory:'. */
@@ -51,50 +16,6 @@ export interface StoreOptions {
   durability?: Durability;
   /** How long to wait for another process's lock before failing with `LOCKED`. Default 500 ms. */
   lockTimeoutMs?: number;
-}
-
-/** The writer handed to `Store.transaction` callbacks. */
-export interface StoreTransaction {
-  /** Writes changes inside the open transaction (validated first: a malformed change throws `BAD_CHANGE` before any of them is written). */
-  write(changes: readonly StoreChange[]): void;
-  /**
-   * Runs `fn` in a savepoint: if it throws, whatever it wrote is rolled back, the rest of the
-   * transaction stays, and the error is rethrown. If SQLite itself aborted the whole
-   * transaction (disk full, I/O error), throws `TRANSACTION_ABORTED` instead.
-   */
-  savepoint<T>(fn: () => T): T;
-}
-
-export interface Store {
-  /** Absolute path of the database file, or ':memory:'. */
-  readonly file: string;
-  readonly durability: Durability;
-  /**
-   * Incremented (and committed) at every open; 1 for a new file. Versions handed out by one
-   * run of the server can be tagged with it, so they are never confused with another run's.
-   */
-  readonly epoch: number;
-  readonly schemaVersion: number;
-  readonly isOpen: boolean;
-  /** Streams every stored record (optionally of one table), ordered by table then id. Do not write while iterating. */
-  load(table?: string): IterableIterator<StoredRecord>;
-  /**
-   * The records of one table (the JSON objects committed), for a bulk load at start-up: read in
-   * chunks of `chunk` records, each parsed with one `JSON.parse`, which is about 1.5–2× faster
-   * than `load` per record. Do not write while iterating.
-   */
-  loadRecords(table: string, chunk?: number): IterableIterator<JsonObject>;
-  /** The tables holding at least one record, with their record counts. */
-  tables(): { table: string; count: number }[];
-  /** Writes a batch in one transaction: all of it, or (on any error) none of it. Durable (see `Durability`) when it returns. */
-  commit(changes: readonly StoreChange[]): void;
-  /** Runs `fn` in one transaction (a savepoint when nested) and commits; rolls back if it throws. */
-  transaction<T>(fn: (tx: StoreTransaction) => T): T;
-  /** Free-form metadata (the keys `format`, `schema_version` and `epoch` are reserved). */
-  getMeta(key: string): string | undefined;
-  setMeta(key: string, value: string): void;
-  /** Closes the file (checkpointing the WAL) and releases the lock. Idempotent. */
-  close(): void;
 }
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -350,6 +271,11 @@ class SqliteStore implements Store {
       write: (changes) => this.#write(encodeAll(changes)),
       savepoint: (fn) => this.#inSavepoint(fn),
     };
+  }
+
+  /** The absolute path of the file, or ':memory:'. */
+  get location(): string {
+    return this.file;
   }
 
   get isOpen(): boolean {
