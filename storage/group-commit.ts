@@ -1,9 +1,9 @@
 import { StoreError } from './errors.js';
-import type { Store, StoreChange, StoreTransaction } from './store.js';
+import type { Store, StoreChange, StoreTransaction } from './types.js';
 
 /**
- * Group commit. better-sqlite3 is synchronous, so a commit blocks the event loop and nothing
- * can queue "during" it; what we can batch is every request submitted before the flush runs.
+ * Group commit. A `Store` is synchronous, so a commit blocks the event loop and nothing can
+ * queue "during" it; what we can batch is every request submitted before the flush runs.
  * `submit` queues a request and schedules one flush with `setImmediate` (or `setTimeout` with
  * `delayMs`): all requests that arrive in the same event-loop turn — e.g. every HTTP/WebSocket
  * message read in one poll phase — are committed in ONE transaction, and each caller's promise
