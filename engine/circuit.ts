@@ -33,17 +33,7 @@ export class Circuit {
   /** view → the lookup it was registered through */
   readonly #lookupOf = new Map<View, EqualityLookup>();
 
-  readonly #versionBase: number;
-
-  /**
-   * `versionBase` is the version every view starts at (default 0). A durable server passes
-   * a number above every version it issued before a restart, so a client resuming from an
-   * old version can never be sent deltas of a different history.
-   */
-  constructor(options: { tables?: Iterable<string>; versionBase?: number } = {}) {
-    const versionBase = options.versionBase ?? 0;
-    if (!Number.isSafeInteger(versionBase) || versionBase < 0) throw badInput('versionBase must be a non-negative integer');
-    this.#versionBase = versionBase;
+  constructor(options: { tables?: Iterable<string> } = {}) {
     for (const table of options.tables ?? []) {
       if (this.#tables.has(table)) throw badInput(`table '${table}' is listed twice`, { table });
       this.createTable(table);
@@ -63,13 +53,18 @@ export class Circuit {
   }
 
   /**
-   * Registers a view over the current data and returns its snapshot (version 0).
+   * Registers a view over the current data and returns its snapshot, at version
+   * `startVersion` (default 0); each update then counts on from it. A durable server
+   * starts views above every version it issued before a restart, so a client resuming
+   * from an old version can never be sent deltas of a different history.
    * `{ param: name }` operands take their values from `params`.
    */
-  registerView(definition: ViewDefinition, params: ViewParams = {}): ViewSnapshot {
+  registerView(definition: ViewDefinition, params: ViewParams = {}, options: { startVersion?: number } = {}): ViewSnapshot {
+    const startVersion = options.startVersion ?? 0;
+    if (!Number.isSafeInteger(startVersion) || startVersion < 0) throw badInput('startVersion must be a non-negative integer');
     const bound = bindDefinition(definition, params, (table) => this.#tables.has(table));
     if (this.#views.has(bound.id)) throw badInput(`view '${bound.id}' is already registered`, { field: 'id' });
-    const view = new View(bound, this.#versionBase);
+    const view = new View(bound, startVersion);
     const seek = seekOf(bound);
     const lookup = seek === undefined ? undefined : this.#lookup(bound.from, seek.path);
     view.initialize((table) =>
