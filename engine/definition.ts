@@ -10,7 +10,8 @@ import type { FieldFilter, Predicate, Value, ViewDefinition, ViewParams } from '
 
 const jsonValue: z.ZodType<Value> = z.json() as z.ZodType<Value>;
 
-const fieldFilter = z.strictObject({
+/** A field filter: `{ op: operand, ... }`, every operator optional. */
+export const fieldFilterSchema = z.strictObject({
   eq: jsonValue.optional(),
   ne: jsonValue.optional(),
   lt: jsonValue.optional(),
@@ -24,44 +25,51 @@ const fieldFilter = z.strictObject({
   isNull: jsonValue.optional(),
 });
 
-const path = z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, 'must be a field or a dot path');
+/** A field or a dot path. */
+export const pathSchema = z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, 'must be a field or a dot path');
 
-const predicate: z.ZodType<Predicate> = z.lazy(() =>
+/** A predicate: `and`/`or`/`not`, or a leaf `{ path: fieldFilter, ... }`. */
+export const predicateSchema: z.ZodType<Predicate> = z.lazy(() =>
   z.union([
-    z.strictObject({ and: z.array(predicate) }),
-    z.strictObject({ or: z.array(predicate) }),
-    z.strictObject({ not: predicate }),
-    z.record(path, fieldFilter),
+    z.strictObject({ and: z.array(predicateSchema) }),
+    z.strictObject({ or: z.array(predicateSchema) }),
+    z.strictObject({ not: predicateSchema }),
+    z.record(pathSchema, fieldFilterSchema),
   ]),
 ) as z.ZodType<Predicate>;
 
 const count = z.number().int().min(0);
 
-const viewDefinition = z.strictObject({
+/**
+ * The shape of a view definition (DESIGN §3.2), `{ param }` operands allowed. Its meaning
+ * (tables exist, join aliases are unique, `distinct` stands alone, every aggregate but
+ * `count` has a field, parameters are given) is checked by `bindDefinition`.
+ */
+export const viewDefinitionSchema = z.strictObject({
   id: z.string().min(1),
   from: z.string().min(1),
-  where: predicate.optional(),
+  where: predicateSchema.optional(),
   join: z
     .array(
       z.strictObject({
         table: z.string().min(1),
         as: z.string().regex(/^[^.\s]+$/, 'must be a plain field name'),
-        on: z.strictObject({ left: path, right: z.string().regex(/^[^.\s]+$/, 'must be a field of the joined table') }),
+        on: z.strictObject({ left: pathSchema, right: z.string().regex(/^[^.\s]+$/, 'must be a field of the joined table') }),
         kind: z.enum(['inner', 'left']).optional(),
-        where: predicate.optional(),
+        where: predicateSchema.optional(),
       }),
     )
     .optional(),
-  select: z.array(path).optional(),
-  groupBy: z.array(path).optional(),
+  select: z.array(pathSchema).optional(),
+  groupBy: z.array(pathSchema).optional(),
   aggregate: z
     .record(
       z.string().regex(/^[^.\s]+$/, 'must be a plain field name'),
-      z.strictObject({ fn: z.enum(['count', 'sum', 'avg', 'min', 'max']), field: path.optional() }),
+      z.strictObject({ fn: z.enum(['count', 'sum', 'avg', 'min', 'max']), field: pathSchema.optional() }),
     )
     .optional(),
-  distinct: z.array(path).min(1).optional(),
-  orderBy: z.array(z.strictObject({ field: path, direction: z.enum(['asc', 'desc']).optional() })).optional(),
+  distinct: z.array(pathSchema).min(1).optional(),
+  orderBy: z.array(z.strictObject({ field: pathSchema, direction: z.enum(['asc', 'desc']).optional() })).optional(),
   limit: count.optional(),
   offset: count.optional(),
 });
@@ -75,7 +83,7 @@ export function bindDefinition(
   params: ViewParams,
   tableExists: (name: string) => boolean,
 ): ViewDefinition {
-  const parsed = viewDefinition.safeParse(input);
+  const parsed = viewDefinitionSchema.safeParse(input);
   const viewId = typeof input === 'object' && input !== null && 'id' in input ? String(input.id) : '?';
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
