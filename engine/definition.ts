@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { badInput } from './errors.js';
-import { isCombinator } from './predicate.js';
-import type { FieldFilter, Predicate, Value, ViewDefinition, ViewParams } from './types.js';
+import { isParam, mapFilters } from './predicate.js';
+import type { FieldFilter, Operand, Predicate, Value, ViewDefinition, ViewParams } from './types.js';
 
 /**
  * Validation of view definitions (DESIGN §3.2) and binding of `{ param }` operands.
@@ -122,26 +122,15 @@ export function bindDefinition(
 }
 
 function bindPredicate(p: Predicate, params: ViewParams, fail: (message: string, field?: string) => never): Predicate {
-  if (isCombinator(p)) {
-    if ('and' in p) return { and: p.and.map((q) => bindPredicate(q, params, fail)) };
-    if ('or' in p) return { or: p.or.map((q) => bindPredicate(q, params, fail)) };
-    return { not: bindPredicate(p.not, params, fail) };
-  }
-  const bound: { [path: string]: FieldFilter } = {};
-  for (const [field, filter] of Object.entries(p)) {
-    const boundFilter: { [op: string]: Value } = {};
-    for (const [op, operand] of Object.entries(filter as FieldFilter)) {
-      boundFilter[op] = bindOperand(operand as Value, params, field, fail);
-    }
-    bound[field] = boundFilter as FieldFilter;
-  }
-  return bound;
+  return mapFilters(p, (path, filter) => {
+    const bound: { [op: string]: Value } = {};
+    for (const [op, operand] of Object.entries(filter)) bound[op] = bindOperand(operand as Operand, params, path, fail);
+    return bound as FieldFilter;
+  });
 }
 
-function bindOperand(operand: Value, params: ViewParams, field: string, fail: (message: string, field?: string) => never): Value {
-  if (operand === null || typeof operand !== 'object' || Array.isArray(operand)) return operand;
-  const keys = Object.keys(operand);
-  if (keys.length !== 1 || keys[0] !== 'param') return operand;
+function bindOperand(operand: Operand, params: ViewParams, field: string, fail: (message: string, field?: string) => never): Value {
+  if (!isParam(operand)) return operand;
   const name = operand.param;
   if (typeof name !== 'string') return fail(`parameter name on '${field}' must be a string`, field);
   const value = params[name];

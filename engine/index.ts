@@ -4,6 +4,20 @@ export { fieldFilterSchema, pathSchema, predicateSchema, viewDefinitionSchema } 
 export { EngineError, isEngineError, type EngineErrorCode } from './errors.js';
 export { evaluateView } from './evaluate.js';
 export { hashRow, hashRows, ResultHash } from './hash.js';
+export {
+  conditionOf,
+  conjuncts,
+  foldPredicate,
+  isCombinator,
+  isParam,
+  mapFilters,
+  paramsIn,
+  predicatePaths,
+  type Combinator,
+  type Condition,
+  type FilterOperator,
+  type PredicateFold,
+} from './predicate.js';
 export { compareValues, equalValues, canonicalJson } from './values.js';
 export type * from './types.js';
 export { viewSignature } from './canonical.js';
