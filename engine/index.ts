@@ -1,5 +1,6 @@
 /** The IVM engine: usable on its own, without the GraphQL layer. */
 export { Circuit } from './circuit.js';
+export { checkChange } from './change.js';
 export { fieldFilterSchema, pathSchema, predicateSchema, viewDefinitionSchema } from './definition.js';
 export { EngineError, isEngineError, type EngineErrorCode } from './errors.js';
 export { evaluateView } from './evaluate.js';
