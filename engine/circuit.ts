@@ -141,7 +141,7 @@ export class Circuit {
    * re-validated, since they come from the engine's own earlier writes.
    */
   load(table: string, records: Iterable<Record>): number {
-    const stored = this.#table(table, { table });
+    const stored = this.#table(table);
     if ((this.#routes.get(table) as TableRoutes).size > 0) {
       throw badInput(`table '${table}' is read by a view: load records before registering views`, { table });
     }
@@ -275,12 +275,9 @@ export class Circuit {
     return lookup;
   }
 
-  #table(name: string, at: { table?: unknown; id?: unknown } = {}, where = ''): Map<string, Record> {
+  #table(name: string): Map<string, Record> {
     const table = this.#tables.get(name);
-    if (table === undefined) {
-      const id = typeof at.id === 'string' ? at.id : undefined;
-      throw badInput(`${where}unknown table '${String(name)}'`, { table: String(name), ...(id === undefined ? {} : { id }) });
-    }
+    if (table === undefined) throw badInput(`unknown table '${String(name)}'`, { table: String(name) });
     return table;
   }
 
