@@ -1,11 +1,12 @@
-import { isCombinator } from './predicate.js';
+import { conjuncts, isCombinator } from './predicate.js';
 import type { Predicate, Value, ViewDefinition, ViewParams } from './types.js';
 import { canonicalJson } from './values.js';
 
 /**
  * A string equal for two (definition, params) pairs that define the same view, whatever
- * their ids, key order, `and` order, nesting of `and`s or spelled-out defaults. Live queries
- * with equal signatures share one engine view.
+ * their ids, key order, `and` order, nesting of `and`s, grouping of fields and operators
+ * into leaves, or spelled-out defaults. Live queries with equal signatures share one
+ * engine view.
  */
 export function viewSignature(definition: ViewDefinition, params: ViewParams = {}): string {
   const { id: _id, ...rest } = definition;
@@ -32,19 +33,13 @@ export function viewSignature(definition: ViewDefinition, params: ViewParams = {
   return canonicalJson({ definition: normal, params: usedParams });
 }
 
-/** Flattens nested `and`s into one sorted list of single-field conjuncts. */
+/** The sorted list of the conjuncts (see `conjuncts`), each `or`/`not` normalised in turn. */
 function normalizePredicate(p: Predicate): Predicate {
-  if (isCombinator(p)) {
-    if ('not' in p) return { not: normalizePredicate(p.not) };
-    if ('or' in p) return { or: sortByJson(p.or.map(normalizePredicate)) };
-  }
-  const conjuncts = toConjuncts(p).map((q) => (isCombinator(q) ? normalizePredicate(q) : q));
-  return conjuncts.length === 1 ? (conjuncts[0] as Predicate) : { and: sortByJson(conjuncts) };
-}
-
-function toConjuncts(p: Predicate): Predicate[] {
-  if (isCombinator(p)) return 'and' in p ? p.and.flatMap(toConjuncts) : [p];
-  return Object.entries(p).map(([path, filter]) => ({ [path]: filter }));
+  const parts = conjuncts(p).map((q): Predicate => {
+    if (!isCombinator(q) || 'and' in q) return q;
+    return 'not' in q ? { not: normalizePredicate(q.not) } : { or: sortByJson(q.or.map(normalizePredicate)) };
+  });
+  return parts.length === 1 ? (parts[0] as Predicate) : { and: sortByJson(parts) };
 }
 
 function sortByJson(predicates: Predicate[]): Predicate[] {

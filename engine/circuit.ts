@@ -1,6 +1,7 @@
+import { checkChange } from './change.js';
 import { bindDefinition } from './definition.js';
 import { badInput, EngineError } from './errors.js';
-import type { Operation, Record, RecordChange, Row, Value, ViewDefinition, ViewParams, ViewSnapshot, ViewUpdate, ViewUpdateList } from './types.js';
+import type { Operation, Record, RecordChange, Row, ViewDefinition, ViewParams, ViewSnapshot, ViewUpdate, ViewUpdateList } from './types.js';
 import { EqualityLookup } from './lookup.js';
 import { seekOf, TableRoutes, type Reader } from './routes.js';
 import { View, type ViewInput } from './view.js';
@@ -33,17 +34,9 @@ export class Circuit {
   /** view → the lookup it was registered through */
   readonly #lookupOf = new Map<View, EqualityLookup>();
 
-  readonly #versionBase: number;
+  readonly #tableExists = (name: string): boolean => this.#tables.has(name);
 
-  /**
-   * `versionBase` is the version every view starts at (default 0). A durable server passes
-   * a number above every version it issued before a restart, so a client resuming from an
-   * old version can never be sent deltas of a different history.
-   */
-  constructor(options: { tables?: Iterable<string>; versionBase?: number } = {}) {
-    const versionBase = options.versionBase ?? 0;
-    if (!Number.isSafeInteger(versionBase) || versionBase < 0) throw badInput('versionBase must be a non-negative integer');
-    this.#versionBase = versionBase;
+  constructor(options: { tables?: Iterable<string> } = {}) {
     for (const table of options.tables ?? []) {
       if (this.#tables.has(table)) throw badInput(`table '${table}' is listed twice`, { table });
       this.createTable(table);
@@ -58,18 +51,27 @@ export class Circuit {
     this.#routes.set(name, new TableRoutes(name));
   }
 
+  hasTable(name: string): boolean {
+    return this.#tables.has(name);
+  }
+
   tableNames(): string[] {
     return [...this.#tables.keys()];
   }
 
   /**
-   * Registers a view over the current data and returns its snapshot (version 0).
+   * Registers a view over the current data and returns its snapshot, at version
+   * `startVersion` (default 0); each update then counts on from it. A durable server
+   * starts views above every version it issued before a restart, so a client resuming
+   * from an old version can never be sent deltas of a different history.
    * `{ param: name }` operands take their values from `params`.
    */
-  registerView(definition: ViewDefinition, params: ViewParams = {}): ViewSnapshot {
-    const bound = bindDefinition(definition, params, (table) => this.#tables.has(table));
+  registerView(definition: ViewDefinition, params: ViewParams = {}, options: { startVersion?: number } = {}): ViewSnapshot {
+    const startVersion = options.startVersion ?? 0;
+    if (!Number.isSafeInteger(startVersion) || startVersion < 0) throw badInput('startVersion must be a non-negative integer');
+    const bound = bindDefinition(definition, params, this.#tableExists);
     if (this.#views.has(bound.id)) throw badInput(`view '${bound.id}' is already registered`, { field: 'id' });
-    const view = new View(bound, this.#versionBase);
+    const view = new View(bound, startVersion);
     const seek = seekOf(bound);
     const lookup = seek === undefined ? undefined : this.#lookup(bound.from, seek.path);
     view.initialize((table) =>
@@ -139,7 +141,7 @@ export class Circuit {
    * re-validated, since they come from the engine's own earlier writes.
    */
   load(table: string, records: Iterable<Record>): number {
-    const stored = this.#table(table, { table });
+    const stored = this.#table(table);
     if ((this.#routes.get(table) as TableRoutes).size > 0) {
       throw badInput(`table '${table}' is read by a view: load records before registering views`, { table });
     }
@@ -156,7 +158,8 @@ export class Circuit {
 
   /** Applies one record change; returns an update for every view whose result changed. */
   ingestSingle(table: string, op: Operation, id: string, data?: unknown): ViewUpdateList {
-    const change = this.#plan(table, op, id, data, this.#table(table, { table, id }).get(id), '');
+    const record = checkChange(this.#tableExists, table, op, id, data);
+    const change = this.#plan(table, op, id, record, this.#table(table).get(id), '');
     if (change === undefined) return NO_UPDATES;
     let updates: ViewUpdate[] | undefined;
     for (const view of this.#apply(change)) {
@@ -184,11 +187,12 @@ export class Circuit {
       const where = `changes[${index}]: `;
       if (typeof change !== 'object' || change === null) throw badInput(`${where}a change must be an object`);
       const { table, op, id, data } = change as RecordChange;
-      const stored = this.#table(table, { table, id }, where);
+      const record = checkChange(this.#tableExists, table, op, id, data, where);
+      const stored = this.#table(table);
       const overlay = pending.get(table) ?? new Map<string, Record | undefined>();
       pending.set(table, overlay);
       const current = overlay.has(id) ? overlay.get(id) : stored.get(id);
-      const plannedChange = this.#plan(table, op, id, data, current, where);
+      const plannedChange = this.#plan(table, op, id, record, current, where);
       if (plannedChange === undefined) return;
       overlay.set(id, plannedChange.after);
       planned.push(plannedChange);
@@ -204,29 +208,19 @@ export class Circuit {
     return updates;
   }
 
-  /** Validates one change against the record it would replace; undefined for a no-op. */
-  #plan(table: string, op: Operation, id: string, data: unknown, current: Record | undefined, where: string): PlannedChange | undefined {
+  /**
+   * Plans a change `checkChange` accepted (`record` is what it returned) against the record
+   * it would replace; undefined for a no-op.
+   */
+  #plan(table: string, op: Operation, id: string, record: Record | undefined, current: Record | undefined, where: string): PlannedChange | undefined {
     const at = { table, id };
-    if (typeof id !== 'string' || id.length === 0) throw badInput(`${where}table '${table}': id must be a non-empty string`, { table });
-    switch (op) {
-      case 'DELETE':
-        return current === undefined ? undefined : { table, id, before: current, after: undefined };
-      case 'CREATE':
-      case 'UPDATE': {
-        const record = toRecord(table, id, data, where);
-        if (op === 'CREATE') {
-          if (current !== undefined) throw new EngineError('CONFLICT', `${where}${table} '${id}' already exists`, at);
-          return { table, id, before: undefined, after: record };
-        }
-        if (current === undefined) throw new EngineError('NOT_FOUND', `${where}${table} '${id}' does not exist`, at);
-        return equalValues(current, record) ? undefined : { table, id, before: current, after: record };
-      }
-      default:
-        throw badInput(`${where}table '${table}', id '${id}': unknown operation '${String(op)}' (CREATE, UPDATE or DELETE)`, {
-          ...at,
-          field: 'op',
-        });
+    if (record === undefined) return current === undefined ? undefined : { table, id, before: current, after: undefined };
+    if (op === 'CREATE') {
+      if (current !== undefined) throw new EngineError('CONFLICT', `${where}${table} '${id}' already exists`, at);
+      return { table, id, before: undefined, after: record };
     }
+    if (current === undefined) throw new EngineError('NOT_FOUND', `${where}${table} '${id}' does not exist`, at);
+    return equalValues(current, record) ? undefined : { table, id, before: current, after: record };
   }
 
   /**
@@ -281,12 +275,9 @@ export class Circuit {
     return lookup;
   }
 
-  #table(name: string, at: { table?: unknown; id?: unknown } = {}, where = ''): Map<string, Record> {
+  #table(name: string): Map<string, Record> {
     const table = this.#tables.get(name);
-    if (table === undefined) {
-      const id = typeof at.id === 'string' ? at.id : undefined;
-      throw badInput(`${where}unknown table '${String(name)}'`, { table: String(name), ...(id === undefined ? {} : { id }) });
-    }
+    if (table === undefined) throw badInput(`unknown table '${String(name)}'`, { table: String(name) });
     return table;
   }
 
@@ -294,40 +285,5 @@ export class Circuit {
     const view = this.#views.get(id);
     if (view === undefined) throw badInput(`unknown view '${id}'`);
     return view;
-  }
-}
-
-/** Checks `data` is a JSON object whose `id`, if any, is `id`; returns the record to store. */
-function toRecord(table: string, id: string, data: unknown, where: string): Record {
-  const at = { table, id };
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw badInput(`${where}${table} '${id}': data must be an object`, at);
-  }
-  for (const field in data) {
-    if (!isJson((data as { [field: string]: unknown })[field])) {
-      throw badInput(`${where}${table} '${id}': field '${field}' is not a JSON value`, { ...at, field });
-    }
-  }
-  const given = (data as { id?: unknown }).id;
-  if (given === undefined) return { id, ...(data as { [field: string]: Value }) };
-  if (given !== id) throw badInput(`${where}${table} '${id}': data.id '${String(given)}' differs from the id argument`, { ...at, field: 'id' });
-  return data as Record;
-}
-
-function isJson(value: unknown): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(value);
-    case 'object':
-      if (value === null) return true;
-      if (Array.isArray(value)) return value.every(isJson);
-      return Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null
-        ? Object.values(value).every(isJson)
-        : false;
-    default:
-      return false;
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { badInput } from './errors.js';
-import { isCombinator } from './predicate.js';
-import type { FieldFilter, Predicate, Value, ViewDefinition, ViewParams } from './types.js';
+import { isParam, mapFilters } from './predicate.js';
+import type { FieldFilter, Operand, Predicate, Value, ViewDefinition, ViewParams } from './types.js';
 
 /**
  * Validation of view definitions (DESIGN §3.2) and binding of `{ param }` operands.
@@ -10,7 +10,8 @@ import type { FieldFilter, Predicate, Value, ViewDefinition, ViewParams } from '
 
 const jsonValue: z.ZodType<Value> = z.json() as z.ZodType<Value>;
 
-const fieldFilter = z.strictObject({
+/** A field filter: `{ op: operand, ... }`, every operator optional. */
+export const fieldFilterSchema = z.strictObject({
   eq: jsonValue.optional(),
   ne: jsonValue.optional(),
   lt: jsonValue.optional(),
@@ -24,44 +25,51 @@ const fieldFilter = z.strictObject({
   isNull: jsonValue.optional(),
 });
 
-const path = z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, 'must be a field or a dot path');
+/** A field or a dot path. */
+export const pathSchema = z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, 'must be a field or a dot path');
 
-const predicate: z.ZodType<Predicate> = z.lazy(() =>
+/** A predicate: `and`/`or`/`not`, or a leaf `{ path: fieldFilter, ... }`. */
+export const predicateSchema: z.ZodType<Predicate> = z.lazy(() =>
   z.union([
-    z.strictObject({ and: z.array(predicate) }),
-    z.strictObject({ or: z.array(predicate) }),
-    z.strictObject({ not: predicate }),
-    z.record(path, fieldFilter),
+    z.strictObject({ and: z.array(predicateSchema) }),
+    z.strictObject({ or: z.array(predicateSchema) }),
+    z.strictObject({ not: predicateSchema }),
+    z.record(pathSchema, fieldFilterSchema),
   ]),
 ) as z.ZodType<Predicate>;
 
 const count = z.number().int().min(0);
 
-const viewDefinition = z.strictObject({
+/**
+ * The shape of a view definition (DESIGN §3.2), `{ param }` operands allowed. Its meaning
+ * (tables exist, join aliases are unique, `distinct` stands alone, every aggregate but
+ * `count` has a field, parameters are given) is checked by `bindDefinition`.
+ */
+export const viewDefinitionSchema = z.strictObject({
   id: z.string().min(1),
   from: z.string().min(1),
-  where: predicate.optional(),
+  where: predicateSchema.optional(),
   join: z
     .array(
       z.strictObject({
         table: z.string().min(1),
         as: z.string().regex(/^[^.\s]+$/, 'must be a plain field name'),
-        on: z.strictObject({ left: path, right: z.string().regex(/^[^.\s]+$/, 'must be a field of the joined table') }),
+        on: z.strictObject({ left: pathSchema, right: z.string().regex(/^[^.\s]+$/, 'must be a field of the joined table') }),
         kind: z.enum(['inner', 'left']).optional(),
-        where: predicate.optional(),
+        where: predicateSchema.optional(),
       }),
     )
     .optional(),
-  select: z.array(path).optional(),
-  groupBy: z.array(path).optional(),
+  select: z.array(pathSchema).optional(),
+  groupBy: z.array(pathSchema).optional(),
   aggregate: z
     .record(
       z.string().regex(/^[^.\s]+$/, 'must be a plain field name'),
-      z.strictObject({ fn: z.enum(['count', 'sum', 'avg', 'min', 'max']), field: path.optional() }),
+      z.strictObject({ fn: z.enum(['count', 'sum', 'avg', 'min', 'max']), field: pathSchema.optional() }),
     )
     .optional(),
-  distinct: z.array(path).min(1).optional(),
-  orderBy: z.array(z.strictObject({ field: path, direction: z.enum(['asc', 'desc']).optional() })).optional(),
+  distinct: z.array(pathSchema).min(1).optional(),
+  orderBy: z.array(z.strictObject({ field: pathSchema, direction: z.enum(['asc', 'desc']).optional() })).optional(),
   limit: count.optional(),
   offset: count.optional(),
 });
@@ -75,7 +83,7 @@ export function bindDefinition(
   params: ViewParams,
   tableExists: (name: string) => boolean,
 ): ViewDefinition {
-  const parsed = viewDefinition.safeParse(input);
+  const parsed = viewDefinitionSchema.safeParse(input);
   const viewId = typeof input === 'object' && input !== null && 'id' in input ? String(input.id) : '?';
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -114,26 +122,15 @@ export function bindDefinition(
 }
 
 function bindPredicate(p: Predicate, params: ViewParams, fail: (message: string, field?: string) => never): Predicate {
-  if (isCombinator(p)) {
-    if ('and' in p) return { and: p.and.map((q) => bindPredicate(q, params, fail)) };
-    if ('or' in p) return { or: p.or.map((q) => bindPredicate(q, params, fail)) };
-    return { not: bindPredicate(p.not, params, fail) };
-  }
-  const bound: { [path: string]: FieldFilter } = {};
-  for (const [field, filter] of Object.entries(p)) {
-    const boundFilter: { [op: string]: Value } = {};
-    for (const [op, operand] of Object.entries(filter as FieldFilter)) {
-      boundFilter[op] = bindOperand(operand as Value, params, field, fail);
-    }
-    bound[field] = boundFilter as FieldFilter;
-  }
-  return bound;
+  return mapFilters(p, (path, filter) => {
+    const bound: { [op: string]: Value } = {};
+    for (const [op, operand] of Object.entries(filter)) bound[op] = bindOperand(operand as Operand, params, path, fail);
+    return bound as FieldFilter;
+  });
 }
 
-function bindOperand(operand: Value, params: ViewParams, field: string, fail: (message: string, field?: string) => never): Value {
-  if (operand === null || typeof operand !== 'object' || Array.isArray(operand)) return operand;
-  const keys = Object.keys(operand);
-  if (keys.length !== 1 || keys[0] !== 'param') return operand;
+function bindOperand(operand: Operand, params: ViewParams, field: string, fail: (message: string, field?: string) => never): Value {
+  if (!isParam(operand)) return operand;
   const name = operand.param;
   if (typeof name !== 'string') return fail(`parameter name on '${field}' must be a string`, field);
   const value = params[name];

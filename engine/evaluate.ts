@@ -1,5 +1,6 @@
 import { badInput } from './errors.js';
-import type { FieldFilter, Operand, Predicate, Record, Row, Value, ViewDefinition, ViewParams } from './types.js';
+import { foldPredicate, isParam } from './predicate.js';
+import type { Operand, Predicate, Record, Row, Value, ViewDefinition, ViewParams } from './types.js';
 import { compareStrings, compareValues, equalValues, getPath, selectionPaths, setPath, splitPath, valueKey } from './values.js';
 
 /**
@@ -101,22 +102,23 @@ function isPlainObject(value: Value | undefined): value is JsonObject {
 // ---- where ----
 
 function test(predicate: Predicate, row: Row, params: ViewParams): boolean {
-  const keys = Object.keys(predicate);
-  if (keys.length === 1 && 'and' in predicate) return (predicate.and as Predicate[]).every((p) => test(p, row, params));
-  if (keys.length === 1 && 'or' in predicate) return (predicate.or as Predicate[]).some((p) => test(p, row, params));
-  if (keys.length === 1 && 'not' in predicate) return !test(predicate.not as Predicate, row, params);
-  return Object.entries(predicate as { [path: string]: FieldFilter }).every(([path, filter]) => {
-    const value = getPath(row, splitPath(path));
-    return Object.entries(filter).every(([op, operand]) => testOp(op, value, bind(operand as Operand, params)));
+  // Each node folds to a thunk, so `and`/`or` stop at the first deciding part, as they read.
+  const holds = foldPredicate<() => boolean>(predicate, {
+    and: (parts) => () => parts.every((part) => part()),
+    or: (parts) => () => parts.some((part) => part()),
+    not: (part) => () => !part(),
+    field: (path, filter) => () => {
+      const value = getPath(row, splitPath(path));
+      return Object.entries(filter).every(([op, operand]) => testOp(op, value, bind(operand as Operand, params)));
+    },
   });
+  return holds();
 }
 
 function bind(operand: Operand, params: ViewParams): Value {
-  if (!isPlainObject(operand)) return operand;
-  const keys = Object.keys(operand);
-  if (keys.length !== 1 || keys[0] !== 'param') return operand;
-  const value = params[operand['param'] as string];
-  if (value === undefined) throw badInput(`missing parameter '${String(operand['param'])}'`);
+  if (!isParam(operand)) return operand;
+  const value = params[operand.param as string];
+  if (value === undefined) throw badInput(`missing parameter '${String(operand.param)}'`);
   return value;
 }
 

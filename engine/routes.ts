@@ -1,4 +1,4 @@
-import { isCombinator } from './predicate.js';
+import { conditionOf, conjuncts, type Condition } from './predicate.js';
 import type { Predicate, Record, Value, ViewDefinition } from './types.js';
 import { getPath, splitPath, valueKey } from './values.js';
 import type { View, ViewInput } from './view.js';
@@ -135,28 +135,30 @@ export class TableRoutes {
  * The conjunct a reader is filed under, if any: only for a view's `from` input, on a path
  * that reads no joined row, and only when the view does not also join its own table (its
  * join input must see every change of the table). An `eq` on a non-boolean value is
- * preferred (most selective), then an `in`, then an `eq` on a boolean.
+ * preferred (most selective), then an `in`, then a numeric range, then an `eq` on a boolean.
  */
 function filingOf(definition: ViewDefinition, inputs: readonly ViewInput[], table: string): Filing | undefined {
   if (inputs.length !== 1 || inputs[0]?.kind !== 'from' || definition.from !== table) return undefined;
   if (definition.where === undefined) return undefined;
   const aliases = new Set((definition.join ?? []).map((join) => join.as));
+  const conditions = baseConditions(definition.where).filter(({ path }) => !aliases.has(splitPath(path)[0] as string));
   let best: Filing | undefined;
   let bestRank = 0;
-  for (const conjunct of conjuncts(definition.where)) {
-    for (const [path, filter] of Object.entries(conjunct)) {
-      if (aliases.has(splitPath(path)[0] as string)) continue;
-      const { eq, in: members } = filter as { eq?: Value; in?: Value };
-      const range = numberRange(filter as { [op: string]: Value });
-      const rank = eq !== undefined ? (typeof eq === 'boolean' ? 1 : 4) : Array.isArray(members) ? 3 : range !== undefined ? 2 : 0;
-      if (rank <= bestRank) continue;
-      bestRank = rank;
-      if (eq !== undefined) best = { path, values: [valueKey(eq)] };
-      else if (Array.isArray(members)) best = { path, values: [...new Set(members.map(valueKey))] };
-      else best = { path, range: range as NumberRange };
-    }
+  for (const { path, op, operand } of conditions) {
+    const rank = op === 'eq' ? (typeof operand === 'boolean' ? 1 : 4) : op === 'in' && Array.isArray(operand) ? 3 : 0;
+    if (rank <= bestRank) continue;
+    bestRank = rank;
+    const values = op === 'eq' ? [valueKey(operand as Value)] : [...new Set((operand as Value[]).map(valueKey))];
+    best = { path, values };
   }
-  return best;
+  if (bestRank >= 2) return best;
+  const [first] = numberRanges(conditions);
+  return first === undefined ? best : { path: first[0], range: first[1] };
+}
+
+/** The field conditions among the top-level conjuncts of `where`. */
+function baseConditions(where: Predicate): Condition[] {
+  return conjuncts(where).flatMap((conjunct) => conditionOf(conjunct) ?? []);
 }
 
 /**
@@ -168,38 +170,36 @@ export function seekOf(definition: ViewDefinition): { path: string; values: read
   if ((definition.join ?? []).some((join) => join.table === definition.from)) return undefined;
   const filing = filingOf(definition, [{ kind: 'from' }], definition.from);
   if (filing?.values === undefined) return undefined;
-  const where = definition.where as Predicate;
-  const isBooleanEq = conjuncts(where).some((c) => {
-    const filter = (c as { [path: string]: { eq?: Value } })[filing.path];
-    return filter !== undefined && typeof filter.eq === 'boolean';
-  });
+  const isBooleanEq = baseConditions(definition.where as Predicate).some(
+    ({ path, op, operand }) => path === filing.path && op === 'eq' && typeof operand === 'boolean',
+  );
   return isBooleanEq ? undefined : { path: filing.path, values: filing.values };
 }
 
-function conjuncts(p: Predicate): Predicate[] {
-  if (isCombinator(p)) return 'and' in p ? p.and.flatMap(conjuncts) : [];
-  return [p];
-}
-
-/** The numbers a field filter admits, when its order operators all take numbers. */
+/** A closed interval of numbers. */
 interface NumberRange {
   readonly low: number;
   readonly high: number;
 }
 
-/** Bounds as a closed interval; open bounds are ignored (a wider range only costs visits). */
-function numberRange(filter: { [op: string]: Value }): NumberRange | undefined {
-  let low = Number.NEGATIVE_INFINITY;
-  let high = Number.POSITIVE_INFINITY;
-  let bounded = false;
-  for (const [op, operand] of Object.entries(filter)) {
+/**
+ * The numbers each path's order conditions admit, in the order the paths first appear, as a
+ * closed interval (open bounds are ignored: a wider range only costs visits). A path with
+ * an order condition on a non-number has no range: a non-number row value could satisfy it.
+ */
+function numberRanges(conditions: readonly Condition[]): Map<string, NumberRange> {
+  const ranges = new Map<string, NumberRange | null>();
+  for (const { path, op, operand } of conditions) {
     if (op !== 'gt' && op !== 'gte' && op !== 'lt' && op !== 'lte') continue;
-    if (typeof operand !== 'number') return undefined;
-    bounded = true;
-    if (op === 'gt' || op === 'gte') low = Math.max(low, operand);
-    else high = Math.min(high, operand);
+    const range = ranges.get(path);
+    if (range === null || typeof operand !== 'number') {
+      ranges.set(path, null);
+      continue;
+    }
+    const { low, high } = range ?? { low: Number.NEGATIVE_INFINITY, high: Number.POSITIVE_INFINITY };
+    ranges.set(path, op === 'gt' || op === 'gte' ? { low: Math.max(low, operand), high } : { low, high: Math.min(high, operand) });
   }
-  return bounded ? { low, high } : undefined;
+  return new Map([...ranges].filter((entry): entry is [string, NumberRange] => entry[1] !== null));
 }
 
 /**

@@ -4,7 +4,7 @@ import { Join } from './operators/join.js';
 import type { Operator } from './operators/operator.js';
 import { Project } from './operators/project.js';
 import { TopK } from './operators/top-k.js';
-import { compilePredicate, isCombinator, predicatePaths } from './predicate.js';
+import { compilePredicate, conjuncts, predicatePaths } from './predicate.js';
 import type { Predicate, Record, Row, ViewDefinition, ViewSnapshot, ViewUpdate } from './types.js';
 import { ViewResult } from './view-result.js';
 import { compareStrings, splitPath } from './values.js';
@@ -129,17 +129,12 @@ export class View {
 function splitWhere(where: Predicate | undefined, aliases: ReadonlySet<string>): { early?: Predicate; late?: Predicate } {
   if (where === undefined) return {};
   if (aliases.size === 0) return { early: where };
-  const conjuncts = toConjuncts(where);
   const readsJoin = (p: Predicate): boolean => predicatePaths(p).some((path) => aliases.has(splitPath(path)[0] as string));
-  const early = conjuncts.filter((p) => !readsJoin(p));
-  const late = conjuncts.filter(readsJoin);
+  const parts = conjuncts(where);
+  const early = parts.filter((p) => !readsJoin(p));
+  const late = parts.filter(readsJoin);
   return {
     ...(early.length > 0 ? { early: { and: early } } : {}),
     ...(late.length > 0 ? { late: { and: late } } : {}),
   };
-}
-
-function toConjuncts(p: Predicate): Predicate[] {
-  if (isCombinator(p)) return 'and' in p ? p.and.flatMap(toConjuncts) : [p];
-  return Object.entries(p).map(([path, filter]) => ({ [path]: filter }));
 }

@@ -192,11 +192,11 @@ describe('registration', () => {
   });
 });
 
-describe('versionBase', () => {
-  it('starts every view at the given version and counts on from it', () => {
-    const circuit = new Circuit({ tables: ['users'], versionBase: 41 });
-    expect(circuit.registerView({ id: 'all', from: 'users' }).version).toBe(41);
+describe('startVersion', () => {
+  it('starts a view at the given version and counts on from it', () => {
+    const circuit = new Circuit({ tables: ['users'] });
+    expect(circuit.registerView({ id: 'all', from: 'users' }, {}, { startVersion: 41 }).version).toBe(41);
     expect(circuit.ingestSingle('users', 'CREATE', 'u1', { name: 'Ann' })[0]?.version).toBe(42);
-    expect(() => new Circuit({ versionBase: -1 })).toThrow(/versionBase/);
+    expect(() => circuit.registerView({ id: 'other', from: 'users' }, {}, { startVersion: -1 })).toThrow(/startVersion/);
   });
 });
