@@ -1,8 +1,8 @@
-import { canonicalJson, evaluateView } from '../engine/index.js';
+import { canonicalJson, compilePredicate } from '../engine/index.js';
 import type { FieldFilter, Predicate, Record, Value, ViewDefinition, ViewParams } from '../engine/types.js';
 
 /**
- * Row-level rules (issue 5). A table's rules are predicates in the view `where` syntax
+ * Row-level rules. A table's rules are predicates in the view `where` syntax
  * (DESIGN §3.2) over one record of the table, where
  * - an operand `{ viewer: 'sub' }` or `{ viewer: 'role' }` stands for a claim of the viewer's
  *   token (`sub` is the user id), and
@@ -241,10 +241,9 @@ function viewerClaim(value: unknown): ViewerClaim | undefined {
   return (VIEWER_CLAIMS as readonly unknown[]).includes(claim) ? (claim as ViewerClaim) : undefined;
 }
 
-/** Evaluates a predicate over one record with the plain evaluator: the engine's semantics exactly. */
+/** Tests a predicate (operands bound) on one record with the engine's compiled predicate: its semantics exactly. */
 function testRecord(predicate: Predicate, record: Record): boolean {
-  const tables = new Map([['t', new Map([[record.id, record]])]]);
-  return evaluateView({ id: 'rule', from: 't', where: predicate }, tables).length === 1;
+  return compilePredicate(predicate)(record);
 }
 
 /**

@@ -22,3 +22,4 @@ export {
 export { compareValues, equalValues, canonicalJson } from './values.js';
 export type * from './types.js';
 export { viewSignature } from './canonical.js';
+export { compilePredicate, type RowTest } from './predicate.js';

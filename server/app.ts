@@ -5,14 +5,12 @@ import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { CheckedConfig } from '../config/validate.js';
-import { buildSchema, LiveQueries, openLiveStore, type LiveQueryOptions, type LiveStore, type StorageOptions } from '../resolvers/index.js';
+import { Access, type AccessOptions, type ConnectionState, type LiveStore, openLiveStore, type StorageOptions } from '../app/index.js';
 import type { Viewer } from '../config/rules.js';
-import type { ConnectionState } from '../schema/index.js';
+import type { CheckedConfig } from '../config/validate.js';
+import { buildSchema, type RequestContext, toGraphQLError, useInputErrorCodes, useSharedEventExecution } from '../graphql/index.js';
 import { Authenticator, unauthenticated } from './auth.js';
-import { useInputErrorCodes } from './input-error-codes.js';
-import { createLogger, yogaLogger, type Logger } from './logger.js';
-import { useSharedEventExecution } from './shared-event-execution.js';
+import { createLogger, type Logger, yogaLogger } from './logger.js';
 
 export interface ServerOptions {
   readonly checked: CheckedConfig;
@@ -30,8 +28,8 @@ export interface ServerOptions {
    * open (no authentication, no rules) and says so in a warning at start.
    */
   readonly authSecret?: string;
-  /** Limits, grace period and capacity of live queries (see `LiveQueryOptions`). */
-  readonly liveQueries?: Omit<LiveQueryOptions, 'enforceRules'>;
+  /** Limits, grace period and capacity of live queries (see `AccessOptions`). */
+  readonly liveQueries?: Omit<AccessOptions, 'enforceRules'>;
 }
 
 export interface RunningServer {
@@ -42,7 +40,7 @@ export interface RunningServer {
   readonly port: number;
   readonly store: LiveStore;
   /** Views created on demand and the rules (for monitoring and tests). */
-  readonly live: LiveQueries;
+  readonly access: Access;
   /**
    * Graceful stop: refuse new connections, complete every subscription (graphql-ws
    * `complete`, end of SSE streams), then close the sockets that remain.
@@ -68,18 +66,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.storage === undefined ? {} : { storage: options.storage }),
   });
   const authenticator = options.authSecret === undefined ? undefined : new Authenticator(options.authSecret);
-  const live = new LiveQueries(store, { ...options.liveQueries, enforceRules: authenticator !== undefined });
-  const yoga = createYoga<{ graphqlWs?: { viewer: Viewer | undefined; connection: ConnectionState } }>({
-    schema: buildSchema(store, live),
+  const access = new Access(store, { ...options.liveQueries, enforceRules: authenticator !== undefined });
+  const yoga = createYoga<{ graphqlWs?: { viewer: Viewer | undefined; connection: ConnectionState } }, RequestContext>({
+    schema: buildSchema(options.checked, options.liveQueries?.limits === undefined ? {} : { limits: options.liveQueries.limits }),
     // HTTP and SSE: the token of each request, one connection state per request. graphql-ws
     // authenticated its socket once (onConnect) and passes the viewer and its connection state.
-    context: async ({ request, graphqlWs: socket }) => {
-      if (socket !== undefined) return { viewer: socket.viewer, connection: socket.connection };
-      if (authenticator === undefined) return { viewer: undefined, connection: { subscriptions: 0 } };
+    context: async ({ request, graphqlWs: socket }): Promise<RequestContext> => {
+      if (socket !== undefined) return { access, viewer: socket.viewer, connection: socket.connection };
+      if (authenticator === undefined) return { access, viewer: undefined, connection: { subscriptions: 0 } };
       try {
-        return { viewer: await authenticator.viewer(request.headers.get('authorization')), connection: { subscriptions: 0 } };
+        return { access, viewer: await authenticator.viewer(request.headers.get('authorization')), connection: { subscriptions: 0 } };
       } catch (error) {
-        throw unauthenticated(error);
+        throw toGraphQLError(unauthenticated(error));
       }
     },
     graphqlEndpoint: ENDPOINT,
@@ -165,7 +163,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     wsUrl: url.replace(/^http/, 'ws'),
     port: address.port,
     store,
-    live,
+    access,
     close: () => (closing ??= close()),
   };
 }

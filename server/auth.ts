@@ -1,9 +1,9 @@
-import { GraphQLError } from 'graphql';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { AppError } from '../app/index.js';
 import type { Viewer } from '../config/rules.js';
 
 /**
- * Bearer tokens (issue 5): HS256 JWTs signed with AUTH_SECRET, verified with `jose`.
+ * Bearer tokens: HS256 JWTs signed with AUTH_SECRET, verified with `jose`.
  * Claims: `sub` (the user id, required), `role` (optional), `exp` (required: a token that
  * never expires could never be withdrawn). HTTP and SSE send `Authorization: Bearer <token>`;
  * graphql-ws sends it as `connectionParams.authorization` (with or without `Bearer `).
@@ -59,10 +59,8 @@ export async function mintToken(
   return jwt.sign(new TextEncoder().encode(secret));
 }
 
-/** The GraphQL error of a refused request: `UNAUTHENTICATED`, HTTP 401. */
-export function unauthenticated(error: unknown): GraphQLError {
+/** The refusal of a request whose token was refused: `UNAUTHENTICATED` (HTTP 401 over HTTP). */
+export function unauthenticated(error: unknown): AppError {
   const reason = error instanceof AuthError ? error.message : 'invalid bearer token';
-  return new GraphQLError(`unauthenticated: ${reason}`, {
-    extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } },
-  });
+  return new AppError('UNAUTHENTICATED', `unauthenticated: ${reason}`);
 }

@@ -1,13 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
-import { buildSchema, openLiveStore, printSortedSchema } from '../resolvers/index.js';
+import { buildSchema, printSortedSchema } from '../graphql/index.js';
 
 /**
  * Writes a config's schema as sorted SDL (default: the demo's, to `schema.graphql`, which
  * is committed and read by codegen; a test fails when it is out of date).
  */
 const { values } = parseArgs({ options: { config: { type: 'string' }, out: { type: 'string', default: 'schema.graphql' } } });
-const store = await openLiveStore(await loadConfig(values.config));
-await writeFile(values.out, printSortedSchema(buildSchema(store)));
+await writeFile(values.out, printSortedSchema(buildSchema(await loadConfig(values.config))));
 process.stdout.write(`wrote ${values.out}\n`);

@@ -181,7 +181,7 @@ test('a config that adds a table and a nullable field works on the existing file
   const refused = spawnServer(['--port', '0', '--data', file, '--config', requiredFile]);
   running.push(refused);
   expect((await refused.exited).code).toBe(2);
-  expect(refused.stderr()).toMatch(/stored record users u\d+: field "score"/);
+  expect(refused.stderr()).toMatch(/stored record users 'u\d+': field 'score'/);
   const fifth = await start(['--config', evolvedFile]);
   expect(fifth.ready['records']).toBe(31 + 40 + 1);
   expect(await stopServer(fifth.server)).toBe(0);

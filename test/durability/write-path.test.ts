@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, beforeEach, expect, test } from 'vitest';
 import { loadConfig } from '../../config/load.js';
 import type { CheckedConfig } from '../../config/validate.js';
-import { openLiveStore, ViewStream, type Change, type LiveStore, type ViewEvent } from '../../resolvers/index.js';
+import { openLiveStore, ViewStream, type Change, type LiveStore, type ViewEvent } from '../../app/index.js';
 import { readStoreFile, tempDir } from './helpers.js';
 
 /**
@@ -64,7 +64,7 @@ test('requests of one event-loop turn share a transaction; a refused one is neit
 
 test('updates are published in version order, and a request resolves after its updates were published', async () => {
   const store = await open(`${dir}/live.sqlite`);
-  const stream = new ViewStream(store, 'usersCount');
+  const stream = new ViewStream(store.views, 'usersCount');
   const events: ViewEvent[] = [];
   const reading = (async () => {
     for await (const event of stream) {

@@ -3,7 +3,8 @@ import { beforeAll, expect, test } from 'vitest';
 import { recordShape, type Shape } from '../../config/shape.js';
 import { defineConfig } from '../../config/types.js';
 import { checkConfig, type CheckedConfig } from '../../config/validate.js';
-import { buildSchema, openLiveStore, printSortedSchema, type LiveStore } from '../../resolvers/index.js';
+import { Access, type LiveStore, openLiveStore } from '../../app/index.js';
+import { buildSchema, printSortedSchema, type RequestContext } from '../../graphql/index.js';
 
 /**
  * Another application, with nothing of the demo: its schema comes from its config the same
@@ -48,9 +49,10 @@ const config = defineConfig({
 let checked: CheckedConfig;
 let store: LiveStore;
 let schema: ReturnType<typeof buildSchema>;
+let contextValue: RequestContext;
 
 async function run(source: string, variableValues: { [name: string]: unknown } = {}): Promise<ExecutionResult> {
-  return (await execute({ schema, document: parse(source), variableValues })) as ExecutionResult;
+  return (await execute({ schema, document: parse(source), variableValues, contextValue })) as ExecutionResult;
 }
 
 function selection(shape: Shape): string {
@@ -66,7 +68,8 @@ function selection(shape: Shape): string {
 beforeAll(async () => {
   checked = checkConfig(config);
   store = await openLiveStore(checked);
-  schema = buildSchema(store);
+  schema = buildSchema(checked);
+  contextValue = { access: new Access(store) };
 });
 
 test('the schema has the types of this config, not of the demo', () => {
@@ -81,7 +84,7 @@ test('the schema has the types of this config, not of the demo', () => {
 });
 
 test('every view query returns exactly the engine rows, through mutations of every kind', async () => {
-  const stream = await subscribe({ schema, document: parse('subscription { openTasks { kind version added { id } removed } }') });
+  const stream = await subscribe({ schema, contextValue, document: parse('subscription { openTasks { kind version added { id } removed } }') });
   if (!(Symbol.asyncIterator in stream)) throw new Error(JSON.stringify(stream));
   const first = await stream.next();
   expect(first.value).toMatchObject({ data: { openTasks: { kind: 'SNAPSHOT' } } });

@@ -80,8 +80,8 @@ test(`${CYCLES} subscribe/unsubscribe cycles over random arguments leave only th
   expect(peakViews).toBeGreaterThan(baseline.views + 10);
 
   await eventually(() => server.store.listenerCount() === 0, 'every listener to be released');
-  await eventually(() => server.live.registry.stats().onDemand === 0, 'every view created on demand to go', 10_000);
-  expect(server.live.registry.stats()).toEqual({ pinned: 5, onDemand: 0, idle: 0, leases: 0 });
+  await eventually(() => server.access.registry.stats().onDemand === 0, 'every view created on demand to go', 10_000);
+  expect(server.access.registry.stats()).toEqual({ pinned: 5, onDemand: 0, idle: 0, leases: 0 });
   const after = server.store.engineStats();
   expect({ ...after, records: baseline.records }).toEqual(baseline);
   expect(after.records).toBe(baseline.records + CYCLES / 500);

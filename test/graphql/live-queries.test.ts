@@ -2,7 +2,7 @@ import { print } from 'graphql';
 import type { Client as WsClient } from 'graphql-ws';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { evaluateView, type Row, type ViewDefinition } from '../../engine/index.js';
-import type { Change } from '../../resolvers/index.js';
+import type { Change } from '../../app/index.js';
 import type { RunningServer } from '../../server/app.js';
 import { PostsByAuthorDocument, PostsByAuthorLiveDocument, PostsDocument, PostsLiveDocument, UsersDocument, UsersLiveDocument } from './generated/graphql.js';
 import { createGraphQLWsClient, followWs, type Feed } from './helpers/clients.js';
@@ -171,7 +171,7 @@ test('random ad-hoc subscriptions follow random mutations', async () => {
 
 /** Waits until every view created on demand by earlier tests has gone (after its grace period). */
 async function settled(): Promise<void> {
-  await eventually(() => server.live.registry.stats().onDemand === 0, 'views created on demand to go', 5_000);
+  await eventually(() => server.access.registry.stats().onDemand === 0, 'views created on demand to go', 5_000);
 }
 
 function sameRows(actual: readonly Row[], expected: readonly Row[]): boolean {

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../../config/load.js';
 import type { CheckedConfig } from '../../../config/validate.js';
-import type { StorageOptions } from '../../../resolvers/index.js';
+import type { StorageOptions } from '../../../app/index.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../../server/app.js';
 import { createLogger, type LogLevel } from '../../../server/logger.js';
 

@@ -1,0 +1,166 @@
+import { engineDefinition, hasParams } from '../config/types.js';
+import type { CheckedConfig } from '../config/validate.js';
+import { ConfigError } from '../config/validate.js';
+import { Circuit, isEngineError, type Record, type ViewSnapshot } from '../engine/index.js';
+import { type Durability, type GroupCommitStats, openStore, type Store } from '../storage/index.js';
+import { loadTables } from './load-tables.js';
+import type { UpdateHistory } from './update-history.js';
+import { VersionClock } from './version-clock.js';
+import { type Logger, type ViewEvent, ViewHost } from './view-host.js';
+import { type Applied, type Authorize, type Change, WritePath } from './write-path.js';
+
+export interface LiveStoreOptions {
+  /** Updates kept per view for `sinceVersion` resumption (default 1,000). */
+  readonly historySize?: number;
+  readonly logger?: Logger;
+  /** Where the tables are kept. Default: a throwaway in-memory SQLite database. */
+  readonly storage?: StorageOptions;
+}
+
+export interface StorageOptions {
+  /** The SQLite file (created with its directory when missing), or ':memory:' for a throwaway run. */
+  readonly file: string;
+  /** 'process' (default): survives kill -9; 'power': also power loss (synchronous=FULL). */
+  readonly durability?: Durability;
+  /**
+   * Called when a COMMIT failed (disk full, I/O error): the engine is then ahead of the file,
+   * every further read and write is refused, and the process should exit (a restart reloads
+   * the durable state). No caller of the failed group was acknowledged.
+   */
+  readonly onCommitFailed?: (error: unknown) => void;
+}
+
+/** What start-up found in the store. */
+export interface StorageInfo {
+  readonly file: string;
+  readonly durability: Durability;
+  readonly epoch: number;
+  /** Records loaded at start-up. */
+  readonly records: number;
+  /** The version the config's views started at (above every version an earlier run issued). */
+  readonly versionBase: number;
+  /** Stored tables the config does not list (kept in the file, not served). */
+  readonly ignoredTables: readonly { table: string; count: number }[];
+  /** Open, load and view registration, in ms. */
+  readonly startupMs: number;
+}
+
+/**
+ * The one start-up path: opens the store (a `StoreError` when it cannot: file untouched),
+ * loads its tables into a new circuit, then registers the config's views over them at the
+ * version clock's base. A view the engine rejects, or a stored record that does not fit the
+ * config, is a config error.
+ */
+export async function openLiveStore(checked: CheckedConfig, options: LiveStoreOptions = {}): Promise<LiveStore> {
+  const started = performance.now();
+  const storage = options.storage ?? { file: ':memory:' };
+  const store = openStore({
+    file: storage.file,
+    ...(storage.durability === undefined ? {} : { durability: storage.durability }),
+  });
+  try {
+    const clock = new VersionClock(store);
+    const circuit = new Circuit({ tables: checked.config.tables.map((table) => table.name) });
+    const loaded = loadTables(store, circuit, checked);
+    const host = new ViewHost(circuit, clock, {
+      logger: options.logger,
+      ...(options.historySize === undefined ? {} : { historySize: options.historySize }),
+    });
+    for (const view of checked.config.views) {
+      if (hasParams(view)) continue; // one view per set of values, created on demand
+      try {
+        circuit.registerView(engineDefinition(view), {}, { startVersion: clock.base });
+      } catch (error) {
+        if (isEngineError(error)) throw new ConfigError([`view "${view.id}": ${error.message}`]);
+        throw error;
+      }
+      host.adopt(view.id);
+    }
+    const writes = new WritePath(store, circuit, clock, host, checked, {
+      logger: options.logger,
+      onCommitFailed: storage.onCommitFailed,
+    });
+    const info: StorageInfo = {
+      file: store.file,
+      durability: store.durability,
+      epoch: store.epoch,
+      records: loaded.records,
+      versionBase: clock.base,
+      ignoredTables: loaded.ignored,
+      startupMs: performance.now() - started,
+    };
+    return new LiveStore(checked, store, host, writes, info);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+}
+
+/**
+ * A running application's data: the config it serves, the views (`views`: reads,
+ * subscriptions, histories) and the one write path (`writes`), over one store. The
+ * shortcuts below are what callers use most.
+ */
+export class LiveStore {
+  readonly checked: CheckedConfig;
+  readonly storage: StorageInfo;
+  readonly views: ViewHost;
+  readonly writes: WritePath;
+  readonly #store: Store;
+
+  constructor(checked: CheckedConfig, store: Store, views: ViewHost, writes: WritePath, info: StorageInfo) {
+    this.checked = checked;
+    this.#store = store;
+    this.views = views;
+    this.writes = writes;
+    this.storage = info;
+  }
+
+  /** See `WritePath.apply`. */
+  apply(changes: readonly Change[], authorize?: Authorize): Promise<Applied> {
+    return this.writes.apply(changes, authorize);
+  }
+
+  snapshot(view: string): ViewSnapshot {
+    return this.views.snapshot(view);
+  }
+
+  record(table: string, id: string): Record | undefined {
+    return this.views.record(table, id);
+  }
+
+  records(table: string): IterableIterator<Record> {
+    return this.views.records(table);
+  }
+
+  history(view: string): UpdateHistory<ViewEvent> | undefined {
+    return this.views.history(view);
+  }
+
+  listenerCount(view?: string): number {
+    return this.views.listenerCount(view);
+  }
+
+  engineStats(): ReturnType<ViewHost['engineStats']> {
+    return this.views.engineStats();
+  }
+
+  /** Transactions and requests committed by this run. */
+  commitStats(): GroupCommitStats {
+    return this.writes.stats;
+  }
+
+  get closed(): boolean {
+    return this.views.closed;
+  }
+
+  /**
+   * Commits the requests already queued, ends every live stream (subscribers see `complete`),
+   * refuses further writes and closes the store.
+   */
+  async close(): Promise<void> {
+    this.writes.close();
+    this.views.close();
+    if (this.#store.isOpen) this.#store.close();
+  }
+}

@@ -1,0 +1,188 @@
+import { createPubSub, type PubSub, type Repeater } from '@graphql-yoga/subscription';
+import type { Circuit, Record, Row, ViewDefinition, ViewParams, ViewSnapshot, ViewUpdate } from '../engine/index.js';
+import { withAppErrors } from './errors.js';
+import { type Listener, TopicTarget } from './topic-target.js';
+import { UpdateHistory } from './update-history.js';
+import type { VersionClock } from './version-clock.js';
+
+/** What a subscriber receives: a whole result (SNAPSHOT) or a change to it (DELTA). */
+export interface ViewEvent {
+  readonly view: string;
+  readonly version: number;
+  readonly kind: 'SNAPSHOT' | 'DELTA';
+  readonly added: readonly Row[];
+  readonly updated: readonly Row[];
+  readonly removed: readonly string[];
+  readonly hash: string;
+}
+
+export interface Logger {
+  warn(message: string, fields?: object): void;
+  error?(message: string, fields?: object): void;
+}
+
+type Topics = { [topic: `view:${string}`]: [event: ViewEvent] };
+
+export const DEFAULT_HISTORY_SIZE = 1000;
+
+/**
+ * The engine's views as subscribers see them: reads of the current results, one PubSub
+ * topic per view (`view:<id>`) carrying its DELTAs, and a bounded history per view for
+ * `sinceVersion`. Views created on demand start at the version clock's `now()`, so versions
+ * are never reused (see `VersionClock`).
+ *
+ * After `stop(error)` (a failed COMMIT left the engine ahead of the file) every read throws:
+ * no client may see a change that is not durable.
+ */
+export class ViewHost {
+  readonly #circuit: Circuit;
+  readonly #clock: VersionClock;
+  readonly #historySize: number;
+  readonly #target: TopicTarget;
+  readonly #pubsub: PubSub<Topics>;
+  readonly #histories = new Map<string, UpdateHistory<ViewEvent>>();
+  readonly #closers = new Set<() => void>();
+  /** What to tell a subscription whose queue overflowed, by its PubSub listener. */
+  readonly #onLost = new WeakMap<Listener, () => boolean>();
+  #closed = false;
+  #failed: unknown;
+
+  constructor(circuit: Circuit, clock: VersionClock, options: { historySize?: number; logger?: Logger | undefined } = {}) {
+    this.#circuit = circuit;
+    this.#clock = clock;
+    this.#historySize = options.historySize ?? DEFAULT_HISTORY_SIZE;
+    const logger = options.logger;
+    this.#target = new TopicTarget((error, topic, listener) => {
+      // Logged once per episode: a subscriber that stays slow loses many updates.
+      const lost = this.#onLost.get(listener);
+      if (lost === undefined || lost()) {
+        logger?.warn('a subscriber fell 1,024 updates behind; it gets a fresh SNAPSHOT', {
+          topic,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    });
+    this.#pubsub = createPubSub<Topics>({ eventTarget: this.#target });
+  }
+
+  /** Starts the history of a view registered at start-up (the config's views). */
+  adopt(view: string): void {
+    this.#histories.set(view, new UpdateHistory(this.#historySize, this.#circuit.snapshot(view).version));
+  }
+
+  /** Registers a view starting at the clock's `now()`, with a history of its own; returns its snapshot. */
+  addView(definition: ViewDefinition, params: ViewParams): ViewSnapshot {
+    this.#readable();
+    const snapshot = withAppErrors(() =>
+      this.#circuit.registerView(definition, params, { startVersion: this.#clock.now() }),
+    );
+    this.#histories.set(definition.id, new UpdateHistory(this.#historySize, snapshot.version));
+    return snapshot;
+  }
+
+  /** Unregisters a view added with `addView`, and drops its history. */
+  removeView(id: string): void {
+    this.#histories.delete(id);
+    if (this.#failed === undefined) this.#circuit.unregisterView(id);
+  }
+
+  /** Records and publishes committed updates, each on its view's topic. */
+  publish(updates: readonly ViewUpdate[]): void {
+    for (const update of updates) {
+      const event: ViewEvent = {
+        view: update.view,
+        version: update.version,
+        kind: 'DELTA',
+        added: update.added,
+        updated: update.updated,
+        removed: update.removed,
+        hash: update.hash,
+      };
+      this.#histories.get(update.view)?.push(event);
+      this.#pubsub.publish(`view:${update.view}`, event);
+    }
+  }
+
+  snapshot(view: string): ViewSnapshot {
+    this.#readable();
+    return this.#circuit.snapshot(view);
+  }
+
+  /** The view's current result as a SNAPSHOT event. */
+  snapshotEvent(view: string): ViewEvent {
+    const { version, rows, hash } = this.snapshot(view);
+    return { view, version, kind: 'SNAPSHOT', added: rows, updated: [], removed: [], hash };
+  }
+
+  record(table: string, id: string): Record | undefined {
+    this.#readable();
+    return this.#circuit.getRecord(table, id);
+  }
+
+  /** Every record of a table (as the engine holds it, which equals the committed store). */
+  records(table: string): IterableIterator<Record> {
+    this.#readable();
+    return this.#circuit.records(table);
+  }
+
+  /**
+   * The view's updates, live from the return of this call: `first` is the first `next()`,
+   * which has added the topic listener. `onLost` runs when an update could not be queued for
+   * this subscriber (it read too slowly); it returns whether that starts a new episode.
+   */
+  subscribe(view: string, onLost: () => boolean): { events: Repeater<ViewEvent>; first: Promise<IteratorResult<ViewEvent>> } {
+    const events = this.#pubsub.subscribe(`view:${view}`);
+    this.#target.takeLastAdded();
+    const first = events.next();
+    const listener = this.#target.takeLastAdded();
+    if (listener !== undefined) this.#onLost.set(listener, onLost);
+    return { events, first };
+  }
+
+  /** Updates held for `sinceVersion`, or undefined for an unknown view. */
+  history(view: string): UpdateHistory<ViewEvent> | undefined {
+    return this.#histories.get(view);
+  }
+
+  /** Live subscriber listeners on one view, or on all views. */
+  listenerCount(view?: string): number {
+    return this.#target.listenerCount(view === undefined ? undefined : `view:${view}`);
+  }
+
+  /** The engine's counts (views, routes, index entries, records), for leak checks. */
+  engineStats(): ReturnType<Circuit['stats']> {
+    return this.#circuit.stats();
+  }
+
+  /** Runs `callback` when the host closes (now, if it is closed); returns an unregister. */
+  onClose(callback: () => void): () => void {
+    if (this.#closed) {
+      callback();
+      return () => undefined;
+    }
+    this.#closers.add(callback);
+    return () => this.#closers.delete(callback);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Ends every live stream (subscribers see `complete`). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const callback of this.#closers) callback();
+    this.#closers.clear();
+  }
+
+  /** The engine can no longer be trusted (a COMMIT failed): refuse every read, end every stream. */
+  stop(error: unknown): void {
+    this.#failed ??= error ?? new Error('stopped');
+    this.close();
+  }
+
+  #readable(): void {
+    if (this.#failed !== undefined) throw new Error('the live store stopped after a failed commit');
+  }
+}

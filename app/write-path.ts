@@ -1,0 +1,187 @@
+import type { CheckedConfig } from '../config/validate.js';
+import type { Circuit, Operation, Record, RecordChange, ViewUpdate } from '../engine/index.js';
+import { GroupCommitter, type GroupCommitStats, type Store, type StoreTransaction } from '../storage/index.js';
+import { AppError, toAppError } from './errors.js';
+import { RecordValidator } from './record-validator.js';
+import type { VersionClock } from './version-clock.js';
+import type { Logger, ViewHost } from './view-host.js';
+
+/**
+ * One requested record change. Unlike the engine's `RecordChange`, `data` of an UPDATE is a
+ * patch: its fields are merged into the stored record (as the record stands after the
+ * earlier changes of the same call).
+ */
+export interface Change {
+  readonly table: string;
+  readonly op: Operation;
+  readonly id: string;
+  readonly data?: unknown;
+}
+
+/** A change as the write path resolved it: the whole new record (`data`) and the stored one (`before`). */
+export type ResolvedChange = RecordChange & { readonly before: Record | undefined };
+
+/**
+ * Called with each resolved change of a request, inside its savepoint and before the engine
+ * applies anything; throwing refuses the whole request (row-level write rules).
+ */
+export type Authorize = (change: ResolvedChange) => void;
+
+export interface Applied {
+  /** One update per view whose result changed, each already published. */
+  readonly updates: readonly ViewUpdate[];
+  /** Per change: the record after it, or for a DELETE the record it removed (if any). */
+  readonly records: readonly (Record | undefined)[];
+}
+
+interface Request {
+  readonly changes: readonly Change[];
+  readonly authorize?: Authorize | undefined;
+}
+
+/**
+ * The single write path. `apply` queues a request (a list of changes) on the one
+ * `GroupCommitter`: requests that arrive in the same event-loop turn share a transaction,
+ * each staged in arrival order in its own savepoint — resolve and validate its changes
+ * against the engine's current state, check the write rules, write them, apply them to the
+ * engine (all or nothing), count it on the version clock. A refused request rolls back its
+ * savepoint and only its caller gets the error. After COMMIT the updates are published in
+ * commit order (so each view's in version order), and only then do the callers' promises
+ * resolve. Everything from BEGIN to publishing runs synchronously, so no reader sees the
+ * engine ahead of the store; if COMMIT fails, the host stops and `onCommitFailed` runs.
+ */
+export class WritePath {
+  readonly #circuit: Circuit;
+  readonly #clock: VersionClock;
+  readonly #host: ViewHost;
+  readonly #committer: GroupCommitter<Request, Applied>;
+  readonly #validators = new Map<string, RecordValidator>();
+  #closed = false;
+
+  constructor(
+    store: Store,
+    circuit: Circuit,
+    clock: VersionClock,
+    host: ViewHost,
+    checked: CheckedConfig,
+    options: { logger?: Logger | undefined; onCommitFailed?: ((error: unknown) => void) | undefined } = {},
+  ) {
+    this.#circuit = circuit;
+    this.#clock = clock;
+    this.#host = host;
+    for (const table of checked.config.tables) this.#validators.set(table.name, new RecordValidator(table));
+    this.#committer = new GroupCommitter<Request, Applied>(store, {
+      stage: (request, tx) => this.#stage(request, tx),
+      committed: (staged) => {
+        for (const { result } of staged) host.publish(result.updates);
+      },
+      commitFailed: (error) => {
+        if (this.#closed) return;
+        this.#closed = true;
+        options.logger?.error?.('commit failed: the engine is ahead of the store, the server stops', { error });
+        host.stop(error);
+        options.onCommitFailed?.(error);
+      },
+    });
+  }
+
+  /**
+   * Applies `changes` atomically (all or none: in the store and in the engine) and resolves
+   * once they are committed and their updates published. Rejects with an `AppError`
+   * (`BAD_INPUT`, `NOT_FOUND`, `CONFLICT`, or whatever `authorize` throws) and changes nothing
+   * when any change is refused.
+   */
+  apply(changes: readonly Change[], authorize?: Authorize): Promise<Applied> {
+    if (this.#closed) return Promise.reject(new Error('the live store is closed'));
+    return this.#committer.submit({ changes, authorize });
+  }
+
+  get stats(): GroupCommitStats {
+    return { ...this.#committer.stats };
+  }
+
+  /** Commits what is queued, then refuses further requests. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#committer.close();
+  }
+
+  /** One request, inside the group's transaction and its own savepoint (see the class comment). */
+  #stage({ changes, authorize }: Request, tx: StoreTransaction): Applied {
+    if (this.#host.closed) throw new Error('the live store is closed');
+    const resolved = this.#resolve(changes);
+    if (authorize !== undefined) for (const change of resolved) authorize(change);
+    if (resolved.length === 0) return { updates: [], records: [] };
+    tx.write(resolved.map(({ table, op, id, data }) => ({ table, op, id, record: data })));
+    const [single] = resolved;
+    let updates: readonly ViewUpdate[];
+    try {
+      updates =
+        resolved.length === 1 && single !== undefined
+          ? this.#circuit.ingestSingle(single.table, single.op, single.id, single.data)
+          : this.#circuit.ingestBatch(resolved);
+    } catch (error) {
+      throw toAppError(error);
+    }
+    // Counted only once applied: a refused request raises no version, in memory or stored.
+    this.#clock.tick();
+    return {
+      updates,
+      records: resolved.map((change) => (change.op === 'DELETE' ? change.before : this.#circuit.getRecord(change.table, change.id))),
+    };
+  }
+
+  /** Turns requested changes into engine changes with whole, validated records: the one validation pass. */
+  #resolve(changes: readonly Change[]): ResolvedChange[] {
+    const pending = new Map<string, Record | undefined>();
+    return changes.map((change, index) => {
+      const where = changes.length > 1 ? `changes[${index}]: ` : '';
+      const { table, op, id } = change;
+      const validator = this.#validators.get(table);
+      if (validator === undefined) throw new AppError('BAD_INPUT', `${where}unknown table '${table}'`, { table });
+      if (typeof id !== 'string' || id.length === 0) {
+        throw new AppError('BAD_INPUT', `${where}table '${table}': id must be a non-empty string`, { table, field: 'id' });
+      }
+      const key = `${table}\u0000${id}`;
+      const before = pending.has(key) ? pending.get(key) : this.#circuit.getRecord(table, id);
+      switch (op) {
+        case 'CREATE': {
+          const record = validator.check(id, { ...objectData(change.data, where, table, id), id }, where);
+          pending.set(key, record);
+          return { table, op, id, data: record, before };
+        }
+        case 'UPDATE': {
+          if (before === undefined) throw new AppError('NOT_FOUND', `${where}${table} '${id}' does not exist`, { table, id });
+          const record = validator.check(id, { ...before, ...objectData(change.data, where, table, id), id }, where);
+          pending.set(key, record);
+          return { table, op, id, data: record, before };
+        }
+        case 'DELETE':
+          pending.set(key, undefined);
+          return { table, op, id, before };
+        default:
+          throw new AppError('BAD_INPUT', `${where}unknown operation '${String(op)}' (CREATE, UPDATE or DELETE)`, {
+            table,
+            id,
+            field: 'op',
+          });
+      }
+    });
+  }
+}
+
+function objectData(data: unknown, where: string, table: string, id: string): { readonly [field: string]: unknown } {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new AppError('BAD_INPUT', `${where}${table} '${id}': data must be an object`, { table, id });
+  }
+  const fields = data as { readonly [field: string]: unknown };
+  if ('id' in fields && fields['id'] !== id) {
+    throw new AppError('BAD_INPUT', `${where}${table} '${id}': data.id '${String(fields['id'])}' differs from the id argument`, {
+      table,
+      id,
+      field: 'id',
+    });
+  }
+  return fields;
+}

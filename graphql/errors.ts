@@ -1,0 +1,43 @@
+import { GraphQLError } from 'graphql';
+import { type AppErrorCode, isAppError, toAppError } from '../app/errors.js';
+
+/** `extensions.code` of each application error code (DESIGN §4). */
+const CODES: { readonly [code in AppErrorCode]: string } = {
+  BAD_INPUT: 'BAD_USER_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  FORBIDDEN: 'FORBIDDEN',
+  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+};
+
+/**
+ * The one place an application error becomes a GraphQL error: a deliberate `GraphQLError`
+ * carrying its code and details in `extensions` (UNAUTHENTICATED also answers HTTP 401). Any
+ * other error is returned as it is, so the server masks it as an internal error.
+ */
+export function toGraphQLError(error: unknown): unknown {
+  const app = toAppError(error);
+  if (!isAppError(app)) return app;
+  const extensions: { [key: string]: unknown } = { code: CODES[app.code], ...app.details };
+  if (app.code === 'UNAUTHENTICATED') extensions['http'] = { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } };
+  return new GraphQLError(app.message, { extensions });
+}
+
+/** Runs a resolver, mapping what it throws (synchronously or not) with `toGraphQLError`. */
+export async function withGraphQLErrors<T>(run: () => T | Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw toGraphQLError(error);
+  }
+}
+
+/** The same for a resolver that must stay synchronous (a subscription's `subscribe`). */
+export function withGraphQLErrorsSync<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    throw toGraphQLError(error);
+  }
+}
