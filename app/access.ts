@@ -2,8 +2,8 @@ import { bindRule, type Rule, type RuleKind, ruleHolds, scopeView, type Viewer }
 import { engineDefinition, hasParams } from '../config/types.js';
 import { type Record, type Row, type ViewDefinition, type ViewParams, viewSignature } from '../engine/index.js';
 import { AppError } from './errors.js';
-import type { LiveStore } from './live-store.js';
 import { DEFAULT_LIMITS, type LiveQueryLimits } from './live-query.js';
+import type { LiveStore } from './live-store.js';
 import type { ViewEvent } from './view-host.js';
 import { type Lease, ViewRegistry, type ViewRegistryOptions } from './view-registry.js';
 import { ViewStream } from './view-stream.js';
@@ -78,7 +78,8 @@ export class Access {
 
   /** A lease on the view serving `definition` with `params` to this viewer. */
   lease(name: string, definition: ViewDefinition, params: ViewParams, viewer: Viewer | undefined): Lease {
-    const scoped = viewer === undefined ? { definition, params } : scopeView(definition, params, this.#readRules, viewer);
+    const scoped =
+      viewer === undefined ? { definition, params } : scopeView(definition, params, this.#readRules, viewer);
     return this.registry.acquire(name, scoped.definition, scoped.params, { definition, params });
   }
 
@@ -93,7 +94,11 @@ export class Access {
   }
 
   /** Version, row count and hash of a view as this viewer sees it. */
-  info(name: string, definition: ViewDefinition, viewer: Viewer | undefined): { version: number; rowCount: number; hash: string } {
+  info(
+    name: string,
+    definition: ViewDefinition,
+    viewer: Viewer | undefined,
+  ): { version: number; rowCount: number; hash: string } {
     const lease = this.lease(name, definition, {}, viewer);
     try {
       const { version, rows, hash } = this.store.snapshot(lease.id);

@@ -26,9 +26,9 @@ export const DEFAULT_LIMITS: LiveQueryLimits = {
 };
 
 /** A `where` input as GraphQL hands it over: explicit nulls included. */
-export type WhereInput = { readonly [key: string]: unknown };
+type WhereInput = { readonly [key: string]: unknown };
 
-export interface OrderByInput {
+interface OrderByInput {
   readonly field: string;
   readonly direction?: 'asc' | 'desc' | null;
 }
@@ -44,13 +44,22 @@ export interface LiveQueryArgs {
 export function liveQueryDefinition(table: string, args: LiveQueryArgs, limits: LiveQueryLimits): ViewDefinition {
   const limit = args.limit ?? limits.maxLimit;
   if (limit < 0 || limit > limits.maxLimit) {
-    throw badInput(`limit must be from 0 to ${limits.maxLimit}, got ${limit}`, { field: 'limit', max: limits.maxLimit });
+    throw badInput(`limit must be from 0 to ${limits.maxLimit}, got ${limit}`, {
+      field: 'limit',
+      max: limits.maxLimit,
+    });
   }
   const offset = args.offset ?? 0;
   if (offset < 0 || offset > limits.maxOffset) {
-    throw badInput(`offset must be from 0 to ${limits.maxOffset}, got ${offset}`, { field: 'offset', max: limits.maxOffset });
+    throw badInput(`offset must be from 0 to ${limits.maxOffset}, got ${offset}`, {
+      field: 'offset',
+      max: limits.maxOffset,
+    });
   }
-  const orderBy: OrderKey[] = (args.orderBy ?? []).map((key) => ({ field: key.field, direction: key.direction ?? 'asc' }));
+  const orderBy: OrderKey[] = (args.orderBy ?? []).map((key) => ({
+    field: key.field,
+    direction: key.direction ?? 'asc',
+  }));
   const where = args.where == null ? undefined : toPredicate(args.where, 1, limits.maxWhereDepth);
   return {
     id: table,
@@ -70,7 +79,7 @@ const NULLABLE_OPS = new Set(['eq', 'ne']);
  * null (`eq: null` is `isNull: true`); for any other operator it is an error, and a null
  * list, input or field filter counts as absent.
  */
-export function toPredicate(input: WhereInput, depth: number, maxDepth: number): Predicate {
+function toPredicate(input: WhereInput, depth: number, maxDepth: number): Predicate {
   if (depth > maxDepth) {
     throw badInput(`where is nested deeper than ${maxDepth} levels`, { field: 'where', max: maxDepth });
   }
@@ -86,7 +95,8 @@ export function toPredicate(input: WhereInput, depth: number, maxDepth: number):
       const filter: { [op: string]: Value } = {};
       for (const [op, operand] of Object.entries(value as { [op: string]: unknown })) {
         if (operand === undefined) continue;
-        if (operand === null && !NULLABLE_OPS.has(op)) throw badInput(`where.${key}.${op} cannot be null`, { field: key });
+        if (operand === null && !NULLABLE_OPS.has(op))
+          throw badInput(`where.${key}.${op} cannot be null`, { field: key });
         filter[op] = operand as Value;
       }
       if (Object.keys(filter).length > 0) parts.push({ [key]: filter as FieldFilter });

@@ -9,7 +9,6 @@ import { RecordValidator } from './record-validator.js';
 /** Meta key: the tables of the config the stored records were last checked against. */
 const TABLES_KEY = 'config_tables';
 
-
 export interface LoadedTables {
   /** Records loaded into the circuit. */
   readonly records: number;
@@ -57,13 +56,21 @@ export function loadTables(store: Store, circuit: Circuit, checked: CheckedConfi
     try {
       records += circuit.load(table.name, rows);
     } catch (error) {
-      if (isEngineError(error)) throw new StoreError('CORRUPT', `the store ${store.file}: ${error.message}`, { file: store.file, cause: error });
+      if (isEngineError(error))
+        throw new StoreError('CORRUPT', `the store ${store.file}: ${error.message}`, {
+          file: store.file,
+          cause: error,
+        });
       throw error;
     }
   }
   if (misfits > 0) {
     if (misfits > problems.length) problems.push(`… ${misfits - problems.length} more stored records that do not fit`);
-    throw new ConfigError(problems.map((problem) => `stored record ${problem} (in ${store.file}); change the config back, or use another --data file`));
+    throw new ConfigError(
+      problems.map(
+        (problem) => `stored record ${problem} (in ${store.file}); change the config back, or use another --data file`,
+      ),
+    );
   }
   if (store.getMeta(TABLES_KEY) !== fingerprint) {
     store.transaction((tx) => {
@@ -71,7 +78,9 @@ export function loadTables(store: Store, circuit: Circuit, checked: CheckedConfi
       store.setMeta(TABLES_KEY, fingerprint);
     });
   }
-  const ignored = [...stored].filter(([table]) => !checked.tables.has(table)).map(([table, count]) => ({ table, count }));
+  const ignored = [...stored]
+    .filter(([table]) => !checked.tables.has(table))
+    .map(([table, count]) => ({ table, count }));
   return { records, ignored, checked: !trusted, rewritten: rewrites.length };
 }
 
@@ -98,7 +107,10 @@ function* normalised(
 /** The tables' names and fields, in a canonical form. */
 function tablesFingerprint(checked: CheckedConfig): string {
   const tables = [...checked.config.tables]
-    .map((table) => ({ name: table.name, fields: Object.fromEntries(Object.entries(table.fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) }))
+    .map((table) => ({
+      name: table.name,
+      fields: Object.fromEntries(Object.entries(table.fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return JSON.stringify(tables);
 }

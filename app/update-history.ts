@@ -15,7 +15,8 @@ export class UpdateHistory<T extends { readonly version: number }> {
   readonly #start: number;
 
   constructor(capacity: number, start = 0) {
-    if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`history capacity must be an integer >= 0, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 0)
+      throw new RangeError(`history capacity must be an integer >= 0, got ${capacity}`);
     this.#capacity = capacity;
     this.#start = start;
     this.#ring = new Array<T | undefined>(capacity);

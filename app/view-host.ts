@@ -23,7 +23,7 @@ export interface Logger {
 
 type Topics = { [topic: `view:${string}`]: [event: ViewEvent] };
 
-export const DEFAULT_HISTORY_SIZE = 1000;
+const DEFAULT_HISTORY_SIZE = 1000;
 
 /**
  * The engine's views as subscribers see them: reads of the current results, one PubSub
@@ -47,7 +47,11 @@ export class ViewHost {
   #closed = false;
   #failed: unknown;
 
-  constructor(circuit: Circuit, clock: VersionClock, options: { historySize?: number; logger?: Logger | undefined } = {}) {
+  constructor(
+    circuit: Circuit,
+    clock: VersionClock,
+    options: { historySize?: number; logger?: Logger | undefined } = {},
+  ) {
     this.#circuit = circuit;
     this.#clock = clock;
     this.#historySize = options.historySize ?? DEFAULT_HISTORY_SIZE;
@@ -130,7 +134,10 @@ export class ViewHost {
    * which has added the topic listener. `onLost` runs when an update could not be queued for
    * this subscriber (it read too slowly); it returns whether that starts a new episode.
    */
-  subscribe(view: string, onLost: () => boolean): { events: Repeater<ViewEvent>; first: Promise<IteratorResult<ViewEvent>> } {
+  subscribe(
+    view: string,
+    onLost: () => boolean,
+  ): { events: Repeater<ViewEvent>; first: Promise<IteratorResult<ViewEvent>> } {
     const events = this.#pubsub.subscribe(`view:${view}`);
     this.#target.takeLastAdded();
     const first = events.next();

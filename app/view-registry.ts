@@ -16,8 +16,8 @@ export interface ViewRegistryOptions {
   readonly maxViews?: number;
 }
 
-export const DEFAULT_GRACE_MS = 5_000;
-export const DEFAULT_MAX_VIEWS = 10_000;
+const DEFAULT_GRACE_MS = 5_000;
+const DEFAULT_MAX_VIEWS = 10_000;
 
 /** A hold on a view: its engine id, released exactly once. */
 export interface Lease {
@@ -138,10 +138,14 @@ export class ViewRegistry {
     if (this.#onDemand >= this.#maxViews) {
       const oldest = this.#idle.values().next();
       if (oldest.done === true) {
-        throw new AppError('LIMIT_EXCEEDED', `the server holds its maximum of ${this.#maxViews} live queries; try again later`, {
-          limit: 'maxViews',
-          max: this.#maxViews,
-        });
+        throw new AppError(
+          'LIMIT_EXCEEDED',
+          `the server holds its maximum of ${this.#maxViews} live queries; try again later`,
+          {
+            limit: 'maxViews',
+            max: this.#maxViews,
+          },
+        );
       }
       this.#drop(oldest.value);
     }

@@ -1,6 +1,6 @@
 import type { CheckedConfig } from '../config/validate.js';
 import type { Circuit, Operation, Record, RecordChange, ViewUpdate } from '../engine/index.js';
-import { GroupCommitter, type GroupCommitStats, type Store, type StoreTransaction } from '../storage/index.js';
+import { type GroupCommitStats, GroupCommitter, type Store, type StoreTransaction } from '../storage/index.js';
 import { AppError, toAppError } from './errors.js';
 import { RecordValidator } from './record-validator.js';
 import type { VersionClock } from './version-clock.js';
@@ -128,7 +128,9 @@ export class WritePath {
     this.#clock.tick();
     return {
       updates,
-      records: resolved.map((change) => (change.op === 'DELETE' ? change.before : this.#circuit.getRecord(change.table, change.id))),
+      records: resolved.map((change) =>
+        change.op === 'DELETE' ? change.before : this.#circuit.getRecord(change.table, change.id),
+      ),
     };
   }
 
@@ -141,7 +143,10 @@ export class WritePath {
       const validator = this.#validators.get(table);
       if (validator === undefined) throw new AppError('BAD_INPUT', `${where}unknown table '${table}'`, { table });
       if (typeof id !== 'string' || id.length === 0) {
-        throw new AppError('BAD_INPUT', `${where}table '${table}': id must be a non-empty string`, { table, field: 'id' });
+        throw new AppError('BAD_INPUT', `${where}table '${table}': id must be a non-empty string`, {
+          table,
+          field: 'id',
+        });
       }
       const key = `${table}\u0000${id}`;
       const before = pending.has(key) ? pending.get(key) : this.#circuit.getRecord(table, id);
@@ -152,7 +157,8 @@ export class WritePath {
           return { table, op, id, data: record, before };
         }
         case 'UPDATE': {
-          if (before === undefined) throw new AppError('NOT_FOUND', `${where}${table} '${id}' does not exist`, { table, id });
+          if (before === undefined)
+            throw new AppError('NOT_FOUND', `${where}${table} '${id}' does not exist`, { table, id });
           const record = validator.check(id, { ...before, ...objectData(change.data, where, table, id), id }, where);
           pending.set(key, record);
           return { table, op, id, data: record, before };
@@ -177,11 +183,15 @@ function objectData(data: unknown, where: string, table: string, id: string): { 
   }
   const fields = data as { readonly [field: string]: unknown };
   if ('id' in fields && fields['id'] !== id) {
-    throw new AppError('BAD_INPUT', `${where}${table} '${id}': data.id '${String(fields['id'])}' differs from the id argument`, {
-      table,
-      id,
-      field: 'id',
-    });
+    throw new AppError(
+      'BAD_INPUT',
+      `${where}${table} '${id}': data.id '${String(fields['id'])}' differs from the id argument`,
+      {
+        table,
+        id,
+        field: 'id',
+      },
+    );
   }
   return fields;
 }

@@ -11,7 +11,12 @@ import path from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import { performanceSection, type MemoryJson as MemorySection, type PeersJson as PeersSection, type ScaleJson as ScaleSection } from './performance.js';
+import {
+  type MemoryJson as MemorySection,
+  type PeersJson as PeersSection,
+  performanceSection,
+  type ScaleJson as ScaleSection,
+} from './performance.js';
 
 const RESULTS = 'bench/results';
 const FONT = 'DejaVu Sans';
@@ -25,13 +30,25 @@ async function render(file: string, spec: Spec): Promise<void> {
     padding: 12,
     title: { fontSize: 15, anchor: 'start', subtitleFontSize: 11, subtitleColor: '#555' },
     axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e6e6e6' },
-    legend: { labelFontSize: 11, titleFontSize: 12, orient: 'bottom', direction: 'horizontal', labelLimit: 400, titleLimit: 400, symbolOpacity: 1 },
+    legend: {
+      labelFontSize: 11,
+      titleFontSize: 12,
+      orient: 'bottom',
+      direction: 'horizontal',
+      labelLimit: 400,
+      titleLimit: 400,
+      symbolOpacity: 1,
+    },
   };
   const compiled = vl.compile({ ...spec, config: { ...config, ...(spec.config ?? {}) } } as Spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
-  const png = new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, background: 'white', font: { loadSystemFonts: true, defaultFontFamily: FONT } })
+  const png = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: 2 },
+    background: 'white',
+    font: { loadSystemFonts: true, defaultFontFamily: FONT },
+  })
     .render()
     .asPng();
   const out = path.join(RESULTS, file);
@@ -85,7 +102,12 @@ async function peersCharts(peers: PeersJson): Promise<void> {
     ['recompute', 'Recompute (plain evaluator)'],
   ] as const;
   const latency = peers.results.flatMap((r) =>
-    systems.map(([key, label]) => ({ workload: r.title, system: label, micros: r.systems[key].summary.p50 / 1000, label: duration(r.systems[key].summary.p50) })),
+    systems.map(([key, label]) => ({
+      workload: r.title,
+      system: label,
+      micros: r.systems[key].summary.p50 / 1000,
+      label: duration(r.systems[key].summary.p50),
+    })),
   );
   await render('peers-latency.png', {
     title: {
@@ -97,24 +119,56 @@ async function peersCharts(peers: PeersJson): Promise<void> {
     height: { step: 15 },
     layer: [
       { mark: { type: 'bar' } },
-      { mark: { type: 'text', align: 'left', dx: 3, fontSize: 9 }, encoding: { x: { field: 'micros', type: 'quantitative' }, x2: null as never, text: { field: 'label' } } },
+      {
+        mark: { type: 'text', align: 'left', dx: 3, fontSize: 9 },
+        encoding: { x: { field: 'micros', type: 'quantitative' }, x2: null as never, text: { field: 'label' } },
+      },
     ],
     encoding: {
       y: { field: 'workload', type: 'nominal', sort: order, title: null, axis: { labelLimit: 360 } },
       yOffset: { field: 'system', sort: systems.map(([, label]) => label) },
       // bars on a log scale need an explicit base (a log scale has no zero)
-      x: { field: 'micros', type: 'quantitative', scale: { type: 'log', domainMin: 1 }, title: 'microseconds per change (log)', axis: { format: '~s' } },
+      x: {
+        field: 'micros',
+        type: 'quantitative',
+        scale: { type: 'log', domainMin: 1 },
+        title: 'microseconds per change (log)',
+        axis: { format: '~s' },
+      },
       x2: { datum: 1 },
-      color: { field: 'system', type: 'nominal', sort: systems.map(([, label]) => label), title: null, scale: { range: ['#2b7bba', '#f28e2b', '#9d9d9d'] } },
+      color: {
+        field: 'system',
+        type: 'nominal',
+        sort: systems.map(([, label]) => label),
+        title: null,
+        scale: { range: ['#2b7bba', '#f28e2b', '#9d9d9d'] },
+      },
     },
   });
 
   const speedups = peers.results.flatMap((r) => [
-    { workload: r.title, against: 'vs TanStack DB (target ≥ 10×)', factor: r.ratios.tanstack.p50, target: 10, label: ratio(r.ratios.tanstack.p50), status: r.ratios.tanstack.p50 >= 10 ? 'target met' : 'target missed' },
-    { workload: r.title, against: 'vs recompute (target ≥ 1,000×)', factor: r.ratios.recompute.p50, target: 1000, label: ratio(r.ratios.recompute.p50), status: r.ratios.recompute.p50 >= 1000 ? 'target met' : 'target missed' },
+    {
+      workload: r.title,
+      against: 'vs TanStack DB (target ≥ 10×)',
+      factor: r.ratios.tanstack.p50,
+      target: 10,
+      label: ratio(r.ratios.tanstack.p50),
+      status: r.ratios.tanstack.p50 >= 10 ? 'target met' : 'target missed',
+    },
+    {
+      workload: r.title,
+      against: 'vs recompute (target ≥ 1,000×)',
+      factor: r.ratios.recompute.p50,
+      target: 1000,
+      label: ratio(r.ratios.recompute.p50),
+      status: r.ratios.recompute.p50 >= 1000 ? 'target met' : 'target missed',
+    },
   ]);
   await render('peers-speedup.png', {
-    title: { text: 'How many times faster the Circuit is (ratio of p50 latencies)', subtitle: 'dashed red line: the target' },
+    title: {
+      text: 'How many times faster the Circuit is (ratio of p50 latencies)',
+      subtitle: 'dashed red line: the target',
+    },
     data: { values: speedups },
     facet: { column: { field: 'against', type: 'nominal', title: null, header: { labelFontSize: 13 } } },
     resolve: { scale: { x: 'independent' } },
@@ -133,7 +187,13 @@ async function peersCharts(peers: PeersJson): Promise<void> {
               scale: { domain: ['target met', 'target missed'], range: ['#2b7bba', '#e8743b'] },
             },
             y: { field: 'workload', type: 'nominal', sort: order, title: null, axis: { labelLimit: 360 } },
-            x: { field: 'factor', type: 'quantitative', scale: { type: 'log', domainMin: 1 }, title: 'times faster (log)', axis: { format: '~s' } },
+            x: {
+              field: 'factor',
+              type: 'quantitative',
+              scale: { type: 'log', domainMin: 1 },
+              title: 'times faster (log)',
+              axis: { format: '~s' },
+            },
             x2: { datum: 1 },
           },
         },
@@ -164,23 +224,48 @@ interface ScaleJson {
 async function scaleCharts(scale: ScaleJson): Promise<void> {
   const rows = scale.rows.flatMap((p) => [
     { kind: p.kind, rows: p.rows, system: 'incremental (Circuit)', micros: p.latency.p50 / 1000 },
-    ...(p.recompute === undefined ? [] : [{ kind: p.kind, rows: p.rows, system: 'recompute (evaluator)', micros: p.recompute.p50 / 1000 }]),
+    ...(p.recompute === undefined
+      ? []
+      : [{ kind: p.kind, rows: p.rows, system: 'recompute (evaluator)', micros: p.recompute.p50 / 1000 }]),
   ]);
   await render('scale-rows.png', {
     title: {
       text: 'One change as the table grows: incremental vs recompute (p50, log-log)',
-      subtitle: 'one view of each kind on the posts table; the evaluator joins by nested loops, so its join stops at 10k rows',
+      subtitle:
+        'one view of each kind on the posts table; the evaluator joins by nested loops, so its join stops at 10k rows',
     },
     data: { values: rows },
     width: 560,
     height: 340,
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'rows', type: 'quantitative', scale: { type: 'log' }, title: 'rows in the table (log)', axis: { format: '~s' } },
-      y: { field: 'micros', type: 'quantitative', scale: { type: 'log' }, title: 'microseconds per change (log)', axis: { format: '~s' } },
+      x: {
+        field: 'rows',
+        type: 'quantitative',
+        scale: { type: 'log' },
+        title: 'rows in the table (log)',
+        axis: { format: '~s' },
+      },
+      y: {
+        field: 'micros',
+        type: 'quantitative',
+        scale: { type: 'log' },
+        title: 'microseconds per change (log)',
+        axis: { format: '~s' },
+      },
       color: { field: 'kind', type: 'nominal', title: 'view', sort: ['filter', 'top-k', 'join', 'group'] },
-      strokeDash: { field: 'system', type: 'nominal', title: null, sort: ['incremental (Circuit)', 'recompute (evaluator)'] },
-      shape: { field: 'system', type: 'nominal', title: null, sort: ['incremental (Circuit)', 'recompute (evaluator)'] },
+      strokeDash: {
+        field: 'system',
+        type: 'nominal',
+        title: null,
+        sort: ['incremental (Circuit)', 'recompute (evaluator)'],
+      },
+      shape: {
+        field: 'system',
+        type: 'nominal',
+        title: null,
+        sort: ['incremental (Circuit)', 'recompute (evaluator)'],
+      },
     },
   });
 
@@ -193,17 +278,41 @@ async function scaleCharts(scale: ScaleJson): Promise<void> {
         '"filter, score range": view i selects a score band (a range predicate, which needs a range index to be routed)',
       ],
     },
-    data: { values: scale.views.map((p) => ({ series: p.series, views: p.views, p50: p.latency.p50 / 1000, p99: p.latency.p99 / 1000 })) },
+    data: {
+      values: scale.views.map((p) => ({
+        series: p.series,
+        views: p.views,
+        p50: p.latency.p50 / 1000,
+        p99: p.latency.p99 / 1000,
+      })),
+    },
     width: 560,
     height: 340,
     layer: [
       {
         mark: { type: 'area', opacity: 0.12 },
         encoding: {
-          x: { field: 'views', type: 'quantitative', scale: { type: 'log' }, title: 'views on the table (log)', axis: { format: '~s' } },
-          y: { field: 'p50', type: 'quantitative', scale: { type: 'log' }, title: 'microseconds per change (log)', axis: { format: '~s' } },
+          x: {
+            field: 'views',
+            type: 'quantitative',
+            scale: { type: 'log' },
+            title: 'views on the table (log)',
+            axis: { format: '~s' },
+          },
+          y: {
+            field: 'p50',
+            type: 'quantitative',
+            scale: { type: 'log' },
+            title: 'microseconds per change (log)',
+            axis: { format: '~s' },
+          },
           y2: { field: 'p99' },
-          color: { field: 'series', type: 'nominal', title: 'views (band: p50–p99)', sort: ['filter', 'top-k', 'join', 'group', 'filter, score range'] },
+          color: {
+            field: 'series',
+            type: 'nominal',
+            title: 'views (band: p50–p99)',
+            sort: ['filter', 'top-k', 'join', 'group', 'filter, score range'],
+          },
         },
       },
       {
@@ -211,7 +320,12 @@ async function scaleCharts(scale: ScaleJson): Promise<void> {
         encoding: {
           x: { field: 'views', type: 'quantitative', scale: { type: 'log' } },
           y: { field: 'p50', type: 'quantitative', scale: { type: 'log' } },
-          color: { field: 'series', type: 'nominal', title: 'views (band: p50–p99)', sort: ['filter', 'top-k', 'join', 'group', 'filter, score range'] },
+          color: {
+            field: 'series',
+            type: 'nominal',
+            title: 'views (band: p50–p99)',
+            sort: ['filter', 'top-k', 'join', 'group', 'filter, score range'],
+          },
         },
       },
     ],
@@ -233,8 +347,18 @@ interface MemoryJson {
 
 async function memoryCharts(memory: MemoryJson): Promise<void> {
   const values = memory.results.flatMap((r) => [
-    { item: 'stored row (record + table entry)', size: `${r.rows.toLocaleString('en-US')} rows`, bytes: r.recordBytes + r.tableEntryBytes, group: 'stored' },
-    ...r.views.map((v) => ({ item: `${v.kind}, per ${v.per}`, size: `${r.rows.toLocaleString('en-US')} rows`, bytes: v.bytesPerRow, group: 'view' })),
+    {
+      item: 'stored row (record + table entry)',
+      size: `${r.rows.toLocaleString('en-US')} rows`,
+      bytes: r.recordBytes + r.tableEntryBytes,
+      group: 'stored',
+    },
+    ...r.views.map((v) => ({
+      item: `${v.kind}, per ${v.per}`,
+      size: `${r.rows.toLocaleString('en-US')} rows`,
+      bytes: v.bytesPerRow,
+      group: 'view',
+    })),
   ]);
   const order = [...new Set(values.map((v) => v.item))];
   const sizes = memory.results.map((r) => `${r.rows.toLocaleString('en-US')} rows`);
@@ -253,7 +377,13 @@ async function memoryCharts(memory: MemoryJson): Promise<void> {
           y: { field: 'item', type: 'nominal', sort: order, title: null, axis: { labelLimit: 480 } },
           yOffset: { field: 'size', sort: sizes },
           x: { field: 'bytes', type: 'quantitative', title: 'bytes per row' },
-          color: { field: 'size', type: 'nominal', title: 'table size', sort: sizes, scale: { range: ['#7fb8e0', '#2b7bba'] } },
+          color: {
+            field: 'size',
+            type: 'nominal',
+            title: 'table size',
+            sort: sizes,
+            scale: { range: ['#7fb8e0', '#2b7bba'] },
+          },
         },
       },
       {

@@ -19,7 +19,7 @@
  *    was not written by a server), later starts trust them. A `--memory` start with no data
  *    gives the fixed cost of starting the process (Node, tsx, GraphQL schema).
  */
-import { applyEvent, type LocalCopy, type ViewEventData } from './lib/local-copy.js';
+
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,8 +29,15 @@ import WebSocket from 'ws';
 import { hashRows } from '../engine/index.js';
 import { openStore, type StoreChange } from '../storage/index.js';
 import { describeEnvironment, environmentMarkdown, writeReport } from './lib/environment.js';
+import { applyEvent, type LocalCopy, type ViewEventData } from './lib/local-copy.js';
 import { markdownList, markdownTable } from './lib/markdown.js';
-import { cpuSeconds, peakRssMiB, startServerProcess, type ServerLog, type ServerProcess } from './lib/server-process.js';
+import {
+  cpuSeconds,
+  peakRssMiB,
+  type ServerLog,
+  type ServerProcess,
+  startServerProcess,
+} from './lib/server-process.js';
 import { formatDuration, formatRate, median, Samples, type Summary } from './lib/stats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,7 +56,11 @@ const dir = mkdtempSync(path.join(tmpdir(), 'durability-bench-'));
 const MODES = [
   { name: 'memory', label: '`--memory`', args: ['--memory'] },
   { name: 'process', label: '`--data` (durability process)', args: ['--data', path.join(dir, 'process.sqlite')] },
-  { name: 'power', label: '`--data --durability power`', args: ['--data', path.join(dir, 'power.sqlite'), '--durability', 'power'] },
+  {
+    name: 'power',
+    label: '`--data --durability power`',
+    args: ['--data', path.join(dir, 'power.sqlite'), '--durability', 'power'],
+  },
 ] as const;
 type Mode = (typeof MODES)[number]['name'];
 
@@ -60,8 +71,10 @@ const VIEW_FIELDS: { [view: string]: string } = {
   topPosts: 'id authorId title published likes author { id name email role active age }',
   postsPerAuthor: 'id authorId posts likes',
 };
-const UPDATE_POST = 'mutation($id: ID!, $patch: PostPatch!) { updatePost(id: $id, patch: $patch) { id views { view version } } }';
-const UPDATE_USER = 'mutation($id: ID!, $patch: UserPatch!) { updateUser(id: $id, patch: $patch) { id views { view version } } }';
+const UPDATE_POST =
+  'mutation($id: ID!, $patch: PostPatch!) { updatePost(id: $id, patch: $patch) { id views { view version } } }';
+const UPDATE_USER =
+  'mutation($id: ID!, $patch: UserPatch!) { updateUser(id: $id, patch: $patch) { id views { view version } } }';
 const BATCH = 'mutation($changes: [ChangeInput!]!) { ingestBatch(changes: $changes) { ids } }';
 
 async function main(): Promise<void> {
@@ -130,7 +143,9 @@ async function measureThroughput(): Promise<{ rounds: Round[]; servers: Server[]
         const server = servers[(r + k) % servers.length] as Server;
         const round = await load(server, SECONDS);
         rounds.push(round);
-        log(`round ${r + 1}, ${server.mode}: ${formatRate(round.rate)} mutations/s, p50 ${formatDuration(round.latency.p50)}`);
+        log(
+          `round ${r + 1}, ${server.mode}: ${formatRate(round.rate)} mutations/s, p50 ${formatDuration(round.latency.p50)}`,
+        );
       }
     }
     for (const server of servers) await verify(server);
@@ -161,42 +176,79 @@ async function load(server: Server, seconds: number): Promise<Round> {
     server.clients.map(async (client) => {
       while (performance.now() < deadline) {
         const begin = performance.now();
-        if (random(5) === 0) await request(client, UPDATE_USER, { id: `u${random(USERS)}`, patch: { active: random(2) === 0, age: 18 + random(60) } });
-        else await request(client, UPDATE_POST, { id: `p${random(POSTS)}`, patch: { likes: random(1000), published: random(4) !== 0 } });
+        if (random(5) === 0)
+          await request(client, UPDATE_USER, {
+            id: `u${random(USERS)}`,
+            patch: { active: random(2) === 0, age: 18 + random(60) },
+          });
+        else
+          await request(client, UPDATE_POST, {
+            id: `p${random(POSTS)}`,
+            patch: { likes: random(1000), published: random(4) !== 0 },
+          });
         latency.add((performance.now() - begin) * 1e6);
         done++;
       }
     }),
   );
   const elapsed = (performance.now() - start) / 1000;
-  return { mode: server.mode, mutations: done, rate: done / elapsed, latency: latency.summary(), serverCpu: ((cpuSeconds(pid) - cpuStart) / done) * 1e9 };
+  return {
+    mode: server.mode,
+    mutations: done,
+    rate: done / elapsed,
+    latency: latency.summary(),
+    serverCpu: ((cpuSeconds(pid) - cpuStart) / done) * 1e9,
+  };
 }
 
 /** Every subscriber's copy reaches the server's version and hash. */
 async function verify(server: Server): Promise<void> {
-  const { views } = await post<{ views: { id: string; version: number; hash: string }[] }>(server.process.url, '{ views { id version hash } }', {});
+  const { views } = await post<{ views: { id: string; version: number; hash: string }[] }>(
+    server.process.url,
+    '{ views { id version hash } }',
+    {},
+  );
   const until = performance.now() + 30_000;
-  while (views.some((view) => VIEW_FIELDS[view.id] !== undefined && server.copies.get(view.id)?.version !== view.version)) {
+  while (
+    views.some((view) => VIEW_FIELDS[view.id] !== undefined && server.copies.get(view.id)?.version !== view.version)
+  ) {
     if (performance.now() > until) throw new Error(`${server.mode}: subscribers did not catch up`);
     await sleep(10);
   }
   for (const view of views) {
     if (VIEW_FIELDS[view.id] === undefined) continue;
     const copy = server.copies.get(view.id);
-    if (copy === undefined || hashRows(copy.rows.values()) !== view.hash || copy.hash !== view.hash) throw new Error(`${server.mode} ${view.id}: local copy differs from the server`);
+    if (copy === undefined || hashRows(copy.rows.values()) !== view.hash || copy.hash !== view.hash)
+      throw new Error(`${server.mode} ${view.id}: local copy differs from the server`);
   }
 }
 
 async function seed(url: string): Promise<void> {
   const changes = [
     ...Array.from({ length: USERS }, (_, i) => ({ table: 'users', op: 'CREATE', id: `u${i}`, data: userData(i) })),
-    ...Array.from({ length: POSTS }, (_, i) => ({ table: 'posts', op: 'CREATE', id: `p${i}`, data: postData(i, USERS) })),
+    ...Array.from({ length: POSTS }, (_, i) => ({
+      table: 'posts',
+      op: 'CREATE',
+      id: `p${i}`,
+      data: postData(i, USERS),
+    })),
   ];
   for (let i = 0; i < changes.length; i += 500) await post(url, BATCH, { changes: changes.slice(i, i + 500) });
 }
 
-const userData = (i: number) => ({ name: `User ${i}`, email: `user${i}@example.com`, role: i % 10 === 0 ? 'admin' : 'member', active: i % 3 !== 0, age: 18 + (i % 60) });
-const postData = (i: number, users: number) => ({ authorId: `u${i % users}`, title: `Post ${i}`, published: i % 4 !== 0, likes: i % 500 });
+const userData = (i: number) => ({
+  name: `User ${i}`,
+  email: `user${i}@example.com`,
+  role: i % 10 === 0 ? 'admin' : 'member',
+  active: i % 3 !== 0,
+  age: 18 + (i % 60),
+});
+const postData = (i: number, users: number) => ({
+  authorId: `u${i % users}`,
+  title: `Post ${i}`,
+  published: i % 4 !== 0,
+  likes: i % 500,
+});
 
 // ---------------------------------------------------------------------------------------
 // 2. Recovery
@@ -231,8 +283,14 @@ async function measureRecovery(): Promise<{ baselineMs: number[]; baselineCpuMs:
     const record = (i: number): StoreChange =>
       i < users
         ? { table: 'users', op: 'CREATE', id: `u${i}`, record: { id: `u${i}`, ...userData(i) } }
-        : { table: 'posts', op: 'CREATE', id: `p${i - users}`, record: { id: `p${i - users}`, ...postData(i - users, users) } };
-    for (let i = 0; i < rows; i += BATCH_SIZE) store.commit(Array.from({ length: Math.min(BATCH_SIZE, rows - i) }, (_, k) => record(i + k)));
+        : {
+            table: 'posts',
+            op: 'CREATE',
+            id: `p${i - users}`,
+            record: { id: `p${i - users}`, ...postData(i - users, users) },
+          };
+    for (let i = 0; i < rows; i += BATCH_SIZE)
+      store.commit(Array.from({ length: Math.min(BATCH_SIZE, rows - i) }, (_, k) => record(i + k)));
     store.close();
     const fillSeconds = (performance.now() - fillStart) / 1000;
     const starts: Recovery['starts'] = [];
@@ -240,12 +298,20 @@ async function measureRecovery(): Promise<{ baselineMs: number[]; baselineCpuMs:
       const server = await startServerProcess(root, ['--data', file]);
       const rss = peakRssMiB(server.child.pid);
       const cpuMs = cpuSeconds(server.child.pid) * 1000; // everything the process did until the port opened
-      if (server.ready['records'] !== rows) throw new Error(`loaded ${String(server.ready['records'])} records, expected ${rows}`);
-      const { usersCount } = await post<{ usersCount: { count: number }[] }>(server.url, '{ usersCount { count } }', {});
-      if (usersCount[0]?.count !== users) throw new Error(`usersCount ${JSON.stringify(usersCount)}, expected ${users}`);
+      if (server.ready['records'] !== rows)
+        throw new Error(`loaded ${String(server.ready['records'])} records, expected ${rows}`);
+      const { usersCount } = await post<{ usersCount: { count: number }[] }>(
+        server.url,
+        '{ usersCount { count } }',
+        {},
+      );
+      if (usersCount[0]?.count !== users)
+        throw new Error(`usersCount ${JSON.stringify(usersCount)}, expected ${users}`);
       starts.push({ wallMs: server.wallMs, startupMs: Number(server.ready['startupMs']), cpuMs, peakRssMiB: rss });
       await server.stop();
-      log(`recovery ${rows}: start ${i + 1}: ${Math.round(server.wallMs)} ms to the port (${String(server.ready['startupMs'])} ms open + load + views; ${Math.round(cpuMs)} ms CPU), peak RSS ${Math.round(rss)} MiB`);
+      log(
+        `recovery ${rows}: start ${i + 1}: ${Math.round(server.wallMs)} ms to the port (${String(server.ready['startupMs'])} ms open + load + views; ${Math.round(cpuMs)} ms CPU), peak RSS ${Math.round(rss)} MiB`,
+      );
     }
     results.push({ rows, users, posts, fileMiB: statSync(file).size / 2 ** 20, fillSeconds, starts });
     rmSync(file, { force: true });
@@ -256,13 +322,22 @@ async function measureRecovery(): Promise<{ baselineMs: number[]; baselineCpuMs:
 // ---------------------------------------------------------------------------------------
 // Report
 
-function report(env: ReturnType<typeof describeEnvironment>, throughput: { rounds: Round[]; servers: Server[] } | undefined, recovery: Awaited<ReturnType<typeof measureRecovery>> | undefined): void {
-  const lines: string[] = ['# Durability: durable vs in-memory mutation throughput, and recovery time', '', environmentMarkdown(env), ''];
+function report(
+  env: ReturnType<typeof describeEnvironment>,
+  throughput: { rounds: Round[]; servers: Server[] } | undefined,
+  recovery: Awaited<ReturnType<typeof measureRecovery>> | undefined,
+): void {
+  const lines: string[] = [
+    '# Durability: durable vs in-memory mutation throughput, and recovery time',
+    '',
+    environmentMarkdown(env),
+    '',
+  ];
   lines.push(
     markdownList([
       'Servers: `server/main.ts`, each in its own process, demo config. better-sqlite3 12, WAL; `--memory` still runs the same write path (an in-memory SQLite database, group commit), without a file.',
       `Throughput: ${CLIENTS} concurrent graphql-ws clients per server, each sending its next mutation when the previous one is answered (80 % \`updatePost\` likes/published, 20 % \`updateUser\` active/age over ${USERS.toLocaleString('en-US')} users and ${POSTS.toLocaleString('en-US')} posts), ${SECONDS} s per round, ${ROUNDS} rounds, the three servers interleaved (order rotating each round), after a warm-up. One subscriber per view on each server; at the end each local copy equals its server's hash.`,
-      'Server CPU: user + system time of the server process (/proc) per mutation. Avg group: requests per transaction over the whole run (from the server\'s `stopped` log line).',
+      "Server CPU: user + system time of the server process (/proc) per mutation. Avg group: requests per transaction over the whole run (from the server's `stopped` log line).",
       `Recovery: a file with N demo records (1/5 users, 4/5 posts, written with the store), the server started on it ${STARTS} times; "to the port" is from spawn to the \`listening\` line, "open + load + views" the server's own measure. The first start checks every record against the config (the file was not written by a server); later starts trust the records.`,
     ]),
     '',
@@ -293,7 +368,11 @@ function report(env: ReturnType<typeof describeEnvironment>, throughput: { round
           { header: 'Server', value: (r: (typeof rows)[number]) => r.label },
           { header: 'Mutations/s (median)', value: (r) => formatRate(r.rate), align: 'right' },
           { header: 'vs memory', value: (r) => `${Math.round((r.rate / memory) * 100)} %`, align: 'right' },
-          { header: 'Rounds (mutations/s)', value: (r) => r.rates.map((rate) => formatRate(rate)).join(', '), align: 'right' },
+          {
+            header: 'Rounds (mutations/s)',
+            value: (r) => r.rates.map((rate) => formatRate(rate)).join(', '),
+            align: 'right',
+          },
           { header: 'Latency p50', value: (r) => formatDuration(r.p50), align: 'right' },
           { header: 'Latency p99', value: (r) => formatDuration(r.p99), align: 'right' },
           { header: 'Server CPU / mutation', value: (r) => formatDuration(r.cpu), align: 'right' },
@@ -322,21 +401,57 @@ function report(env: ReturnType<typeof describeEnvironment>, throughput: { round
     lines.push(
       `Process start without data (\`--memory\`): ${recovery.baselineMs.map((ms) => `${Math.round(ms)} ms`).join(', ')} to the port (${recovery.baselineCpuMs.map((ms) => `${Math.round(ms)} ms`).join(', ')} CPU).`,
       '',
-      'CPU is the server process\'s user + system time until the port opened (/proc): unlike the wall clock it hardly depends on what else the machine runs.',
+      "CPU is the server process's user + system time until the port opened (/proc): unlike the wall clock it hardly depends on what else the machine runs.",
       '',
     );
     lines.push(
       markdownTable(
         [
           { header: 'Records', value: (r: Recovery) => r.rows.toLocaleString('en-US'), align: 'right' },
-          { header: 'Users / posts', value: (r) => `${r.users.toLocaleString('en-US')} / ${r.posts.toLocaleString('en-US')}`, align: 'right' },
+          {
+            header: 'Users / posts',
+            value: (r) => `${r.users.toLocaleString('en-US')} / ${r.posts.toLocaleString('en-US')}`,
+            align: 'right',
+          },
           { header: 'File', value: (r) => `${Math.round(r.fileMiB)} MiB`, align: 'right' },
           { header: 'First start: to the port', value: (r) => seconds(r.starts[0]?.wallMs), align: 'right' },
-          { header: '(open + load + views, with the config check)', value: (r) => seconds(r.starts[0]?.startupMs), align: 'right' },
-          { header: 'Later starts: to the port', value: (r) => r.starts.slice(1).map((s) => seconds(s.wallMs)).join(', '), align: 'right' },
-          { header: '(open + load + views)', value: (r) => r.starts.slice(1).map((s) => seconds(s.startupMs)).join(', '), align: 'right' },
-          { header: 'Later starts: CPU', value: (r) => r.starts.slice(1).map((s) => seconds(s.cpuMs)).join(', '), align: 'right' },
-          { header: 'Peak RSS', value: (r) => `${Math.round(Math.max(...r.starts.map((s) => s.peakRssMiB)))} MiB`, align: 'right' },
+          {
+            header: '(open + load + views, with the config check)',
+            value: (r) => seconds(r.starts[0]?.startupMs),
+            align: 'right',
+          },
+          {
+            header: 'Later starts: to the port',
+            value: (r) =>
+              r.starts
+                .slice(1)
+                .map((s) => seconds(s.wallMs))
+                .join(', '),
+            align: 'right',
+          },
+          {
+            header: '(open + load + views)',
+            value: (r) =>
+              r.starts
+                .slice(1)
+                .map((s) => seconds(s.startupMs))
+                .join(', '),
+            align: 'right',
+          },
+          {
+            header: 'Later starts: CPU',
+            value: (r) =>
+              r.starts
+                .slice(1)
+                .map((s) => seconds(s.cpuMs))
+                .join(', '),
+            align: 'right',
+          },
+          {
+            header: 'Peak RSS',
+            value: (r) => `${Math.round(Math.max(...r.starts.map((s) => s.peakRssMiB)))} MiB`,
+            align: 'right',
+          },
         ],
         recovery.results,
       ),
@@ -382,7 +497,11 @@ function request<T>(client: WsClient, query: string, variables: object): Promise
 }
 
 async function post<T>(url: string, query: string, variables: object): Promise<T> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await response.json()) as { data?: T; errors?: unknown[] };
   if (body.errors !== undefined || body.data === undefined) throw new Error(JSON.stringify(body.errors));
   return body.data;

@@ -15,8 +15,8 @@
  *    with one subscriber per view. At the end each subscriber's local copy must equal the
  *    server's hash, or the run fails.
  */
-import { applyEvent, type LocalCopy } from './lib/local-copy.js';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -25,10 +25,8 @@ import { print } from 'graphql';
 import { createClient, type Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { hashRows, type Row } from '../engine/index.js';
-import { describeEnvironment, environmentMarkdown, writeReport } from './lib/environment.js';
-import { markdownList, markdownTable } from './lib/markdown.js';
-import { formatDuration, formatRate, Samples, type Summary } from './lib/stats.js';
 import {
+  ActiveUsersDocument,
   IngestBatchDocument,
   PostsPerAuthorDocument,
   TopPostsDocument,
@@ -36,9 +34,12 @@ import {
   UpdateUserDocument,
   UsersCountDocument,
   UsersListDocument,
-  ActiveUsersDocument,
   ViewsDocument,
 } from '../test/graphql/generated/graphql.js';
+import { describeEnvironment, environmentMarkdown, writeReport } from './lib/environment.js';
+import { applyEvent, type LocalCopy } from './lib/local-copy.js';
+import { markdownList, markdownTable } from './lib/markdown.js';
+import { formatDuration, formatRate, Samples, type Summary } from './lib/stats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.env['BENCH_QUICK'] === '1';
@@ -69,7 +70,9 @@ async function main(): Promise<void> {
     const latency: LatencyRow[] = [];
     for (const subscribers of only === 'throughput' ? [] : SUBSCRIBERS) {
       latency.push(await measureLatency(server.url, subscribers, MUTATIONS[subscribers] ?? 100, server.child.pid));
-      log(`latency, ${subscribers} subscribers: p50 ${formatDuration(latency.at(-1)!.each.p50)}, p99 ${formatDuration(latency.at(-1)!.each.p99)}`);
+      log(
+        `latency, ${subscribers} subscribers: p50 ${formatDuration(latency.at(-1)!.each.p50)}, p99 ${formatDuration(latency.at(-1)!.each.p99)}`,
+      );
     }
     const throughput: ThroughputRow[] = [];
     for (const transport of only === 'latency' ? [] : (['graphql-ws', 'http'] as const)) {
@@ -89,7 +92,11 @@ async function main(): Promise<void> {
 async function startServer(): Promise<{ url: string; child: ChildProcessWithoutNullStreams; exited: Promise<void> }> {
   // BENCH_SERVER_NODE_ARGS: extra node flags for the server (e.g. `--cpu-prof`).
   const nodeArgs = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts', '--port', '0', '--memory', '--log-level', 'info'], { cwd: root });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, '--import', 'tsx', 'server/main.ts', '--port', '0', '--memory', '--log-level', 'info'],
+    { cwd: root },
+  );
   child.stderr.pipe(process.stderr);
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
@@ -119,7 +126,11 @@ function serverCpuSeconds(pid: number | undefined): number {
 }
 
 async function post<T>(url: string, query: string, variables: object): Promise<T> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await response.json()) as { data?: T; errors?: unknown[] };
   if (body.errors !== undefined || body.data === undefined) throw new Error(JSON.stringify(body.errors));
   return body.data;
@@ -132,7 +143,13 @@ async function seed(url: string): Promise<void> {
       table: 'users',
       op: 'CREATE',
       id: `u${i}`,
-      data: { name: `User ${i}`, email: `user${i}@example.com`, role: i % 10 === 0 ? 'admin' : 'member', active: i % 3 !== 0, age: 18 + (i % 60) },
+      data: {
+        name: `User ${i}`,
+        email: `user${i}@example.com`,
+        role: i % 10 === 0 ? 'admin' : 'member',
+        active: i % 3 !== 0,
+        age: 18 + (i % 60),
+      },
     })),
     ...Array.from({ length: POSTS }, (_, i) => ({
       table: 'posts',
@@ -178,7 +195,12 @@ interface LatencyRow {
   serverCpu: number;
 }
 
-async function measureLatency(url: string, count: number, mutations: number, pid: number | undefined): Promise<LatencyRow> {
+async function measureLatency(
+  url: string,
+  count: number,
+  mutations: number,
+  pid: number | undefined,
+): Promise<LatencyRow> {
   const query = print(TopPostsDocument);
   const clients = Array.from({ length: count }, () => wsClient(url));
   const writer = wsClient(url);
@@ -224,11 +246,15 @@ async function measureLatency(url: string, count: number, mutations: number, pid
     const target = top[i % Math.max(1, top.length)]?.['id'] as string;
     likes++;
     const start = performance.now();
-    const result = await request<{ updatePost: { views: { view: string; version: number }[] } }>(writer, update, { id: target, patch: { likes } });
+    const result = await request<{ updatePost: { views: { view: string; version: number }[] } }>(writer, update, {
+      id: target,
+      patch: { likes },
+    });
     const answered = performance.now();
     const version = result.updatePost.views.find((v) => v.view === 'topPosts')?.version;
     if (version === undefined) throw new Error('the mutation did not change topPosts');
-    if ((received.get(version)?.length ?? 0) < count) await new Promise<void>((resolve) => waiters.set(version, resolve));
+    if ((received.get(version)?.length ?? 0) < count)
+      await new Promise<void>((resolve) => waiters.set(version, resolve));
     waiters.delete(version);
     const times = received.get(version) ?? [];
     received.delete(version);
@@ -244,7 +270,14 @@ async function measureLatency(url: string, count: number, mutations: number, pid
   const serverCpu = ((serverCpuSeconds(pid) - cpuStart) / mutations) * 1e9;
   for (const stop of stops) stop();
   await Promise.all([...clients, writer].map((client) => client.dispose()));
-  return { subscribers: count, mutations, each: each.summary(), all: all.summary(), roundTrip: roundTrip.summary(), serverCpu };
+  return {
+    subscribers: count,
+    mutations,
+    each: each.summary(),
+    all: all.summary(),
+    roundTrip: roundTrip.summary(),
+    serverCpu,
+  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -261,7 +294,11 @@ interface ThroughputRow {
   serverCpu: number;
 }
 
-async function measureThroughput(url: string, transport: 'graphql-ws' | 'http', pid: number | undefined): Promise<ThroughputRow> {
+async function measureThroughput(
+  url: string,
+  transport: 'graphql-ws' | 'http',
+  pid: number | undefined,
+): Promise<ThroughputRow> {
   // One subscriber per view, keeping a local copy checked against the server's hash.
   const watcher = wsClient(url);
   const views = [
@@ -309,8 +346,16 @@ async function measureThroughput(url: string, transport: 'graphql-ws' | 'http', 
     Array.from({ length: THROUGHPUT_CLIENTS }, async (_, c) => {
       while (performance.now() < deadline) {
         const begin = performance.now();
-        if (random(5) === 0) await send(c, updateUser, { id: `u${random(USERS)}`, patch: { active: random(2) === 0, age: 18 + random(60) } });
-        else await send(c, updatePost, { id: `p${random(POSTS)}`, patch: { likes: random(1000), published: random(4) !== 0 } });
+        if (random(5) === 0)
+          await send(c, updateUser, {
+            id: `u${random(USERS)}`,
+            patch: { active: random(2) === 0, age: 18 + random(60) },
+          });
+        else
+          await send(c, updatePost, {
+            id: `p${random(POSTS)}`,
+            patch: { likes: random(1000), published: random(4) !== 0 },
+          });
         latency.add((performance.now() - begin) * 1e6);
         done++;
       }
@@ -320,7 +365,11 @@ async function measureThroughput(url: string, transport: 'graphql-ws' | 'http', 
   const serverCpu = ((serverCpuSeconds(pid) - cpuStart) / done) * 1e9;
 
   // Every subscriber's copy must reach the server's version and hash.
-  const { views: info } = await post<{ views: { id: string; version: number; hash: string }[] }>(url, print(ViewsDocument), {});
+  const { views: info } = await post<{ views: { id: string; version: number; hash: string }[] }>(
+    url,
+    print(ViewsDocument),
+    {},
+  );
   const until = performance.now() + 30_000;
   while (info.some((view) => copies.get(view.id)?.version !== view.version)) {
     if (performance.now() > until) throw new Error('subscribers did not catch up');
@@ -334,7 +383,15 @@ async function measureThroughput(url: string, transport: 'graphql-ws' | 'http', 
   }
   for (const stop of stops) stop();
   await Promise.all([...clients, watcher].map((client) => client.dispose()));
-  return { transport, clients: THROUGHPUT_CLIENTS, mutations: done, rate: done / seconds, latency: latency.summary(), verified: 'equal', serverCpu };
+  return {
+    transport,
+    clients: THROUGHPUT_CLIENTS,
+    mutations: done,
+    rate: done / seconds,
+    latency: latency.summary(),
+    verified: 'equal',
+    serverCpu,
+  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -365,7 +422,11 @@ function report(latency: LatencyRow[], throughput: ThroughputRow[]): void {
         { header: 'p99 (each subscriber)', value: (r: LatencyRow) => formatDuration(r.each.p99), align: 'right' },
         { header: 'p50 (all delivered)', value: (r: LatencyRow) => formatDuration(r.all.p50), align: 'right' },
         { header: 'p99 (all delivered)', value: (r: LatencyRow) => formatDuration(r.all.p99), align: 'right' },
-        { header: 'Mutation round trip p50', value: (r: LatencyRow) => formatDuration(r.roundTrip.p50), align: 'right' },
+        {
+          header: 'Mutation round trip p50',
+          value: (r: LatencyRow) => formatDuration(r.roundTrip.p50),
+          align: 'right',
+        },
         { header: 'Server CPU / mutation', value: (r: LatencyRow) => formatDuration(r.serverCpu), align: 'right' },
       ],
       latency,
@@ -382,7 +443,11 @@ function report(latency: LatencyRow[], throughput: ThroughputRow[]): void {
         { header: 'Latency p50', value: (r: ThroughputRow) => formatDuration(r.latency.p50), align: 'right' },
         { header: 'Latency p99', value: (r: ThroughputRow) => formatDuration(r.latency.p99), align: 'right' },
         { header: 'Server CPU / mutation', value: (r: ThroughputRow) => formatDuration(r.serverCpu), align: 'right' },
-        { header: 'Server capacity (1 core)', value: (r: ThroughputRow) => `${formatRate(1e9 / r.serverCpu)}/s`, align: 'right' },
+        {
+          header: 'Server capacity (1 core)',
+          value: (r: ThroughputRow) => `${formatRate(1e9 / r.serverCpu)}/s`,
+          align: 'right',
+        },
         { header: 'Subscriber copies', value: (r: ThroughputRow) => r.verified },
       ],
       throughput,

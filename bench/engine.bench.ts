@@ -16,13 +16,32 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Circuit, equalValues, evaluateView, hashRows } from '../engine/index.js';
 import type { Record, RecordChange, Row, ViewDefinition } from '../engine/index.js';
-import { manyFilterViews, FILTER_VIEW_KINDS, oneFilterView, tenMixedViews } from './engine/views.js';
+import { Circuit, equalValues, evaluateView, hashRows } from '../engine/index.js';
+import { FILTER_VIEW_KINDS, manyFilterViews, oneFilterView, tenMixedViews } from './engine/views.js';
 import { MIX, makePosts, makeUsers, Workload } from './engine/workload.js';
-import { collectGarbage, describeEnvironment, ensureNodeFlags, envIntegers, envNumber, environmentMarkdown, writeReport } from './lib/environment.js';
-import { markdownList, markdownTable, type Column } from './lib/markdown.js';
-import { formatDuration, formatMicros, formatRate, formatRatio, median, nowNs, Samples, significant, timerOverheadNs, type Summary } from './lib/stats.js';
+import {
+  collectGarbage,
+  describeEnvironment,
+  ensureNodeFlags,
+  envIntegers,
+  environmentMarkdown,
+  envNumber,
+  writeReport,
+} from './lib/environment.js';
+import { type Column, markdownList, markdownTable } from './lib/markdown.js';
+import {
+  formatDuration,
+  formatMicros,
+  formatRate,
+  formatRatio,
+  median,
+  nowNs,
+  Samples,
+  type Summary,
+  significant,
+  timerOverheadNs,
+} from './lib/stats.js';
 
 ensureNodeFlags({ heapMiB: 8192 });
 
@@ -54,8 +73,23 @@ interface CaseSpec {
 }
 
 const CASES: readonly CaseSpec[] = [
-  { key: 'a', title: '(a) one filter view', views: oneFilterView, warmup: 20_000, latencyOps: 100_000, throughputOps: 100_000 },
-  { key: 'b', title: '(b) ten mixed views', views: tenMixedViews, warmup: 10_000, latencyOps: 50_000, throughputOps: 50_000, fanoutOps: 40 },
+  {
+    key: 'a',
+    title: '(a) one filter view',
+    views: oneFilterView,
+    warmup: 20_000,
+    latencyOps: 100_000,
+    throughputOps: 100_000,
+  },
+  {
+    key: 'b',
+    title: '(b) ten mixed views',
+    views: tenMixedViews,
+    warmup: 10_000,
+    latencyOps: 50_000,
+    throughputOps: 50_000,
+    fanoutOps: 40,
+  },
   {
     key: 'c',
     title: '(c) 1,000 filter views',
@@ -97,7 +131,9 @@ function main(): void {
   const env = describeEnvironment('npm run bench:engine');
   const cases = CASES.filter((spec) => CASE_KEYS.includes(spec.key));
   const overhead = timerOverheadNs();
-  log(`engine benchmark: sizes ${SIZES.join(', ')}; cases ${cases.map((c) => c.key).join(', ')}; ${env.cores} cores; timer overhead ${formatDuration(overhead)}`);
+  log(
+    `engine benchmark: sizes ${SIZES.join(', ')}; cases ${cases.map((c) => c.key).join(', ')}; ${env.cores} cores; timer overhead ${formatDuration(overhead)}`,
+  );
 
   const results: CaseResult[] = [];
   const started = nowNs();
@@ -122,7 +158,11 @@ function main(): void {
   }
 }
 
-function runCase(spec: CaseSpec, size: number, data: { users: readonly Record[]; posts: readonly Record[] }): CaseResult {
+function runCase(
+  spec: CaseSpec,
+  size: number,
+  data: { users: readonly Record[]; posts: readonly Record[] },
+): CaseResult {
   const label = `${spec.title}, ${size.toLocaleString('en-US')} rows`;
   const definitions = spec.views(size);
   const circuit = new Circuit({ tables: ['users', 'posts'] });
@@ -135,7 +175,9 @@ function runCase(spec: CaseSpec, size: number, data: { users: readonly Record[];
   start = nowNs();
   for (const definition of definitions) circuit.registerView(definition);
   const registerNs = nowNs() - start;
-  log(`${label}: loaded in ${formatDuration(loadNs)}, registered ${definitions.length} views in ${formatDuration(registerNs)}`);
+  log(
+    `${label}: loaded in ${formatDuration(loadNs)}, registered ${definitions.length} views in ${formatDuration(registerNs)}`,
+  );
 
   const workload = new Workload(data, { posts: size, seed: 1000 + size + spec.key.charCodeAt(0) });
   const ops = (n: number): number => Math.max(100, Math.round(n * SCALE));
@@ -163,7 +205,9 @@ function runCase(spec: CaseSpec, size: number, data: { users: readonly Record[];
   start = nowNs();
   for (const change of batch) circuit.ingestSingle(change.table, change.op, change.id, change.data);
   const opsPerSecond = batch.length / ((nowNs() - start) / 1e9);
-  log(`${label}: p50 ${formatDuration(latency.p50)}, p99 ${formatDuration(latency.p99)}, ${formatRate(opsPerSecond)} ops/s`);
+  log(
+    `${label}: p50 ${formatDuration(latency.p50)}, p99 ${formatDuration(latency.p99)}, ${formatRate(opsPerSecond)} ops/s`,
+  );
   collectGarbage();
 
   // Join fan-out: user renames and role changes, each reaching every joined post of the user.
@@ -179,14 +223,24 @@ function runCase(spec: CaseSpec, size: number, data: { users: readonly Record[];
       fanoutUpdates += result.length;
     }
     fanout = { latency: fanoutSamples.summary(), updatesPerOp: fanoutUpdates / spec.fanoutOps };
-    log(`${label}: user update (join fan-out) p50 ${formatDuration(fanout.latency.p50)}, max ${formatDuration(fanout.latency.max)}`);
+    log(
+      `${label}: user update (join fan-out) p50 ${formatDuration(fanout.latency.p50)}, max ${formatDuration(fanout.latency.max)}`,
+    );
     collectGarbage();
   }
 
-  const { recompute, verifiedViews, failures, hashFailures } = recomputeAndVerify(spec, circuit, workload, definitions, size);
+  const { recompute, verifiedViews, failures, hashFailures } = recomputeAndVerify(
+    spec,
+    circuit,
+    workload,
+    definitions,
+    size,
+  );
   log(
     `${label}: recompute p50 ${recompute.estimated ? '≈' : ''}${formatDuration(recompute.p50Ns)} (${recompute.recomputes} recomputes, ${recompute.timedViews} views timed); ` +
-      (failures.length === 0 ? `results verified (${verifiedViews} of ${definitions.length} views)` : `${failures.length} ROW MISMATCHES`) +
+      (failures.length === 0
+        ? `results verified (${verifiedViews} of ${definitions.length} views)`
+        : `${failures.length} ROW MISMATCHES`) +
       (hashFailures.length === 0 ? '' : `; ${hashFailures.length} HASH MISMATCHES (rows equal)`),
   );
   for (const failure of [...failures, ...hashFailures].slice(0, 10)) log(`  ${failure}`);
@@ -264,7 +318,10 @@ function recomputeAndVerify(
     const views =
       perRecompute >= definitions.length
         ? definitions
-        : Array.from({ length: perRecompute }, (_, i) => definitions[(offset + i * 131) % definitions.length] as ViewDefinition);
+        : Array.from(
+            { length: perRecompute },
+            (_, i) => definitions[(offset + i * 131) % definitions.length] as ViewDefinition,
+          );
     offset += 1;
     recomputeAfterChange(views);
   }
@@ -276,7 +333,12 @@ function recomputeAndVerify(
   const sum = medians.reduce((total, m) => total + m, 0);
   const estimated = timings.size < definitions.length;
   return {
-    recompute: { p50Ns: estimated ? (sum / timings.size) * definitions.length : sum, estimated, timedViews: timings.size, recomputes },
+    recompute: {
+      p50Ns: estimated ? (sum / timings.size) * definitions.length : sum,
+      estimated,
+      timedViews: timings.size,
+      recomputes,
+    },
     verifiedViews: verified.size,
     failures,
     hashFailures: [...hashFailures],
@@ -312,7 +374,8 @@ function compare(circuit: Circuit, definition: ViewDefinition, expected: readonl
 function compareTables(circuit: Circuit, workload: Workload): string[] {
   const failures: string[] = [];
   for (const [table, records] of workload.tables) {
-    if (circuit.tableSize(table) !== records.size) failures.push(`table ${table}: ${circuit.tableSize(table)} records, expected ${records.size}`);
+    if (circuit.tableSize(table) !== records.size)
+      failures.push(`table ${table}: ${circuit.tableSize(table)} records, expected ${records.size}`);
     for (const [id, record] of records) {
       if (circuit.getRecord(table, id) !== record) {
         failures.push(`table ${table}: record ${id} differs`);
@@ -331,7 +394,12 @@ interface Target {
   readonly met: boolean | undefined;
 }
 
-function renderReport(env: ReturnType<typeof describeEnvironment>, results: readonly CaseResult[], overheadNs: number, totalNs: number): string {
+function renderReport(
+  env: ReturnType<typeof describeEnvironment>,
+  results: readonly CaseResult[],
+  overheadNs: number,
+  totalNs: number,
+): string {
   const columns: Column<CaseResult>[] = [
     { header: 'rows', value: (r) => r.size.toLocaleString('en-US'), align: 'right' },
     { header: 'case', value: (r) => r.spec.title },
@@ -342,8 +410,16 @@ function renderReport(env: ReturnType<typeof describeEnvironment>, results: read
     { header: 'max µs', value: (r) => formatMicros(r.latency.max), align: 'right' },
     { header: 'ops/s', value: (r) => formatRate(r.opsPerSecond), align: 'right' },
     { header: 'updates/op', value: (r) => significant(r.updatesPerOp), align: 'right' },
-    { header: 'recompute p50', value: (r) => `${r.recompute.estimated ? '≈ ' : ''}${formatDuration(r.recompute.p50Ns)}`, align: 'right' },
-    { header: 'incremental ÷ recompute', value: (r) => `1 / ${formatRatio(r.recompute.p50Ns / r.latency.p50).replace('×', '')}`, align: 'right' },
+    {
+      header: 'recompute p50',
+      value: (r) => `${r.recompute.estimated ? '≈ ' : ''}${formatDuration(r.recompute.p50Ns)}`,
+      align: 'right',
+    },
+    {
+      header: 'incremental ÷ recompute',
+      value: (r) => `1 / ${formatRatio(r.recompute.p50Ns / r.latency.p50).replace('×', '')}`,
+      align: 'right',
+    },
     {
       header: 'verified',
       value: (r) =>
@@ -366,7 +442,9 @@ function renderReport(env: ReturnType<typeof describeEnvironment>, results: read
     targets,
   );
   const rowsVerified = results.every((r) => r.failures.length === 0);
-  const hashFailures = results.flatMap((r) => r.hashFailures.map((f) => `${r.spec.key}, ${r.size.toLocaleString('en-US')} rows: ${f}`));
+  const hashFailures = results.flatMap((r) =>
+    r.hashFailures.map((f) => `${r.spec.key}, ${r.size.toLocaleString('en-US')} rows: ${f}`),
+  );
   const sampled = results.filter((r) => r.verifiedViews < r.views);
   const fanouts = results.filter((r) => r.fanout !== undefined);
   const fanoutTable = markdownTable<CaseResult>(
@@ -399,7 +477,7 @@ function renderReport(env: ReturnType<typeof describeEnvironment>, results: read
       : `**VERIFICATION FAILED**: ${results.flatMap((r) => r.failures.slice(0, 3).map((f) => `${r.spec.key}/${r.size}: ${f}`)).join('; ')}`,
     '',
     hashFailures.length === 0
-      ? 'Hashes verified: each snapshot\'s `hash` equals `hashRows` of the recomputed rows.'
+      ? "Hashes verified: each snapshot's `hash` equals `hashRows` of the recomputed rows."
       : `**HASH MISMATCH** (rows equal, hash differs): ${hashFailures.slice(0, 5).join('; ')}. Cause: \`ResultHash.add\` in engine/hash.ts computes \`(low + rowHash) >>> 0\` with a 53-bit \`rowHash\`, a sum that can pass 2^53 and lose its low bit, so the running hash depends on the order rows were added; \`(low + (rowHash >>> 0)) >>> 0\` is exact.`,
     '',
     ...(fanouts.length === 0
@@ -434,31 +512,52 @@ function renderReport(env: ReturnType<typeof describeEnvironment>, results: read
 }
 
 function evaluateTargets(results: readonly CaseResult[]): Target[] {
-  const find = (key: string, size: number): CaseResult | undefined => results.find((r) => r.spec.key === key && r.size === size);
+  const find = (key: string, size: number): CaseResult | undefined =>
+    results.find((r) => r.spec.key === key && r.size === size);
   const sizes = [...new Set(results.map((r) => r.size))];
   const rows = (key: string): CaseResult[] => results.filter((r) => r.spec.key === key);
   const targets: Target[] = [];
-  const short = (n: number): string => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1_000 ? `${n / 1_000}k` : String(n));
+  const short = (n: number): string =>
+    n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1_000 ? `${n / 1_000}k` : String(n);
 
-  for (const r of rows('a')) targets.push({ target: `(a) one filter view, ${short(r.size)} rows: p50 ≤ 2 µs`, measured: `${formatMicros(r.latency.p50)} µs`, met: r.latency.p50 <= 2_000 });
+  for (const r of rows('a'))
+    targets.push({
+      target: `(a) one filter view, ${short(r.size)} rows: p50 ≤ 2 µs`,
+      measured: `${formatMicros(r.latency.p50)} µs`,
+      met: r.latency.p50 <= 2_000,
+    });
   const small = find('a', 10_000);
   const large = find('a', 1_000_000);
   targets.push({
     target: '(a) one filter view: p50 at 1M rows ≤ 1.5× p50 at 10k',
-    measured: small !== undefined && large !== undefined ? `${formatRatio(large.latency.p50 / small.latency.p50)} (${formatMicros(small.latency.p50)} → ${formatMicros(large.latency.p50)} µs)` : '–',
+    measured:
+      small !== undefined && large !== undefined
+        ? `${formatRatio(large.latency.p50 / small.latency.p50)} (${formatMicros(small.latency.p50)} → ${formatMicros(large.latency.p50)} µs)`
+        : '–',
     met: small !== undefined && large !== undefined ? large.latency.p50 <= 1.5 * small.latency.p50 : undefined,
   });
-  for (const r of rows('b')) targets.push({ target: `(b) ten mixed views, ${short(r.size)} rows: p50 ≤ 20 µs`, measured: `${formatMicros(r.latency.p50)} µs`, met: r.latency.p50 <= 20_000 });
+  for (const r of rows('b'))
+    targets.push({
+      target: `(b) ten mixed views, ${short(r.size)} rows: p50 ≤ 20 µs`,
+      measured: `${formatMicros(r.latency.p50)} µs`,
+      met: r.latency.p50 <= 20_000,
+    });
   for (const key of ['a', 'b', 'c']) {
     const r = find(key, 100_000);
     if (r === undefined && !rows(key).length) continue;
     targets.push({
       target: `(${key}) ≥ 1,000× faster than recomputing, 100k rows (recompute p50 ÷ incremental p50)`,
-      measured: r === undefined ? '–' : `${r.recompute.estimated ? '≈ ' : ''}${formatRatio(r.recompute.p50Ns / r.latency.p50)}`,
+      measured:
+        r === undefined ? '–' : `${r.recompute.estimated ? '≈ ' : ''}${formatRatio(r.recompute.p50Ns / r.latency.p50)}`,
       met: r === undefined ? undefined : r.recompute.p50Ns >= 1_000 * r.latency.p50,
     });
   }
-  for (const r of rows('c')) targets.push({ target: `(c) 1,000 filter views, ${short(r.size)} rows: p50 ≤ 200 µs`, measured: `${formatMicros(r.latency.p50)} µs`, met: r.latency.p50 <= 200_000 });
+  for (const r of rows('c'))
+    targets.push({
+      target: `(c) 1,000 filter views, ${short(r.size)} rows: p50 ≤ 200 µs`,
+      measured: `${formatMicros(r.latency.p50)} µs`,
+      met: r.latency.p50 <= 200_000,
+    });
   if (sizes.length === 0) targets.push({ target: 'no case ran', measured: '–', met: undefined });
   return targets;
 }

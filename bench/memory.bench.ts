@@ -14,11 +14,18 @@
  */
 import v8 from 'node:v8';
 import { Circuit, type ViewDefinition } from '../engine/index.js';
-import { collectGarbage, describeEnvironment, ensureNodeFlags, environmentMarkdown, envIntegers, writeReport } from './lib/environment.js';
+import {
+  collectGarbage,
+  describeEnvironment,
+  ensureNodeFlags,
+  envIntegers,
+  environmentMarkdown,
+  writeReport,
+} from './lib/environment.js';
 import { markdownList, markdownTable } from './lib/markdown.js';
 import { asRecord, makePosts, makeUsers } from './peers/data.js';
-import { TanStackSystem } from './peers/tanstack.js';
 import { engineRevision } from './peers/revision.js';
+import { TanStackSystem } from './peers/tanstack.js';
 import { filterView, groupView, indexesFor, joinView, topKView } from './peers/views.js';
 
 ensureNodeFlags({ heapMiB: 12288 });
@@ -49,18 +56,52 @@ interface ViewCase {
 }
 
 const CASES: readonly ViewCase[] = [
-  { kind: 'filter (all rows pass)', def: { id: 'all', from: 'posts', where: { likes: { gte: 0 } } }, per: 'result row', note: 'every post in the result' },
-  { kind: 'filter (published, ≥ 100 likes)', def: filterView.def, per: 'result row', note: 'the peer benchmark’s filter view' },
-  { kind: 'top-k (top 50 by score)', def: topKView.def, per: 'candidate row', note: 'ordered index of every candidate; 50 rows in the result' },
-  { kind: 'top-k (no limit: all rows, ordered)', def: { id: 'ordered', from: 'posts', orderBy: [{ field: 'score', direction: 'desc' }] }, per: 'result row', note: 'ordered index and result of every post' },
-  { kind: 'join (posts ⋈ users, select 4 paths)', def: joinView.def, per: 'result row', note: 'left index + joined, projected rows' },
+  {
+    kind: 'filter (all rows pass)',
+    def: { id: 'all', from: 'posts', where: { likes: { gte: 0 } } },
+    per: 'result row',
+    note: 'every post in the result',
+  },
+  {
+    kind: 'filter (published, ≥ 100 likes)',
+    def: filterView.def,
+    per: 'result row',
+    note: 'the peer benchmark’s filter view',
+  },
+  {
+    kind: 'top-k (top 50 by score)',
+    def: topKView.def,
+    per: 'candidate row',
+    note: 'ordered index of every candidate; 50 rows in the result',
+  },
+  {
+    kind: 'top-k (no limit: all rows, ordered)',
+    def: { id: 'ordered', from: 'posts', orderBy: [{ field: 'score', direction: 'desc' }] },
+    per: 'result row',
+    note: 'ordered index and result of every post',
+  },
+  {
+    kind: 'join (posts ⋈ users, select 4 paths)',
+    def: joinView.def,
+    per: 'result row',
+    note: 'left index + joined, projected rows',
+  },
   {
     kind: 'join (posts ⋈ users, whole rows)',
-    def: { id: 'joinedWhole', from: 'posts', join: [{ table: 'users', as: 'author', on: { left: 'authorId', right: 'id' } }] },
+    def: {
+      id: 'joinedWhole',
+      from: 'posts',
+      join: [{ table: 'users', as: 'author', on: { left: 'authorId', right: 'id' } }],
+    },
     per: 'result row',
     note: 'left index + joined rows (each a copy of the post with `author`)',
   },
-  { kind: 'group (count, sum per author)', def: groupView.def, per: 'input row', note: `${USERS.toLocaleString('en-US')} groups` },
+  {
+    kind: 'group (count, sum per author)',
+    def: groupView.def,
+    per: 'input row',
+    note: `${USERS.toLocaleString('en-US')} groups`,
+  },
 ];
 
 interface ViewMemory {
@@ -94,7 +135,9 @@ async function measureSize(rows: number): Promise<SizeResult> {
   const h2 = heapUsed();
   const recordBytes = (h1 - h0) / (rows + USERS);
   const tableEntryBytes = (h2 - h1) / (rows + USERS);
-  console.log(`${rows.toLocaleString('en-US')} posts: record ${recordBytes.toFixed(0)} B, table entry ${tableEntryBytes.toFixed(0)} B per row`);
+  console.log(
+    `${rows.toLocaleString('en-US')} posts: record ${recordBytes.toFixed(0)} B, table entry ${tableEntryBytes.toFixed(0)} B per row`,
+  );
 
   const views: ViewMemory[] = [];
   for (const c of CASES) {
@@ -115,7 +158,9 @@ async function measureSize(rows: number): Promise<SizeResult> {
       bytesPerRow: bytes / rowsHeld,
       leftPerRow: (released - before) / rowsHeld,
     });
-    console.log(`  ${c.kind}: ${(bytes / rowsHeld).toFixed(1)} B per ${c.per} (${rowsHeld} rows), after unregister ${((released - before) / rowsHeld).toFixed(1)} B`);
+    console.log(
+      `  ${c.kind}: ${(bytes / rowsHeld).toFixed(1)} B per ${c.per} (${rowsHeld} rows), after unregister ${((released - before) / rowsHeld).toFixed(1)} B`,
+    );
   }
 
   let tanstack: SizeResult['tanstack'];
@@ -128,12 +173,22 @@ async function measureSize(rows: number): Promise<SizeResult> {
     const t1 = heapUsed();
     await system.dispose();
     const t2 = heapUsed();
-    const withView = await TanStackSystem.create({ posts, users }, [{ id: 'f', tanstack: filterView.tanstack }], indexes);
+    const withView = await TanStackSystem.create(
+      { posts, users },
+      [{ id: 'f', tanstack: filterView.tanstack }],
+      indexes,
+    );
     const t3 = heapUsed();
     const filterRows = withView.rows('f').length;
     await withView.dispose();
-    tanstack = { storedRowBytes: (t1 - t0) / (rows + USERS), filterRowBytes: (t3 - t2 - (t1 - t0)) / filterRows, filterRows };
-    console.log(`  TanStack DB: stored row ${tanstack.storedRowBytes.toFixed(0)} B (its own copy), filter view ${tanstack.filterRowBytes.toFixed(0)} B per result row`);
+    tanstack = {
+      storedRowBytes: (t1 - t0) / (rows + USERS),
+      filterRowBytes: (t3 - t2 - (t1 - t0)) / filterRows,
+      filterRows,
+    };
+    console.log(
+      `  TanStack DB: stored row ${tanstack.storedRowBytes.toFixed(0)} B (its own copy), filter view ${tanstack.filterRowBytes.toFixed(0)} B per result row`,
+    );
   }
   // keep the data alive until here
   if (posts.length + users.length < 0) console.log(circuit.tableSize('posts'));
@@ -145,7 +200,10 @@ async function main(): Promise<void> {
   const results: SizeResult[] = [];
   for (const rows of SIZES) results.push(await measureSize(rows));
   const report = renderReport(env, results);
-  writeReport('bench/results/memory.json', JSON.stringify({ environment: env, engine: engineRevision(), targetBytes: TARGET_BYTES, results }, null, 2));
+  writeReport(
+    'bench/results/memory.json',
+    JSON.stringify({ environment: env, engine: engineRevision(), targetBytes: TARGET_BYTES, results }, null, 2),
+  );
   console.log(`\n${report}\nreport: ${writeReport('bench/results/memory.md', report)}`);
 }
 
@@ -179,7 +237,13 @@ function renderReport(env: ReturnType<typeof describeEnvironment>, results: read
         header: `≤ ${TARGET_BYTES} B`,
         value: (kind) => (rowsOf(kind).every((v) => v.bytesPerRow <= TARGET_BYTES) ? 'met' : 'MISSED'),
       },
-      { header: 'left after unregister', value: (kind) => rowsOf(kind).map((v) => fmt(v.leftPerRow)).join(', ') },
+      {
+        header: 'left after unregister',
+        value: (kind) =>
+          rowsOf(kind)
+            .map((v) => fmt(v.leftPerRow))
+            .join(', '),
+      },
       { header: 'what it holds', value: (kind) => rowsOf(kind)[0]?.note ?? '' },
     ],
     kinds,
@@ -192,9 +256,21 @@ function renderReport(env: ReturnType<typeof describeEnvironment>, results: read
           [
             { header: 'Posts', value: (r) => r.rows.toLocaleString('en-US'), align: 'right' },
             { header: 'Circuit: stored row', value: (r) => fmt(r.recordBytes + r.tableEntryBytes), align: 'right' },
-            { header: 'TanStack DB: stored row (its copy, with BTree indexes on published and likes)', value: (r) => fmt(r.tanstack?.storedRowBytes ?? NaN), align: 'right' },
-            { header: 'Circuit: filter view, per result row', value: (r) => fmt(r.views.find((v) => v.kind === CASES[1]?.kind)?.bytesPerRow ?? NaN), align: 'right' },
-            { header: 'TanStack DB: same view, per result row', value: (r) => fmt(r.tanstack?.filterRowBytes ?? NaN), align: 'right' },
+            {
+              header: 'TanStack DB: stored row (its copy, with BTree indexes on published and likes)',
+              value: (r) => fmt(r.tanstack?.storedRowBytes ?? NaN),
+              align: 'right',
+            },
+            {
+              header: 'Circuit: filter view, per result row',
+              value: (r) => fmt(r.views.find((v) => v.kind === CASES[1]?.kind)?.bytesPerRow ?? NaN),
+              align: 'right',
+            },
+            {
+              header: 'TanStack DB: same view, per result row',
+              value: (r) => fmt(r.tanstack?.filterRowBytes ?? NaN),
+              align: 'right',
+            },
           ],
           withTanstack,
         );

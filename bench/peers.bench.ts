@@ -18,14 +18,39 @@
  * BENCH_PEERS_ONLY (comma-separated workload ids).
  */
 import { readFileSync } from 'node:fs';
-import { Circuit, evaluateView, type RecordChange, type Record } from '../engine/index.js';
-import { collectGarbage, describeEnvironment, ensureNodeFlags, environmentMarkdown, envNumber, writeReport } from './lib/environment.js';
+import { Circuit, evaluateView, type Record, type RecordChange } from '../engine/index.js';
+import {
+  collectGarbage,
+  describeEnvironment,
+  ensureNodeFlags,
+  environmentMarkdown,
+  envNumber,
+  writeReport,
+} from './lib/environment.js';
 import { markdownList, markdownTable } from './lib/markdown.js';
-import { formatDuration, formatRatio, Samples, timerOverheadNs, type Summary } from './lib/stats.js';
-import { asRecord, ChangeStream, makePosts, makeUsers, type ChangeKind, type Post, type TableChange, type User } from './peers/data.js';
-import { TanStackSystem } from './peers/tanstack.js';
+import { formatDuration, formatRatio, Samples, type Summary, timerOverheadNs } from './lib/stats.js';
+import {
+  asRecord,
+  type ChangeKind,
+  ChangeStream,
+  makePosts,
+  makeUsers,
+  type Post,
+  type TableChange,
+  type User,
+} from './peers/data.js';
 import { engineRevision } from './peers/revision.js';
-import { filterView, groupView, indexesFor, joinView, normalizeRows, tenViews, topKView, type ViewSpec } from './peers/views.js';
+import { TanStackSystem } from './peers/tanstack.js';
+import {
+  filterView,
+  groupView,
+  indexesFor,
+  joinView,
+  normalizeRows,
+  tenViews,
+  topKView,
+  type ViewSpec,
+} from './peers/views.js';
 
 ensureNodeFlags({ heapMiB: 8192 });
 
@@ -36,7 +61,10 @@ const CHANGES = envNumber('BENCH_PEERS_CHANGES', 300);
 const RECOMPUTE_BUDGET_NS = envNumber('BENCH_PEERS_RECOMPUTE_S', 6) * 1e9;
 /** Recompute is sampled at least this many times per workload, whatever the budget. */
 const RECOMPUTE_MIN_SAMPLES = 3;
-const ONLY = (process.env.BENCH_PEERS_ONLY ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+const ONLY = (process.env.BENCH_PEERS_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter((s) => s !== '');
 
 interface Workload {
   readonly id: string;
@@ -47,18 +75,64 @@ interface Workload {
 }
 
 const WORKLOADS: readonly Workload[] = [
-  { id: 'filter', title: '1. Filter: insert/update/delete', change: 'insert, update or delete one post (in turn); view: published posts with ≥ 100 likes', views: [filterView], kind: 'filter-mix' },
-  { id: 'topk', title: '2a. Top 50: random score change', change: "set one post's score to a random value (it rarely reaches the top 50)", views: [topKView], kind: 'score-random' },
-  { id: 'topk-enter', title: '2b. Top 50: a row enters', change: "raise one post's score above all others (every change moves the window)", views: [topKView], kind: 'score-top' },
-  { id: 'join-rename', title: '3a. Join: rename an author', change: `posts ⋈ users; rename one author (≈${Math.round(ROWS / USERS)} joined rows change)`, views: [joinView], kind: 'rename-user' },
-  { id: 'join-move', title: '3b. Join: move a post', change: 'posts ⋈ users; give one post another author', views: [joinView], kind: 'move-post' },
-  { id: 'group', title: '4. Group: move a post', change: 'count and sum of likes per author; move one post to another author', views: [groupView], kind: 'move-post' },
-  { id: 'ten-views', title: '5. Ten views: mixed changes', change: 'ten views (filters, top-k, groups) on posts; create/delete 30 %, update any field 70 %', views: tenViews, kind: 'mixed' },
+  {
+    id: 'filter',
+    title: '1. Filter: insert/update/delete',
+    change: 'insert, update or delete one post (in turn); view: published posts with ≥ 100 likes',
+    views: [filterView],
+    kind: 'filter-mix',
+  },
+  {
+    id: 'topk',
+    title: '2a. Top 50: random score change',
+    change: "set one post's score to a random value (it rarely reaches the top 50)",
+    views: [topKView],
+    kind: 'score-random',
+  },
+  {
+    id: 'topk-enter',
+    title: '2b. Top 50: a row enters',
+    change: "raise one post's score above all others (every change moves the window)",
+    views: [topKView],
+    kind: 'score-top',
+  },
+  {
+    id: 'join-rename',
+    title: '3a. Join: rename an author',
+    change: `posts ⋈ users; rename one author (≈${Math.round(ROWS / USERS)} joined rows change)`,
+    views: [joinView],
+    kind: 'rename-user',
+  },
+  {
+    id: 'join-move',
+    title: '3b. Join: move a post',
+    change: 'posts ⋈ users; give one post another author',
+    views: [joinView],
+    kind: 'move-post',
+  },
+  {
+    id: 'group',
+    title: '4. Group: move a post',
+    change: 'count and sum of likes per author; move one post to another author',
+    views: [groupView],
+    kind: 'move-post',
+  },
+  {
+    id: 'ten-views',
+    title: '5. Ten views: mixed changes',
+    change: 'ten views (filters, top-k, groups) on posts; create/delete 30 %, update any field 70 %',
+    views: tenViews,
+    kind: 'mixed',
+  },
 ];
 
 type SystemName = 'circuit' | 'tanstack' | 'recompute';
 const SYSTEMS: readonly SystemName[] = ['circuit', 'tanstack', 'recompute'];
-const LABEL: { [name in SystemName]: string } = { circuit: 'Circuit (ours)', tanstack: 'TanStack DB', recompute: 'Recompute (evaluator)' };
+const LABEL: { [name in SystemName]: string } = {
+  circuit: 'Circuit (ours)',
+  tanstack: 'TanStack DB',
+  recompute: 'Recompute (evaluator)',
+};
 
 interface SystemResult {
   readonly summary: Summary;
@@ -75,7 +149,10 @@ interface WorkloadResult {
   readonly viewRows: number;
   readonly systems: { [name in SystemName]: SystemResult };
   /** TanStack DB ÷ Circuit and recompute ÷ Circuit, of p50 and of mean latency */
-  readonly ratios: { tanstack: { p50: number; mean: number; roundMin: number; roundMax: number }; recompute: { p50: number; mean: number } };
+  readonly ratios: {
+    tanstack: { p50: number; mean: number; roundMin: number; roundMax: number };
+    recompute: { p50: number; mean: number };
+  };
   readonly tanstackNotifications: { synchronous: number; afterMicrotask: number };
   readonly verified: true;
 }
@@ -108,13 +185,19 @@ async function runWorkload(workload: Workload, seed: number): Promise<WorkloadRe
     indexesFor(views),
   );
 
-  const samples: { [name in SystemName]: Samples } = { circuit: new Samples(), tanstack: new Samples(), recompute: new Samples() };
+  const samples: { [name in SystemName]: Samples } = {
+    circuit: new Samples(),
+    tanstack: new Samples(),
+    recompute: new Samples(),
+  };
   const roundP50: { [name in SystemName]: number[] } = { circuit: [], tanstack: [], recompute: [] };
   let recomputeNs = 0;
   let synchronous = 0;
   let afterMicrotask = 0;
 
-  const run: { [name in SystemName]: (changes: readonly TableChange[], into: Samples | undefined) => Promise<void> | void } = {
+  const run: {
+    [name in SystemName]: (changes: readonly TableChange[], into: Samples | undefined) => Promise<void> | void;
+  } = {
     circuit(changes, into) {
       for (const c of changes) {
         const t0 = hr();
@@ -144,7 +227,10 @@ async function runWorkload(workload: Workload, seed: number): Promise<WorkloadRe
       let elapsed = 0;
       changes.forEach((c, i) => {
         const timed =
-          into !== undefined && (i === 0 ? into.length < RECOMPUTE_MIN_SAMPLES || recomputeNs < RECOMPUTE_BUDGET_NS : elapsed > 0 && elapsed < roundBudget);
+          into !== undefined &&
+          (i === 0
+            ? into.length < RECOMPUTE_MIN_SAMPLES || recomputeNs < RECOMPUTE_BUDGET_NS
+            : elapsed > 0 && elapsed < roundBudget);
         const t0 = hr();
         const table = tables.get(c.table) as Map<string, Record>;
         if (c.op === 'DELETE') table.delete(c.id);
@@ -182,7 +268,10 @@ async function runWorkload(workload: Workload, seed: number): Promise<WorkloadRe
     const ours = normalizeRows(view, circuit.snapshot(view.def.id).rows);
     const theirs = normalizeRows(view, tanstack.rows(view.def.id));
     const oracle = normalizeRows(view, evaluateView(view.def, tables));
-    for (const [name, rows] of [['TanStack DB', theirs], ['recompute', oracle]] as const) {
+    for (const [name, rows] of [
+      ['TanStack DB', theirs],
+      ['recompute', oracle],
+    ] as const) {
       if (!sameRows(ours, rows)) {
         const missing = ours.filter((row) => !rows.includes(row)).slice(0, 3);
         const extra = rows.filter((row) => !ours.includes(row)).slice(0, 3);
@@ -194,7 +283,9 @@ async function runWorkload(workload: Workload, seed: number): Promise<WorkloadRe
     }
     viewRows += ours.length;
   }
-  console.log(`  contents verified: ${views.length} view(s), ${viewRows} rows, identical in Circuit, TanStack DB and recompute`);
+  console.log(
+    `  contents verified: ${views.length} view(s), ${viewRows} rows, identical in Circuit, TanStack DB and recompute`,
+  );
 
   await tanstack.dispose();
   const result = (name: SystemName): SystemResult => ({ summary: samples[name].summary(), roundP50: roundP50[name] });
@@ -234,7 +325,9 @@ async function main(): Promise<void> {
   const env = describeEnvironment(command);
   const timer = timerOverheadNs();
   const selected = WORKLOADS.filter((w) => ONLY.length === 0 || ONLY.includes(w.id));
-  console.log(`peers: ${selected.length} workloads, ${ROWS} posts, ${USERS} users, ${ROUNDS} rounds × ${CHANGES} changes per system`);
+  console.log(
+    `peers: ${selected.length} workloads, ${ROWS} posts, ${USERS} users, ${ROUNDS} rounds × ${CHANGES} changes per system`,
+  );
   const results: WorkloadResult[] = [];
   for (const [i, workload] of selected.entries()) {
     const started = Date.now();
@@ -251,7 +344,20 @@ async function main(): Promise<void> {
 
   const report = renderReport(results, env, timer);
   const file = writeReport('bench/results/peers.md', report);
-  writeReport('bench/results/peers.json', JSON.stringify({ environment: env, engine: engineRevision(), config: { rows: ROWS, users: USERS, rounds: ROUNDS, changes: CHANGES }, timerOverheadNs: timer, results }, null, 2));
+  writeReport(
+    'bench/results/peers.json',
+    JSON.stringify(
+      {
+        environment: env,
+        engine: engineRevision(),
+        config: { rows: ROWS, users: USERS, rounds: ROUNDS, changes: CHANGES },
+        timerOverheadNs: timer,
+        results,
+      },
+      null,
+      2,
+    ),
+  );
   console.log(`\n${summaryTable(results)}\n\ncontents verified in every workload; report: ${file}`);
 }
 
@@ -271,7 +377,11 @@ function summaryTable(results: readonly WorkloadResult[]): string {
   );
 }
 
-function renderReport(results: readonly WorkloadResult[], env: ReturnType<typeof describeEnvironment>, timer: number): string {
+function renderReport(
+  results: readonly WorkloadResult[],
+  env: ReturnType<typeof describeEnvironment>,
+  timer: number,
+): string {
   const detail = markdownTable<[WorkloadResult, SystemName]>(
     [
       { header: 'Workload', value: ([r]) => r.title },
@@ -281,7 +391,10 @@ function renderReport(results: readonly WorkloadResult[], env: ReturnType<typeof
       { header: 'p90', value: ([r, s]) => formatDuration(r.systems[s].summary.p90), align: 'right' },
       { header: 'p99', value: ([r, s]) => formatDuration(r.systems[s].summary.p99), align: 'right' },
       { header: 'mean', value: ([r, s]) => formatDuration(r.systems[s].summary.mean), align: 'right' },
-      { header: 'p50 per round', value: ([r, s]) => r.systems[s].roundP50.filter(Number.isFinite).map(formatDuration).join(', ') },
+      {
+        header: 'p50 per round',
+        value: ([r, s]) => r.systems[s].roundP50.filter(Number.isFinite).map(formatDuration).join(', '),
+      },
     ],
     results.flatMap((r) => SYSTEMS.map((s): [WorkloadResult, SystemName] => [r, s])),
   );
@@ -290,11 +403,21 @@ function renderReport(results: readonly WorkloadResult[], env: ReturnType<typeof
       { header: 'Workload', value: (r) => r.title },
       { header: 'vs TanStack DB (p50)', value: (r) => formatRatio(r.ratios.tanstack.p50), align: 'right' },
       { header: 'vs TanStack DB (mean)', value: (r) => formatRatio(r.ratios.tanstack.mean), align: 'right' },
-      { header: 'per-round p50 range', value: (r) => `${formatRatio(r.ratios.tanstack.roundMin)} – ${formatRatio(r.ratios.tanstack.roundMax)}`, align: 'right' },
+      {
+        header: 'per-round p50 range',
+        value: (r) => `${formatRatio(r.ratios.tanstack.roundMin)} – ${formatRatio(r.ratios.tanstack.roundMax)}`,
+        align: 'right',
+      },
       { header: 'vs recompute (p50)', value: (r) => formatRatio(r.ratios.recompute.p50), align: 'right' },
       { header: 'vs recompute (mean)', value: (r) => formatRatio(r.ratios.recompute.mean), align: 'right' },
-      { header: '≥10× TanStack', value: (r) => (Math.min(r.ratios.tanstack.p50, r.ratios.tanstack.mean) >= 10 ? 'met' : 'MISSED') },
-      { header: '≥1,000× recompute', value: (r) => (Math.min(r.ratios.recompute.p50, r.ratios.recompute.mean) >= 1000 ? 'met' : 'MISSED') },
+      {
+        header: '≥10× TanStack',
+        value: (r) => (Math.min(r.ratios.tanstack.p50, r.ratios.tanstack.mean) >= 10 ? 'met' : 'MISSED'),
+      },
+      {
+        header: '≥1,000× recompute',
+        value: (r) => (Math.min(r.ratios.recompute.p50, r.ratios.recompute.mean) >= 1000 ? 'met' : 'MISSED'),
+      },
     ],
     results,
   );
@@ -312,7 +435,7 @@ function renderReport(results: readonly WorkloadResult[], env: ReturnType<typeof
       `TanStack DB ${tanstackVersion()}: sync-adapter collections (\`rowUpdateMode: 'full'\`), a BTreeIndex on every filtered, sorted, joined or grouped field, one preloaded live query per view. Its listeners fired synchronously inside \`commit()\` for ${notifications.reduce((n, x) => n + x.synchronous, 0)} measured changes and only after a microtask for ${notifications.reduce((n, x) => n + x.afterMicrotask, 0)}.`,
       `Latency per change, measured with \`process.hrtime.bigint()\` (timer overhead ≈ ${formatDuration(timer)}, included in every sample).`,
       'Ratios: the other system\'s latency ÷ the Circuit\'s; "per-round range" is the spread of the ratio of per-round medians.',
-      'Contents: at the end of each workload every view\'s rows (compared fields, and order for ordered views) are equal in all three systems; the run fails otherwise.',
+      "Contents: at the end of each workload every view's rows (compared fields, and order for ordered views) are equal in all three systems; the run fails otherwise.",
     ]),
     '',
     '## Summary',

@@ -65,7 +65,11 @@ function peersSection(peers: PeersJson): string[] {
       { header: 'TanStack DB', value: (r) => formatDuration(r.systems.tanstack.summary.p50), align: 'right' },
       { header: 'Recompute', value: (r) => formatDuration(r.systems.recompute.summary.p50), align: 'right' },
       { header: '× TanStack DB', value: (r) => formatRatio(r.ratios.tanstack.p50), align: 'right' },
-      { header: '(per round)', value: (r) => `${formatRatio(r.ratios.tanstack.roundMin)}–${formatRatio(r.ratios.tanstack.roundMax)}`, align: 'right' },
+      {
+        header: '(per round)',
+        value: (r) => `${formatRatio(r.ratios.tanstack.roundMin)}–${formatRatio(r.ratios.tanstack.roundMax)}`,
+        align: 'right',
+      },
       { header: '× recompute', value: (r) => formatRatio(r.ratios.recompute.p50), align: 'right' },
       { header: 'Contents', value: (r) => (r.verified ? 'equal' : 'DIFFER') },
     ],
@@ -86,8 +90,8 @@ function peersSection(peers: PeersJson): string[] {
     '',
     `Our \`Circuit\`, [TanStack DB](https://tanstack.com/db) live queries and the plain evaluator (\`evaluateView\`) recomputing every view after each change, on a ${count(peers.config.rows)}-row \`posts\` table (${count(peers.config.users)} \`users\`). ` +
       `The three systems get the same data and the same changes in the same process, interleaved: ${peers.config.rounds} rounds of ${count(peers.config.changes)} changes after a warm-up round, each system applying a round's changes in turn (the order rotates, with a full GC before each turn). ` +
-      'Latency runs until the change is observable: `ingestSingle` returning its view updates; TanStack DB\'s `commit()` returning with its change listeners called, plus one awaited microtask; the evaluator\'s new results. ' +
-      'TanStack DB gets its best documented configuration: collections fed through a sync adapter (`rowUpdateMode: \'full\'`), a `BTreeIndex` on every filtered, sorted, joined or grouped field, one preloaded live query per view. ' +
+      "Latency runs until the change is observable: `ingestSingle` returning its view updates; TanStack DB's `commit()` returning with its change listeners called, plus one awaited microtask; the evaluator's new results. " +
+      "TanStack DB gets its best documented configuration: collections fed through a sync adapter (`rowUpdateMode: 'full'`), a `BTreeIndex` on every filtered, sorted, joined or grouped field, one preloaded live query per view. " +
       'At the end of every workload the contents of every view are compared across the three systems, and the run fails unless they are equal.',
     '',
     table,
@@ -116,7 +120,9 @@ function scaleSection(scale: ScaleJson): string[] {
         value: (k: string) => {
           const p = scale.rows.find((x) => x.kind === k && x.rows === size);
           if (p === undefined) return '–';
-          return p.recompute === undefined ? formatDuration(p.latency.p50) : `${formatDuration(p.latency.p50)} (recompute ${formatDuration(p.recompute.p50)})`;
+          return p.recompute === undefined
+            ? formatDuration(p.latency.p50)
+            : `${formatDuration(p.latency.p50)} (recompute ${formatDuration(p.recompute.p50)})`;
         },
         align: 'right' as const,
       })),
@@ -143,7 +149,7 @@ function scaleSection(scale: ScaleJson): string[] {
   return [
     '### Scale: table size and number of views',
     '',
-    'p50 latency of one `ingestSingle` with one view of each kind (filter: published posts with ≥ 100 likes; top-k: top 50 by score; join: posts ⋈ users; group: count and sum per author) as the table grows, and the plain evaluator recomputing the same view (the evaluator\'s nested-loop join is only sampled up to 10k rows):',
+    "p50 latency of one `ingestSingle` with one view of each kind (filter: published posts with ≥ 100 likes; top-k: top 50 by score; join: posts ⋈ users; group: count and sum per author) as the table grows, and the plain evaluator recomputing the same view (the evaluator's nested-loop join is only sampled up to 10k rows):",
     '',
     rows,
     '',
@@ -164,7 +170,10 @@ function scaleSection(scale: ScaleJson): string[] {
 function memorySection(memory: MemoryJson): string[] {
   const sizes = memory.results.map((r) => r.rows);
   const kinds = [...new Set(memory.results.flatMap((r) => r.views.map((v) => v.kind)))];
-  const stored = memory.results.map((r) => `${bytes(r.recordBytes + r.tableEntryBytes)} at ${count(r.rows)} rows (record object ${bytes(r.recordBytes)}, table entry ${bytes(r.tableEntryBytes)})`);
+  const stored = memory.results.map(
+    (r) =>
+      `${bytes(r.recordBytes + r.tableEntryBytes)} at ${count(r.rows)} rows (record object ${bytes(r.recordBytes)}, table entry ${bytes(r.tableEntryBytes)})`,
+  );
   const table = markdownTable<string>(
     [
       { header: 'View', value: (k) => k },
@@ -179,7 +188,10 @@ function memorySection(memory: MemoryJson): string[] {
       })),
       {
         header: `≤ ${memory.targetBytes} B`,
-        value: (k) => (memory.results.every((r) => (r.views.find((v) => v.kind === k)?.bytesPerRow ?? 0) <= memory.targetBytes) ? 'met' : 'missed'),
+        value: (k) =>
+          memory.results.every((r) => (r.views.find((v) => v.kind === k)?.bytesPerRow ?? 0) <= memory.targetBytes)
+            ? 'met'
+            : 'missed',
       },
     ],
     kinds,
@@ -204,7 +216,11 @@ function memorySection(memory: MemoryJson): string[] {
   ];
 }
 
-export function performanceSection(peers: PeersJson | undefined, scale: ScaleJson | undefined, memory: MemoryJson | undefined): string {
+export function performanceSection(
+  peers: PeersJson | undefined,
+  scale: ScaleJson | undefined,
+  memory: MemoryJson | undefined,
+): string {
   return [
     '## Performance',
     '',

@@ -19,11 +19,34 @@ import { fileURLToPath } from 'node:url';
 import demo from '../config/demo.js';
 import { scopeView } from '../config/rules.js';
 import { engineDefinition, type ViewConfig } from '../config/types.js';
-import { Circuit, equalValues, evaluateView, type Record, type RecordChange, type ViewDefinition, type ViewParams } from '../engine/index.js';
+import {
+  Circuit,
+  equalValues,
+  evaluateView,
+  type Record,
+  type RecordChange,
+  type ViewDefinition,
+  type ViewParams,
+} from '../engine/index.js';
 import { Rng } from './engine/workload.js';
-import { collectGarbage, describeEnvironment, ensureNodeFlags, envNumber, environmentMarkdown, writeReport } from './lib/environment.js';
+import {
+  collectGarbage,
+  describeEnvironment,
+  ensureNodeFlags,
+  environmentMarkdown,
+  envNumber,
+  writeReport,
+} from './lib/environment.js';
 import { markdownTable } from './lib/markdown.js';
-import { formatDuration, formatMicros, formatRatio, nowNs, Samples, timerOverheadNs, type Summary } from './lib/stats.js';
+import {
+  formatDuration,
+  formatMicros,
+  formatRatio,
+  nowNs,
+  Samples,
+  type Summary,
+  timerOverheadNs,
+} from './lib/stats.js';
 
 ensureNodeFlags({ heapMiB: 4096 });
 
@@ -54,7 +77,13 @@ function author(i: number): string {
   return `u${i}`;
 }
 
-function makeSetup(name: string, posts: readonly Record[], views: number, ruled: boolean, changes: readonly RecordChange[]): Setup {
+function makeSetup(
+  name: string,
+  posts: readonly Record[],
+  views: number,
+  ruled: boolean,
+  changes: readonly RecordChange[],
+): Setup {
   const circuit = new Circuit({ tables: ['users', 'posts'] });
   circuit.load('posts', posts);
   const setup: Setup = { name, circuit, views: [], samples: new Samples(OPS), changes, registerNs: 0, updates: 0 };
@@ -107,7 +136,13 @@ function makeChanges(rng: Rng, posts: readonly Record[], focus?: string): Record
     const roll = rng.next();
     if (roll < 0.15 || live.length < 5) {
       const id = `n${created++}`;
-      const record: Record = { id, authorId: focus ?? author(rng.int(AUTHORS)), title: `new ${id}`, published: rng.next() < 0.7, likes: 0 };
+      const record: Record = {
+        id,
+        authorId: focus ?? author(rng.int(AUTHORS)),
+        title: `new ${id}`,
+        published: rng.next() < 0.7,
+        likes: 0,
+      };
       live.push(id);
       current.set(id, record);
       changes.push({ table: 'posts', op: 'CREATE', id, data: record });
@@ -141,7 +176,12 @@ function makeChanges(rng: Rng, posts: readonly Record[], focus?: string): Record
       }
       continue;
     }
-    const value = field === 'likes' ? (old['likes'] as number) + 1 : field === 'published' ? !old['published'] : author(rng.int(AUTHORS));
+    const value =
+      field === 'likes'
+        ? (old['likes'] as number) + 1
+        : field === 'published'
+          ? !old['published']
+          : author(rng.int(AUTHORS));
     const record: Record = { ...old, [field]: value };
     current.set(id, record);
     changes.push({ table: 'posts', op: 'UPDATE', id, data: record });
@@ -151,7 +191,8 @@ function makeChanges(rng: Rng, posts: readonly Record[], focus?: string): Record
 
 /** Feeds change i of each setup's stream to every setup, in a rotating order; times each `ingestSingle`. */
 function run(setups: readonly Setup[]): void {
-  for (const setup of setups) log(`registered ${setup.name} in ${formatDuration(setup.registerNs)}; ${JSON.stringify(setup.circuit.stats())}`);
+  for (const setup of setups)
+    log(`registered ${setup.name} in ${formatDuration(setup.registerNs)}; ${JSON.stringify(setup.circuit.stats())}`);
   collectGarbage();
   for (let i = 0; i < OPS + WARMUP; i++) {
     for (let k = 0; k < setups.length; k++) {
@@ -180,14 +221,26 @@ function main(): void {
   // other cases, so that no more than two large circuits share the heap at a time. Each pass
   // is verified before its circuits are let go.
   const first = [
-    makeSetup('1 view, every change to its author\'s posts', posts, 1, false, focused),
-    makeSetup(`${AUTHORS.toLocaleString('en-US')} views (one per author), changes to any post`, posts, AUTHORS, false, changes),
+    makeSetup("1 view, every change to its author's posts", posts, 1, false, focused),
+    makeSetup(
+      `${AUTHORS.toLocaleString('en-US')} views (one per author), changes to any post`,
+      posts,
+      AUTHORS,
+      false,
+      changes,
+    ),
   ];
   run(first);
   const failures = first.flatMap(verify);
   const firstDone = first.map(release);
   const second = [
-    makeSetup(`${AUTHORS.toLocaleString('en-US')} views, read rule ANDed in (another viewer)`, posts, AUTHORS, true, changes),
+    makeSetup(
+      `${AUTHORS.toLocaleString('en-US')} views, read rule ANDed in (another viewer)`,
+      posts,
+      AUTHORS,
+      true,
+      changes,
+    ),
     makeSetup('1 view, changes to any post (mostly reach no view)', posts, 1, false, changes),
   ];
   run(second);
@@ -204,7 +257,7 @@ function main(): void {
     '',
     environmentMarkdown(env),
     `- Data: ${POSTS.toLocaleString('en-US')} posts by ${AUTHORS.toLocaleString('en-US')} authors (~${Math.round(POSTS / AUTHORS)} each); ${OPS.toLocaleString('en-US')} measured changes after ${WARMUP.toLocaleString('en-US')} warm-up (15% creates, 15% deletes, updates of likes 40%, published 20%, authorId 10%), interleaved op by op across the circuits; timer overhead ${formatDuration(overhead)} (included).`,
-    '- The baseline is one view that takes every change (its author\'s posts are the ones changed), so both sides do the same view work per change and the ratio isolates routing. The last row, one view and changes to any post, mostly measures storing the record: almost no change reaches the view.',
+    "- The baseline is one view that takes every change (its author's posts are the ones changed), so both sides do the same view work per change and the ratio isolates routing. The last row, one view and changes to any post, mostly measures storing the record: almost no change reaches the view.",
     '',
     '## Results',
     '',
@@ -212,7 +265,11 @@ function main(): void {
       [
         { header: 'circuit', value: (r: (typeof rows)[number]) => r.setup.name },
         { header: 'register', value: (r) => formatDuration(r.setup.registerNs), align: 'right' },
-        { header: 'routes / index entries', value: (r) => `${r.setup.stats.routes} / ${r.setup.stats.indexEntries}`, align: 'right' },
+        {
+          header: 'routes / index entries',
+          value: (r) => `${r.setup.stats.routes} / ${r.setup.stats.indexEntries}`,
+          align: 'right',
+        },
         { header: 'p50 µs', value: (r) => formatMicros(r.summary.p50), align: 'right' },
         { header: 'p90 µs', value: (r) => formatMicros(r.summary.p90), align: 'right' },
         { header: 'p99 µs', value: (r) => formatMicros(r.summary.p99), align: 'right' },
@@ -232,7 +289,11 @@ function main(): void {
         { header: 'met', value: (r) => (r.met ? 'yes' : '**no**') },
       ],
       [
-        { target: `p50 with ${AUTHORS.toLocaleString('en-US')} views ≤ 10 µs`, measured: `${formatMicros(many.p50)} µs`, met: many.p50 <= 10_000 },
+        {
+          target: `p50 with ${AUTHORS.toLocaleString('en-US')} views ≤ 10 µs`,
+          measured: `${formatMicros(many.p50)} µs`,
+          met: many.p50 <= 10_000,
+        },
         { target: 'p50 with 10,000 views ≤ 2× p50 with 1 view', measured: formatRatio(ratio), met: ratio <= 2 },
       ],
     ),
@@ -241,7 +302,7 @@ function main(): void {
       ? `**verified**: every view of the 1-view circuit and ${SAMPLE} views of each other circuit (evenly spread) equal \`evaluateView\` over the final posts table.`
       : `**VERIFICATION FAILED**: ${failures.join('; ')}`,
     '',
-    'Why it holds: the engine files each view under its `authorId eq value` conjunct (engine/routes.ts), so a change visits only the views whose value equals the old or the new row\'s authorId — one or two of 10,000 — plus the views without such a conjunct (none here). The read rule is an `or`, not a conjunct, so ANDing it in does not change the routing.',
+    "Why it holds: the engine files each view under its `authorId eq value` conjunct (engine/routes.ts), so a change visits only the views whose value equals the old or the new row's authorId — one or two of 10,000 — plus the views without such a conjunct (none here). The read rule is an `or`, not a conjunct, so ANDing it in does not change the routing.",
   ].join('\n');
   process.stdout.write(`\n${report}\n`);
   writeReport(OUT, report);
@@ -259,7 +320,13 @@ interface Done {
 
 /** What the report needs of a setup, without its circuit (so it can be collected). */
 function release(setup: Setup): Done {
-  return { name: setup.name, registerNs: setup.registerNs, stats: setup.circuit.stats(), samples: setup.samples, updates: setup.updates };
+  return {
+    name: setup.name,
+    registerNs: setup.registerNs,
+    stats: setup.circuit.stats(),
+    samples: setup.samples,
+    updates: setup.updates,
+  };
 }
 
 function verify(setup: Setup): string[] {

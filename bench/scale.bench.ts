@@ -18,12 +18,31 @@
  * BENCH_SCALE_JOIN_VIEWS_MAX (1000).
  */
 import { Circuit, evaluateView, type Record, type ViewDefinition } from '../engine/index.js';
-import { collectGarbage, describeEnvironment, ensureNodeFlags, environmentMarkdown, envIntegers, envNumber, writeReport } from './lib/environment.js';
+import {
+  collectGarbage,
+  describeEnvironment,
+  ensureNodeFlags,
+  envIntegers,
+  environmentMarkdown,
+  envNumber,
+  writeReport,
+} from './lib/environment.js';
 import { markdownList, markdownTable } from './lib/markdown.js';
 import { formatDuration, formatRatio, Samples, type Summary } from './lib/stats.js';
-import { asRecord, ChangeStream, makePosts, makeUsers, SCORE_RANGE, userId, type ChangeKind, type Post, type TableChange, type User } from './peers/data.js';
-import { filterView, groupView, joinView, topKView } from './peers/views.js';
+import {
+  asRecord,
+  type ChangeKind,
+  ChangeStream,
+  makePosts,
+  makeUsers,
+  type Post,
+  SCORE_RANGE,
+  type TableChange,
+  type User,
+  userId,
+} from './peers/data.js';
 import { engineRevision } from './peers/revision.js';
+import { filterView, groupView, joinView, topKView } from './peers/views.js';
 
 ensureNodeFlags({ heapMiB: 12288 });
 
@@ -44,10 +63,25 @@ const MAX_JOIN_PAIRS = 3e7;
 
 type Kind = 'filter' | 'top-k' | 'join' | 'group';
 const KINDS: readonly { kind: Kind; view: ViewDefinition; change: ChangeKind; describe: string }[] = [
-  { kind: 'filter', view: filterView.def, change: 'filter-mix', describe: 'published posts with ≥ 100 likes; insert, update or delete one post' },
+  {
+    kind: 'filter',
+    view: filterView.def,
+    change: 'filter-mix',
+    describe: 'published posts with ≥ 100 likes; insert, update or delete one post',
+  },
   { kind: 'top-k', view: topKView.def, change: 'score-random', describe: "top 50 by score; set one post's score" },
-  { kind: 'join', view: joinView.def, change: 'move-post', describe: 'posts ⋈ users (author name); give one post another author' },
-  { kind: 'group', view: groupView.def, change: 'move-post', describe: 'count and sum of likes per author; move one post to another author' },
+  {
+    kind: 'join',
+    view: joinView.def,
+    change: 'move-post',
+    describe: 'posts ⋈ users (author name); give one post another author',
+  },
+  {
+    kind: 'group',
+    view: groupView.def,
+    change: 'move-post',
+    describe: 'count and sum of likes per author; move one post to another author',
+  },
 ];
 
 interface RowsPoint {
@@ -135,7 +169,9 @@ function rowsCurve(): RowsPoint[] {
       points.push({ kind, rows, registerMs, viewRows: snapshot.rows.length, latency, recompute });
       console.log(
         `  ${kind.padEnd(6)} ${rows.toLocaleString('en-US').padStart(9)} rows: p50 ${formatDuration(latency.p50)}, p99 ${formatDuration(latency.p99)}` +
-          (recompute === undefined ? '' : `; recompute p50 ${formatDuration(recompute.p50)} (${formatRatio(recompute.p50 / latency.p50)})`) +
+          (recompute === undefined
+            ? ''
+            : `; recompute p50 ${formatDuration(recompute.p50)} (${formatRatio(recompute.p50 / latency.p50)})`) +
           `; register ${registerMs.toFixed(1)} ms`,
       );
     }
@@ -145,10 +181,20 @@ function rowsCurve(): RowsPoint[] {
 
 /** The views of one series, `i` from 0: per-author views, or score bands (range predicates). */
 const SERIES: readonly { series: string; view: (i: number) => ViewDefinition; describe: string }[] = [
-  { series: 'filter', view: (i) => ({ id: `f${i}`, from: 'posts', where: { authorId: { eq: userId(i) } } }), describe: 'posts of author i' },
+  {
+    series: 'filter',
+    view: (i) => ({ id: `f${i}`, from: 'posts', where: { authorId: { eq: userId(i) } } }),
+    describe: 'posts of author i',
+  },
   {
     series: 'top-k',
-    view: (i) => ({ id: `t${i}`, from: 'posts', where: { authorId: { eq: userId(i) } }, orderBy: [{ field: 'score', direction: 'desc' }], limit: 10 }),
+    view: (i) => ({
+      id: `t${i}`,
+      from: 'posts',
+      where: { authorId: { eq: userId(i) } },
+      orderBy: [{ field: 'score', direction: 'desc' }],
+      limit: 10,
+    }),
     describe: "author i's 10 best posts by score",
   },
   {
@@ -179,7 +225,8 @@ const SERIES: readonly { series: string; view: (i: number) => ViewDefinition; de
       const width = Math.floor(SCORE_RANGE / Math.max(...VIEW_COUNTS));
       return { id: `r${i}`, from: 'posts', where: { score: { gte: i * width, lt: (i + 1) * width } } };
     },
-    describe: 'posts whose score lies in band i (a range predicate, not an equality: routed only if the engine indexes ranges, else every change visits every view)',
+    describe:
+      'posts whose score lies in band i (a range predicate, not an equality: routed only if the engine indexes ranges, else every change visits every view)',
   },
 ];
 
@@ -225,11 +272,28 @@ function main(): void {
   const views = viewsCurve();
   if (sink === -1) console.log(sink);
   const report = renderReport(env, rows, views);
-  writeReport('bench/results/scale.json', JSON.stringify({ environment: env, engine: engineRevision(), config: { ROW_SIZES, CHANGES, VIEW_COUNTS, VIEW_ROWS, VIEW_CHANGES, USERS }, rows, views }, null, 2));
+  writeReport(
+    'bench/results/scale.json',
+    JSON.stringify(
+      {
+        environment: env,
+        engine: engineRevision(),
+        config: { ROW_SIZES, CHANGES, VIEW_COUNTS, VIEW_ROWS, VIEW_CHANGES, USERS },
+        rows,
+        views,
+      },
+      null,
+      2,
+    ),
+  );
   console.log(`\n${report}\nreport: ${writeReport('bench/results/scale.md', report)}`);
 }
 
-function renderReport(env: ReturnType<typeof describeEnvironment>, rows: readonly RowsPoint[], views: readonly ViewsPoint[]): string {
+function renderReport(
+  env: ReturnType<typeof describeEnvironment>,
+  rows: readonly RowsPoint[],
+  views: readonly ViewsPoint[],
+): string {
   const sizes = [...new Set(rows.map((p) => p.rows))];
   const rowsTable = markdownTable<{ kind: Kind }>(
     [
@@ -238,7 +302,9 @@ function renderReport(env: ReturnType<typeof describeEnvironment>, rows: readonl
         header: `${size.toLocaleString('en-US')} rows`,
         value: (r: { kind: Kind }) => {
           const point = rows.find((p) => p.kind === r.kind && p.rows === size);
-          return point === undefined ? '–' : `${formatDuration(point.latency.p50)} (p99 ${formatDuration(point.latency.p99)})`;
+          return point === undefined
+            ? '–'
+            : `${formatDuration(point.latency.p50)} (p99 ${formatDuration(point.latency.p99)})`;
         },
         align: 'right' as const,
       })),
@@ -283,11 +349,17 @@ function renderReport(env: ReturnType<typeof describeEnvironment>, rows: readonl
         header: `${count.toLocaleString('en-US')}`,
         value: (s: string) => {
           const point = views.find((p) => p.series === s && p.views === count);
-          return point === undefined ? '–' : `${formatDuration(point.latency.p50)} (p99 ${formatDuration(point.latency.p99)})`;
+          return point === undefined
+            ? '–'
+            : `${formatDuration(point.latency.p50)} (p99 ${formatDuration(point.latency.p99)})`;
         },
         align: 'right' as const,
       })),
-      { header: `register all ${Math.max(...counts).toLocaleString('en-US')}`, value: (s) => `${((views.filter((p) => p.series === s).at(-1)?.registerMs ?? NaN) / 1000).toFixed(1)} s`, align: 'right' },
+      {
+        header: `register all ${Math.max(...counts).toLocaleString('en-US')}`,
+        value: (s) => `${((views.filter((p) => p.series === s).at(-1)?.registerMs ?? NaN) / 1000).toFixed(1)} s`,
+        align: 'right',
+      },
     ],
     seriesNames,
   );

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Circuit } from '../engine/index.js';
-import { GroupCommitter, openStore, type Durability, type StoreChange } from '../storage/index.js';
+import { type Durability, GroupCommitter, openStore, type StoreChange } from '../storage/index.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
@@ -23,10 +23,25 @@ const dir = mkdtempSync(join(tmpdir(), 'storage-bench-'));
 let fileNo = 0;
 const freshFile = () => join(dir, `bench-${fileNo++}.sqlite`);
 
-const user = (i: number) => ({ id: `u${i}`, name: `User ${i}`, email: `user${i}@example.com`, role: i % 10 === 0 ? 'admin' : 'member', active: i % 3 !== 0, age: 18 + (i % 60) });
-const post = (i: number) => ({ id: `p${i}`, authorId: `u${i % 1000}`, title: `Post number ${i}`, published: i % 4 !== 0, likes: i % 997 });
+const user = (i: number) => ({
+  id: `u${i}`,
+  name: `User ${i}`,
+  email: `user${i}@example.com`,
+  role: i % 10 === 0 ? 'admin' : 'member',
+  active: i % 3 !== 0,
+  age: 18 + (i % 60),
+});
+const post = (i: number) => ({
+  id: `p${i}`,
+  authorId: `u${i % 1000}`,
+  title: `Post number ${i}`,
+  published: i % 4 !== 0,
+  likes: i % 997,
+});
 const change = (i: number): StoreChange =>
-  i % 2 === 0 ? { table: 'users', op: 'CREATE', id: `u${i}`, record: user(i) } : { table: 'posts', op: 'CREATE', id: `p${i}`, record: post(i) };
+  i % 2 === 0
+    ? { table: 'users', op: 'CREATE', id: `u${i}`, record: user(i) }
+    : { table: 'posts', op: 'CREATE', id: `p${i}`, record: post(i) };
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -43,7 +58,11 @@ function perChange(durability: Durability, n: number): number {
   return n / seconds;
 }
 
-async function grouped(durability: Durability, n: number, clients: number): Promise<{ rate: number; avgGroup: number }> {
+async function grouped(
+  durability: Durability,
+  n: number,
+  clients: number,
+): Promise<{ rate: number; avgGroup: number }> {
   const store = openStore({ file: freshFile(), durability });
   const committer = new GroupCommitter(store);
   let next = 0;
@@ -62,12 +81,23 @@ async function grouped(durability: Durability, n: number, clients: number): Prom
 
 async function throughput(): Promise<string[]> {
   const rounds = quick ? 1 : 3;
-  const out = ['## Commit throughput (single-record mutations, commits/s, median of ' + rounds + ' interleaved rounds)', ''];
-  out.push('| durability | one transaction per change | grouped, 1 client | grouped, 10 clients | grouped, 100 clients | avg group (100 clients) | speed-up (100 clients vs per change) |');
+  const out = [
+    '## Commit throughput (single-record mutations, commits/s, median of ' + rounds + ' interleaved rounds)',
+    '',
+  ];
+  out.push(
+    '| durability | one transaction per change | grouped, 1 client | grouped, 10 clients | grouped, 100 clients | avg group (100 clients) | speed-up (100 clients vs per change) |',
+  );
   out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const durability of ['process', 'power'] as const) {
     const n = durability === 'power' ? (quick ? 1000 : 3000) : quick ? 10_000 : 50_000;
-    const results: { per: number[]; g1: number[]; g10: number[]; g100: number[]; avg: number[] } = { per: [], g1: [], g10: [], g100: [], avg: [] };
+    const results: { per: number[]; g1: number[]; g10: number[]; g100: number[]; avg: number[] } = {
+      per: [],
+      g1: [],
+      g10: [],
+      g100: [],
+      avg: [],
+    };
     for (let r = 0; r < rounds; r++) {
       results.per.push(perChange(durability, n));
       results.g1.push((await grouped(durability, n, 1)).rate);
@@ -113,15 +143,23 @@ function recovery(rows: number): string {
   for (const record of again.load()) circuit.ingestSingle(record.table, 'CREATE', record.id, record.data);
   const t4 = performance.now();
   again.close();
-  if (count !== rows || circuit.tableSize('users') + circuit.tableSize('posts') !== rows) throw new Error('row count mismatch');
+  if (count !== rows || circuit.tableSize('users') + circuit.tableSize('posts') !== rows)
+    throw new Error('row count mismatch');
   return `| ${fmt(rows)} | ${(size / 2 ** 20).toFixed(0)} MiB | ${fmt(rows / fillSeconds)} rows/s | ${(t1 - t0).toFixed(0)} ms | ${((t2 - t1) / 1000).toFixed(2)} s | ${((t4 - t3) / 1000).toFixed(2)} s |`;
 }
 
 try {
-  const lines = [`# Storage benchmark (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, better-sqlite3 12, WAL)`, ''];
+  const lines = [
+    `# Storage benchmark (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, better-sqlite3 12, WAL)`,
+    '',
+  ];
   if (only !== 'recovery') lines.push(...(await throughput()), '');
-  if (only !== 'throughput') lines.push('## Recovery (open + load; demo-like users/posts records, ~110 bytes of JSON each)', '');
-  if (only !== 'throughput') lines.push('| rows | file | bulk fill (10k per transaction) | open | load() (iterate + JSON.parse) | load() into a Circuit (no views yet) |');
+  if (only !== 'throughput')
+    lines.push('## Recovery (open + load; demo-like users/posts records, ~110 bytes of JSON each)', '');
+  if (only !== 'throughput')
+    lines.push(
+      '| rows | file | bulk fill (10k per transaction) | open | load() (iterate + JSON.parse) | load() into a Circuit (no views yet) |',
+    );
   if (only !== 'throughput') lines.push('| ---: | ---: | ---: | ---: | ---: | ---: |');
   if (only !== 'throughput') for (const rows of quick ? [100_000] : [100_000, 1_000_000]) lines.push(recovery(rows));
   console.log(lines.join('\n'));

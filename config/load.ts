@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import demo from './demo.js';
-import { checkConfig, ConfigError, type CheckedConfig } from './validate.js';
+import { type CheckedConfig, ConfigError, checkConfig } from './validate.js';
 
 /**
  * Loads and checks the application config: the demo when no file is given, else a `.json`

@@ -95,10 +95,10 @@ export function isGraphQLName(name: string): boolean {
   return GRAPHQL_NAME.test(name) && !name.startsWith('__');
 }
 
-export function upperFirst(text: string): string {
+function upperFirst(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-export function lowerFirst(text: string): string {
+function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
 }

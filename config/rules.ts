@@ -32,8 +32,8 @@ export interface TableRules {
 /** A predicate over a record that may read the viewer's claims (see above). */
 export type Rule = Predicate;
 
-export const VIEWER_CLAIMS = ['sub', 'role'] as const;
-export type ViewerClaim = (typeof VIEWER_CLAIMS)[number];
+const VIEWER_CLAIMS = ['sub', 'role'] as const;
+type ViewerClaim = (typeof VIEWER_CLAIMS)[number];
 
 /** Who is asking, from a verified token: `sub` (user id) and `role` (null when absent). */
 export interface Viewer {
@@ -41,11 +41,11 @@ export interface Viewer {
   readonly role: string | null;
 }
 
-export const RULE_KINDS = ['read', 'write', 'create', 'update', 'delete'] as const;
+const RULE_KINDS = ['read', 'write', 'create', 'update', 'delete'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 
 /** Prefix of the engine parameters that carry the viewer's claims into a view. */
-export const VIEWER_PARAM_PREFIX = '$viewer.';
+const VIEWER_PARAM_PREFIX = '$viewer.';
 
 /** A rule bound to a viewer: `true` / `false` when it does not depend on the row. */
 export type BoundRule = Predicate | boolean;
@@ -55,7 +55,11 @@ export type BoundRule = Predicate | boolean;
  * simplified, and `{ viewer }` operands become `{ param: '$viewer.<claim>' }` (`params`
  * gets the values actually used) — or, with `literal`, the values themselves.
  */
-export function bindRule(rule: Rule, viewer: Viewer, literal = false): { rule: BoundRule; params: { [name: string]: Value } } {
+export function bindRule(
+  rule: Rule,
+  viewer: Viewer,
+  literal = false,
+): { rule: BoundRule; params: { [name: string]: Value } } {
   const params: { [name: string]: Value } = {};
   const operand = (value: Value): Value => {
     const claim = viewerClaim(value);
@@ -75,10 +79,16 @@ export function bindRule(rule: Rule, viewer: Viewer, literal = false): { rule: B
     const parts: BoundRule[] = [];
     for (const [path, filter] of Object.entries(p as { [path: string]: FieldFilter })) {
       const bound: { [op: string]: Value } = {};
-      for (const [op, value] of Object.entries(filter)) bound[op] = path.startsWith(VIEWER_PARAM_PREFIX) ? literalOf(value as Value, viewer) : operand(value as Value);
+      for (const [op, value] of Object.entries(filter))
+        bound[op] = path.startsWith(VIEWER_PARAM_PREFIX) ? literalOf(value as Value, viewer) : operand(value as Value);
       if (path.startsWith(VIEWER_PARAM_PREFIX)) {
         const claim = path.slice(VIEWER_PARAM_PREFIX.length) as ViewerClaim;
-        parts.push(testRecord({ [path.replace(/\./g, '_')]: bound as FieldFilter }, { id: '-', [path.replace(/\./g, '_')]: viewer[claim] }));
+        parts.push(
+          testRecord(
+            { [path.replace(/\./g, '_')]: bound as FieldFilter },
+            { id: '-', [path.replace(/\./g, '_')]: viewer[claim] },
+          ),
+        );
       } else {
         parts.push({ [path]: bound as FieldFilter });
       }
@@ -139,7 +149,8 @@ export function scopeView(
 function implied(rule: Predicate, where: Predicate | undefined, params: ViewParams): boolean {
   if (where === undefined) return false;
   const have = new Set(conjunctsOf(substituteParams(where, params)).map((p) => canonicalJson(p as Value)));
-  const disjuncts = Object.keys(rule).length === 1 && 'or' in rule && Array.isArray(rule.or) ? (rule.or as Predicate[]) : [rule];
+  const disjuncts =
+    Object.keys(rule).length === 1 && 'or' in rule && Array.isArray(rule.or) ? (rule.or as Predicate[]) : [rule];
   return disjuncts.some((disjunct) => conjunctsOf(disjunct).every((p) => have.has(canonicalJson(p as Value))));
 }
 
@@ -158,7 +169,8 @@ function substituteParams(p: Predicate, params: ViewParams): Predicate {
     if (Array.isArray(value)) return value.map(visit);
     if (!isObject(value)) return value;
     const keys = Object.keys(value);
-    if (keys.length === 1 && typeof value['param'] === 'string' && params[value['param']] !== undefined) return params[value['param']];
+    if (keys.length === 1 && typeof value['param'] === 'string' && params[value['param']] !== undefined)
+      return params[value['param']];
     return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, visit(inner)]));
   };
   return visit(p) as Predicate;
@@ -260,7 +272,9 @@ function stripViewer(rule: Predicate, fail: (message: string) => void): Predicat
     for (const [path, filter] of Object.entries(p as { [path: string]: FieldFilter })) {
       const claimOk = (claim: unknown): boolean => (VIEWER_CLAIMS as readonly unknown[]).includes(claim);
       if (path.startsWith(VIEWER_PARAM_PREFIX) && !claimOk(path.slice(VIEWER_PARAM_PREFIX.length))) {
-        fail(`unknown viewer claim in path "${path}" (${VIEWER_CLAIMS.map((c) => VIEWER_PARAM_PREFIX + c).join(', ')})`);
+        fail(
+          `unknown viewer claim in path "${path}" (${VIEWER_CLAIMS.map((c) => VIEWER_PARAM_PREFIX + c).join(', ')})`,
+        );
       }
       if (!isObject(filter)) {
         if (!path.startsWith(VIEWER_PARAM_PREFIX)) out[path] = filter;
@@ -269,7 +283,8 @@ function stripViewer(rule: Predicate, fail: (message: string) => void): Predicat
       const rewritten: { [op: string]: unknown } = {};
       for (const [op, value] of Object.entries(filter)) {
         if (isObject(value) && Object.keys(value).length === 1 && 'viewer' in value) {
-          if (!claimOk(value['viewer'])) fail(`unknown viewer claim ${JSON.stringify(value['viewer'])} (${VIEWER_CLAIMS.join(', ')})`);
+          if (!claimOk(value['viewer']))
+            fail(`unknown viewer claim ${JSON.stringify(value['viewer'])} (${VIEWER_CLAIMS.join(', ')})`);
           rewritten[op] = { param: VIEWER_PARAM_PREFIX.slice(0, -1) };
         } else {
           rewritten[op] = value;

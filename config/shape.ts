@@ -9,13 +9,13 @@ import { parseFieldType, type ScalarType, type TableConfig } from './types.js';
  * does not resolve while deriving it.
  */
 
-export interface ScalarShape {
+interface ScalarShape {
   readonly kind: 'scalar';
   readonly type: ScalarType;
   readonly nullable: boolean;
 }
 
-export interface ObjectShape {
+interface ObjectShape {
   readonly kind: 'object';
   readonly fields: Shape;
   readonly nullable: boolean;
@@ -128,7 +128,7 @@ export function analyzeView(tables: ReadonlyMap<string, TableConfig>, view: View
 }
 
 /** The shape at a dot path, or undefined. Paths may go on inside a JSON field. */
-export function resolvePath(shape: Shape, path: string): FieldShape | undefined {
+function resolvePath(shape: Shape, path: string): FieldShape | undefined {
   let fields = shape;
   let nullable = false;
   const steps = path.split('.');
@@ -211,7 +211,8 @@ function checkPredicate(predicate: Predicate, scope: Shape, at: string, fail: (m
   if (entries.length === 1 && only !== undefined) {
     const [key, value] = only;
     if ((key === 'and' || key === 'or') && Array.isArray(value)) {
-      value.forEach((inner: Predicate, i) => checkPredicate(inner, scope, `${at}.${key}[${i}]`, fail));
+      for (const [i, inner] of (value as Predicate[]).entries())
+        checkPredicate(inner, scope, `${at}.${key}[${i}]`, fail);
       return;
     }
     if (key === 'not' && isObject(value) && !isFieldFilter(value)) {
@@ -236,7 +237,13 @@ function checkPredicate(predicate: Predicate, scope: Shape, at: string, fail: (m
   }
 }
 
-function checkOperand(op: string, operand: unknown, field: FieldShape, at: string, fail: (message: string) => void): void {
+function checkOperand(
+  op: string,
+  operand: unknown,
+  field: FieldShape,
+  at: string,
+  fail: (message: string) => void,
+): void {
   if (isObject(operand) && typeof operand['param'] === 'string' && Object.keys(operand).length === 1) return;
   if (op === 'isNull') {
     if (typeof operand !== 'boolean') fail(`${at} must be true or false`);
@@ -244,7 +251,7 @@ function checkOperand(op: string, operand: unknown, field: FieldShape, at: strin
   }
   if (op === 'in' || op === 'nin') {
     if (!Array.isArray(operand)) fail(`${at} must be an array`);
-    else operand.forEach((value, i) => checkLiteral(value, field, `${at}[${i}]`, fail));
+    else for (const [i, value] of operand.entries()) checkLiteral(value, field, `${at}[${i}]`, fail);
     return;
   }
   if (op === 'contains' || op === 'startsWith') return;

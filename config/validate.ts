@@ -11,7 +11,7 @@ import {
 } from './names.js';
 import { checkRules, paramsIn, type Rule } from './rules.js';
 import { analyzeView, type Shape, type ViewAnalysis } from './shape.js';
-import { engineDefinition, SCALAR_TYPES, type AppConfig, type TableConfig, type ViewConfig } from './types.js';
+import { type AppConfig, engineDefinition, SCALAR_TYPES, type TableConfig, type ViewConfig } from './types.js';
 
 /** A config that cannot be served; `problems` lists every reason found, one line each. */
 export class ConfigError extends Error {
@@ -92,14 +92,17 @@ export function checkConfig(input: unknown): CheckedConfig {
     tables.set(table.name, table);
     if ('id' in table.fields) problems.push(`table "${table.name}": "id" is implicit (ID!, the record key); remove it`);
     for (const reserved of ['and', 'or', 'not']) {
-      if (reserved in table.fields) problems.push(`table "${table.name}": field name "${reserved}" is reserved (where: and/or/not)`);
+      if (reserved in table.fields)
+        problems.push(`table "${table.name}": field name "${reserved}" is reserved (where: and/or/not)`);
     }
   }
   const readRules = new Map<string, Rule>();
   for (const table of config.tables) {
     if (table.rules === undefined) continue;
     const check = (where: Rule): string[] =>
-      analyzeView(tables, { id: 'rule', from: table.name, where }).errors.map((error) => error.replace(/^view "rule": /, ''));
+      analyzeView(tables, { id: 'rule', from: table.name, where }).errors.map((error) =>
+        error.replace(/^view "rule": /, ''),
+      );
     problems.push(...checkRules(table.name, table.rules, check));
     if (table.rules.read !== undefined) readRules.set(table.name, table.rules.read);
   }
@@ -122,7 +125,8 @@ function checkParams(view: ViewConfig): string[] {
   if (view.where !== undefined) for (const param of paramsIn(view.where)) used.add(param);
   const problems: string[] = [];
   for (const param of used) {
-    if (!declared.includes(param)) problems.push(`view "${view.id}": parameter "${param}" is used but not declared in params`);
+    if (!declared.includes(param))
+      problems.push(`view "${view.id}": parameter "${param}" is used but not declared in params`);
   }
   for (const param of declared) {
     if (!used.has(param)) problems.push(`view "${view.id}": parameter "${param}" is declared but not used in where`);
@@ -135,11 +139,13 @@ function nameCollisions(config: AppConfig, views: ReadonlyMap<string, ViewAnalys
   const problems: string[] = [];
   const claim = (names: Map<string, string>, name: string, owner: string): void => {
     const previous = names.get(name);
-    if (previous !== undefined && previous !== owner) problems.push(`${owner} and ${previous} both produce the GraphQL name "${name}"`);
+    if (previous !== undefined && previous !== owner)
+      problems.push(`${owner} and ${previous} both produce the GraphQL name "${name}"`);
     names.set(name, owner);
   };
   const types = new Map<string, string>();
-  for (const type of [...BUILT_IN_TYPE_NAMES, ...Object.values(FIXED_TYPE_NAMES)]) types.set(type, 'the built-in schema');
+  for (const type of [...BUILT_IN_TYPE_NAMES, ...Object.values(FIXED_TYPE_NAMES)])
+    types.set(type, 'the built-in schema');
   const query = new Map(FIXED_QUERY_FIELDS.map((field) => [field, 'the built-in schema']));
   const mutation = new Map(FIXED_MUTATION_FIELDS.map((field) => [field, 'the built-in schema']));
   for (const table of config.tables) {
@@ -163,7 +169,7 @@ function nameCollisions(config: AppConfig, views: ReadonlyMap<string, ViewAnalys
 }
 
 /** Paths of the objects in a row shape that need a type of their own (not whole records). */
-export function nestedObjectPaths(shape: Shape, prefix: readonly string[] = []): string[][] {
+function nestedObjectPaths(shape: Shape, prefix: readonly string[] = []): string[][] {
   const paths: string[][] = [];
   for (const [field, value] of shape) {
     if (value.kind !== 'object' || value.table !== undefined) continue;
@@ -174,6 +180,7 @@ export function nestedObjectPaths(shape: Shape, prefix: readonly string[] = []):
 
 function formatPath(path: readonly PropertyKey[]): string {
   let text = '';
-  for (const step of path) text += typeof step === 'number' ? `[${step}]` : text === '' ? String(step) : `.${String(step)}`;
+  for (const step of path)
+    text += typeof step === 'number' ? `[${step}]` : text === '' ? String(step) : `.${String(step)}`;
   return text === '' ? '(root)' : text;
 }

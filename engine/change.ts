@@ -27,9 +27,13 @@ export function checkChange(
   prefix = '',
 ): Record | undefined {
   if (!tableExists(table)) {
-    throw badInput(`${prefix}unknown table '${String(table)}'`, { table: String(table), ...(typeof id === 'string' ? { id } : {}) });
+    throw badInput(`${prefix}unknown table '${String(table)}'`, {
+      table: String(table),
+      ...(typeof id === 'string' ? { id } : {}),
+    });
   }
-  if (typeof id !== 'string' || id.length === 0) throw badInput(`${prefix}table '${table}': id must be a non-empty string`, { table });
+  if (typeof id !== 'string' || id.length === 0)
+    throw badInput(`${prefix}table '${table}': id must be a non-empty string`, { table });
   switch (op) {
     case 'DELETE':
       return undefined;
@@ -37,11 +41,14 @@ export function checkChange(
     case 'UPDATE':
       return toRecord(table, id, data, prefix);
     default:
-      throw badInput(`${prefix}table '${table}', id '${id}': unknown operation '${String(op)}' (CREATE, UPDATE or DELETE)`, {
-        table,
-        id,
-        field: 'op',
-      });
+      throw badInput(
+        `${prefix}table '${table}', id '${id}': unknown operation '${String(op)}' (CREATE, UPDATE or DELETE)`,
+        {
+          table,
+          id,
+          field: 'op',
+        },
+      );
   }
 }
 
@@ -58,7 +65,11 @@ function toRecord(table: string, id: string, data: unknown, prefix: string): Rec
   }
   const given = (data as { id?: unknown }).id;
   if (given === undefined) return { id, ...(data as { [field: string]: Value }) };
-  if (given !== id) throw badInput(`${prefix}${table} '${id}': data.id '${String(given)}' differs from the id argument`, { ...at, field: 'id' });
+  if (given !== id)
+    throw badInput(`${prefix}${table} '${id}': data.id '${String(given)}' differs from the id argument`, {
+      ...at,
+      field: 'id',
+    });
   return data as Record;
 }
 

@@ -1,11 +1,21 @@
 import { checkChange } from './change.js';
 import { bindDefinition } from './definition.js';
 import { badInput, EngineError } from './errors.js';
-import type { Operation, Record, RecordChange, Row, ViewDefinition, ViewParams, ViewSnapshot, ViewUpdate, ViewUpdateList } from './types.js';
 import { EqualityLookup } from './lookup.js';
-import { seekOf, TableRoutes, type Reader } from './routes.js';
-import { View, type ViewInput } from './view.js';
+import { type Reader, seekOf, TableRoutes } from './routes.js';
+import type {
+  Operation,
+  Record,
+  RecordChange,
+  Row,
+  ViewDefinition,
+  ViewParams,
+  ViewSnapshot,
+  ViewUpdate,
+  ViewUpdateList,
+} from './types.js';
 import { equalValues } from './values.js';
+import { View, type ViewInput } from './view.js';
 import type { Change } from './zset.js';
 
 const NO_UPDATES: ViewUpdateList = Object.freeze([]) as ViewUpdateList;
@@ -66,16 +76,23 @@ export class Circuit {
    * from an old version can never be sent deltas of a different history.
    * `{ param: name }` operands take their values from `params`.
    */
-  registerView(definition: ViewDefinition, params: ViewParams = {}, options: { startVersion?: number } = {}): ViewSnapshot {
+  registerView(
+    definition: ViewDefinition,
+    params: ViewParams = {},
+    options: { startVersion?: number } = {},
+  ): ViewSnapshot {
     const startVersion = options.startVersion ?? 0;
-    if (!Number.isSafeInteger(startVersion) || startVersion < 0) throw badInput('startVersion must be a non-negative integer');
+    if (!Number.isSafeInteger(startVersion) || startVersion < 0)
+      throw badInput('startVersion must be a non-negative integer');
     const bound = bindDefinition(definition, params, this.#tableExists);
     if (this.#views.has(bound.id)) throw badInput(`view '${bound.id}' is already registered`, { field: 'id' });
     const view = new View(bound, startVersion);
     const seek = seekOf(bound);
     const lookup = seek === undefined ? undefined : this.#lookup(bound.from, seek.path);
     view.initialize((table) =>
-      table === bound.from && lookup !== undefined && seek !== undefined ? lookup.records(seek.values) : this.#table(table).values(),
+      table === bound.from && lookup !== undefined && seek !== undefined
+        ? lookup.records(seek.values)
+        : this.#table(table).values(),
     );
     if (lookup !== undefined) {
       lookup.users++;
@@ -148,7 +165,8 @@ export class Circuit {
     let count = 0;
     for (const record of records) {
       const id = record?.id;
-      if (typeof id !== 'string' || id.length === 0) throw badInput(`table '${table}': a loaded record has no id`, { table });
+      if (typeof id !== 'string' || id.length === 0)
+        throw badInput(`table '${table}': a loaded record has no id`, { table });
       if (stored.has(id)) throw new EngineError('CONFLICT', `${table} '${id}' is loaded twice`, { table, id });
       stored.set(id, record);
       count++;
@@ -212,9 +230,17 @@ export class Circuit {
    * Plans a change `checkChange` accepted (`record` is what it returned) against the record
    * it would replace; undefined for a no-op.
    */
-  #plan(table: string, op: Operation, id: string, record: Record | undefined, current: Record | undefined, where: string): PlannedChange | undefined {
+  #plan(
+    table: string,
+    op: Operation,
+    id: string,
+    record: Record | undefined,
+    current: Record | undefined,
+    where: string,
+  ): PlannedChange | undefined {
     const at = { table, id };
-    if (record === undefined) return current === undefined ? undefined : { table, id, before: current, after: undefined };
+    if (record === undefined)
+      return current === undefined ? undefined : { table, id, before: current, after: undefined };
     if (op === 'CREATE') {
       if (current !== undefined) throw new EngineError('CONFLICT', `${where}${table} '${id}' already exists`, at);
       return { table, id, before: undefined, after: record };

@@ -54,7 +54,10 @@ export const viewDefinitionSchema = z.strictObject({
       z.strictObject({
         table: z.string().min(1),
         as: z.string().regex(/^[^.\s]+$/, 'must be a plain field name'),
-        on: z.strictObject({ left: pathSchema, right: z.string().regex(/^[^.\s]+$/, 'must be a field of the joined table') }),
+        on: z.strictObject({
+          left: pathSchema,
+          right: z.string().regex(/^[^.\s]+$/, 'must be a field of the joined table'),
+        }),
         kind: z.enum(['inner', 'left']).optional(),
         where: predicateSchema.optional(),
       }),
@@ -129,7 +132,12 @@ function bindPredicate(p: Predicate, params: ViewParams, fail: (message: string,
   });
 }
 
-function bindOperand(operand: Operand, params: ViewParams, field: string, fail: (message: string, field?: string) => never): Value {
+function bindOperand(
+  operand: Operand,
+  params: ViewParams,
+  field: string,
+  fail: (message: string, field?: string) => never,
+): Value {
   if (!isParam(operand)) return operand;
   const name = operand.param;
   if (typeof name !== 'string') return fail(`parameter name on '${field}' must be a string`, field);

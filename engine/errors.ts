@@ -39,7 +39,3 @@ export function badInput(message: string, location: ErrorLocation = {}): EngineE
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`engine invariant broken: ${message}`);
 }
-
-export function unreachable(value: never): never {
-  throw new Error(`engine invariant broken: unexpected ${JSON.stringify(value)}`);
-}

@@ -1,7 +1,16 @@
 import { badInput } from './errors.js';
 import { foldPredicate, isParam } from './predicate.js';
 import type { Operand, Predicate, Record, Row, Value, ViewDefinition, ViewParams } from './types.js';
-import { compareStrings, compareValues, equalValues, getPath, selectionPaths, setPath, splitPath, valueKey } from './values.js';
+import {
+  compareStrings,
+  compareValues,
+  equalValues,
+  getPath,
+  selectionPaths,
+  setPath,
+  splitPath,
+  valueKey,
+} from './values.js';
 
 /**
  * The plain evaluator (DESIGN §3.4): recomputes a view from scratch by interpreting its
@@ -36,7 +45,8 @@ export function evaluateView(definition: ViewDefinition, tables: Tables, params:
           ? []
           : [...records(tables, join.table)].filter(
               (r) =>
-                valueKey(getPath(r, right)) === valueKey(leftValue) && (join.where === undefined || test(join.where, r, params)),
+                valueKey(getPath(r, right)) === valueKey(leftValue) &&
+                (join.where === undefined || test(join.where, r, params)),
             );
       for (const match of matches) {
         joined.push({ key: join.on.right === 'id' ? key : `${key}|${match.id}`, row: { ...row, [join.as]: match } });
@@ -59,7 +69,10 @@ export function evaluateView(definition: ViewDefinition, tables: Tables, params:
   }
 
   // orderBy, then the key ascending; with no orderBy only the key
-  const orderBy = (definition.orderBy ?? []).map((o) => ({ path: splitPath(o.field), sign: o.direction === 'desc' ? -1 : 1 }));
+  const orderBy = (definition.orderBy ?? []).map((o) => ({
+    path: splitPath(o.field),
+    sign: o.direction === 'desc' ? -1 : 1,
+  }));
   rows.sort((a, b) => {
     for (const { path, sign } of orderBy) {
       const order = compareValues(getPath(a.row, path), getPath(b.row, path));
@@ -80,15 +93,6 @@ export function evaluateView(definition: ViewDefinition, tables: Tables, params:
     out['id'] = key; // a path such as `id.x` must not hide the key
     return out;
   });
-}
-
-/** Every view's rows, by view id; `params` maps a view id to its parameters. */
-export function evaluateAll(
-  definitions: readonly ViewDefinition[],
-  tables: Tables,
-  params: { readonly [view: string]: ViewParams } = {},
-): Map<string, Row[]> {
-  return new Map(definitions.map((d) => [d.id, evaluateView(d, tables, params[d.id] ?? {})]));
 }
 
 function records(tables: Tables, table: string): Iterable<Record> {
@@ -164,7 +168,11 @@ function testOp(op: string, v: Value, x: Value): boolean {
 // ---- groupBy / distinct / aggregate ----
 
 /** One row per distinct combination of the group values, keyed as DESIGN §3.2 says. */
-function group(rows: Keyed[], groupBy: readonly string[], aggregate: NonNullable<ViewDefinition['aggregate']>): Keyed[] {
+function group(
+  rows: Keyed[],
+  groupBy: readonly string[],
+  aggregate: NonNullable<ViewDefinition['aggregate']>,
+): Keyed[] {
   const paths = groupBy.map(splitPath);
   const groups = new Map<string, { values: Value[]; members: Keyed[] }>();
   for (const keyed of rows) {
@@ -176,9 +184,10 @@ function group(rows: Keyed[], groupBy: readonly string[], aggregate: NonNullable
   }
   return [...groups.values()].map(({ values, members }) => {
     const first = values[0] as Value;
-    const key = values.length === 1 ? (typeof first === 'string' ? first : JSON.stringify(first)) : JSON.stringify(values);
+    const key =
+      values.length === 1 ? (typeof first === 'string' ? first : JSON.stringify(first)) : JSON.stringify(values);
     const row: JsonObject = {};
-    paths.forEach((path, i) => setPath(row, path, values[i] as Value));
+    for (const [i, path] of paths.entries()) setPath(row, path, values[i] as Value);
     Object.assign(row, aggregateRow(aggregate, members));
     row['id'] = key;
     return { key, row };

@@ -88,12 +88,12 @@ function feedStringSlow(text: string, start: number): void {
         continue;
       }
     }
-    feedAscii(escape(ch));
+    feedAscii(escapeChar(ch));
   }
   feed(34);
 }
 
-function escape(ch: number): string {
+function escapeChar(ch: number): string {
   switch (ch) {
     case 34:
       return '\\"';
@@ -115,15 +115,21 @@ function escape(ch: number): string {
 }
 
 function feedValue(value: Value): void {
-  if (value === null) return feedAscii('null');
+  if (value === null) {
+    feedAscii('null');
+    return;
+  }
   switch (typeof value) {
     case 'string':
-      return feedString(value);
+      feedString(value);
+      return;
     case 'number':
-      if (Number.isSafeInteger(value) && !Object.is(value, -0)) return feedInteger(value);
-      return feedAscii(Number.isFinite(value) ? String(value) : 'null');
+      if (Number.isSafeInteger(value) && !Object.is(value, -0)) feedInteger(value);
+      else feedAscii(Number.isFinite(value) ? String(value) : 'null');
+      return;
     case 'boolean':
-      return feedAscii(value ? 'true' : 'false');
+      feedAscii(value ? 'true' : 'false');
+      return;
   }
   if (Array.isArray(value)) {
     feed(91);
@@ -131,7 +137,8 @@ function feedValue(value: Value): void {
       if (i > 0) feed(44);
       feedValue(value[i] === undefined ? null : (value[i] as Value));
     }
-    return feed(93);
+    feed(93);
+    return;
   }
   const keys = Object.keys(value);
   // insertion sort: rows have few keys, and this beats Array.prototype.sort on small arrays

@@ -1,5 +1,5 @@
-import type { Row } from './types.js';
 import { hashRowStreaming } from './hash-stream.js';
+import type { Row } from './types.js';
 
 /**
  * Order-independent result hashes (DESIGN §3.3).

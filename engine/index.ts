@@ -1,25 +1,27 @@
 /** The IVM engine: usable on its own, without the GraphQL layer. */
-export { Circuit } from './circuit.js';
+
+export { viewSignature } from './canonical.js';
 export { checkChange } from './change.js';
+export { Circuit } from './circuit.js';
 export { fieldFilterSchema, pathSchema, predicateSchema, viewDefinitionSchema } from './definition.js';
-export { EngineError, isEngineError, type EngineErrorCode } from './errors.js';
+export { EngineError, type EngineErrorCode, isEngineError } from './errors.js';
 export { evaluateView } from './evaluate.js';
 export { hashRow, hashRows, ResultHash } from './hash.js';
 export {
+  type Combinator,
+  type Condition,
+  compilePredicate,
   conditionOf,
   conjuncts,
+  type FilterOperator,
   foldPredicate,
   isCombinator,
   isParam,
   mapFilters,
+  type PredicateFold,
   paramsIn,
   predicatePaths,
-  type Combinator,
-  type Condition,
-  type FilterOperator,
-  type PredicateFold,
+  type RowTest,
 } from './predicate.js';
-export { compareValues, equalValues, canonicalJson } from './values.js';
 export type * from './types.js';
-export { viewSignature } from './canonical.js';
-export { compilePredicate, type RowTest } from './predicate.js';
+export { canonicalJson, compareValues, equalValues } from './values.js';

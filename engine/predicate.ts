@@ -166,7 +166,9 @@ type ValueTest = (value: Value) => boolean;
 /** Order operators compare only values of one primitive type; `null` never compares. */
 function comparable(a: Value, b: Value): boolean {
   const type = typeof a;
-  return a !== null && b !== null && type === typeof b && (type === 'number' || type === 'string' || type === 'boolean');
+  return (
+    a !== null && b !== null && type === typeof b && (type === 'number' || type === 'string' || type === 'boolean')
+  );
 }
 
 /**
@@ -189,7 +191,12 @@ function compileOrder(op: 'lt' | 'lte' | 'gt' | 'gte', x: Value): ValueTest {
         return (v) => typeof v === type && (v as number) >= y;
     }
   }
-  const holds = { lt: (o: number) => o < 0, lte: (o: number) => o <= 0, gt: (o: number) => o > 0, gte: (o: number) => o >= 0 }[op];
+  const holds = {
+    lt: (o: number) => o < 0,
+    lte: (o: number) => o <= 0,
+    gt: (o: number) => o > 0,
+    gte: (o: number) => o >= 0,
+  }[op];
   return (v) => comparable(v, x) && holds(compareValues(v, x));
 }
 

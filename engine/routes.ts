@@ -1,4 +1,4 @@
-import { conditionOf, conjuncts, type Condition } from './predicate.js';
+import { type Condition, conditionOf, conjuncts } from './predicate.js';
 import type { Predicate, Record, Value, ViewDefinition } from './types.js';
 import { getPath, splitPath, valueKey } from './values.js';
 import type { View, ViewInput } from './view.js';
@@ -72,7 +72,8 @@ export class TableRoutes {
     }
     if (filing.values.length === 0) return; // `in []`: no row can match, no change can concern it
     let index = this.#indexed.get(filing.path);
-    if (index === undefined) this.#indexed.set(filing.path, (index = { steps: splitPath(filing.path), byValue: new Map() }));
+    if (index === undefined)
+      this.#indexed.set(filing.path, (index = { steps: splitPath(filing.path), byValue: new Map() }));
     for (const value of filing.values) {
       const readers = index.byValue.get(value);
       if (readers === undefined) index.byValue.set(value, [reader]);
@@ -197,7 +198,10 @@ function numberRanges(conditions: readonly Condition[]): Map<string, NumberRange
       continue;
     }
     const { low, high } = range ?? { low: Number.NEGATIVE_INFINITY, high: Number.POSITIVE_INFINITY };
-    ranges.set(path, op === 'gt' || op === 'gte' ? { low: Math.max(low, operand), high } : { low, high: Math.min(high, operand) });
+    ranges.set(
+      path,
+      op === 'gt' || op === 'gte' ? { low: Math.max(low, operand), high } : { low, high: Math.min(high, operand) },
+    );
   }
   return new Map([...ranges].filter((entry): entry is [string, NumberRange] => entry[1] !== null));
 }

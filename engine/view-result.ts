@@ -74,7 +74,8 @@ export class ViewResult {
       const { key } = change;
       const slot = this.#slots.get(key);
       if (change.weight < 0) {
-        if (slot === undefined || this.#rows[slot] === undefined) assert(false, `view '${this.#id}' retracts absent key '${key}'`);
+        if (slot === undefined || this.#rows[slot] === undefined)
+          assert(false, `view '${this.#id}' retracts absent key '${key}'`);
         this.#listBefore(key, slot);
         this.#rows[slot] = undefined;
         (vacated ??= []).push(key);

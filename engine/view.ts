@@ -6,9 +6,9 @@ import { Project } from './operators/project.js';
 import { TopK } from './operators/top-k.js';
 import { compilePredicate, conjuncts, predicatePaths } from './predicate.js';
 import type { Predicate, Record, Row, ViewDefinition, ViewSnapshot, ViewUpdate } from './types.js';
-import { ViewResult } from './view-result.js';
 import { compareStrings, splitPath } from './values.js';
-import { consolidate, type Change, type Delta } from './zset.js';
+import { ViewResult } from './view-result.js';
+import { type Change, consolidate, type Delta } from './zset.js';
 
 /** Where a table's changes enter a view: its `from`, or the right side of join `i`. */
 export type ViewInput = { kind: 'from' } | { kind: 'join'; index: number };
@@ -63,14 +63,22 @@ export class View {
       this.#topK = new TopK(orderBy, definition.offset ?? 0, definition.limit);
       this.#stages.push(this.#topK);
     }
-    this.#stages.push(new Project(definition.select, orderBy.map((key) => key.field)));
+    this.#stages.push(
+      new Project(
+        definition.select,
+        orderBy.map((key) => key.field),
+      ),
+    );
   }
 
   /** The tables this view reads, each with where its changes enter. */
   inputs(): { table: string; input: ViewInput }[] {
     return [
       { table: this.definition.from, input: { kind: 'from' } },
-      ...(this.definition.join ?? []).map((join, index) => ({ table: join.table, input: { kind: 'join', index } as const })),
+      ...(this.definition.join ?? []).map((join, index) => ({
+        table: join.table,
+        input: { kind: 'join', index } as const,
+      })),
     ];
   }
 
@@ -107,7 +115,8 @@ export class View {
   }
 
   snapshot(): ViewSnapshot {
-    const keys = this.#topK !== undefined ? [...this.#topK.windowKeys()] : [...this.#result.keys()].sort(compareStrings);
+    const keys =
+      this.#topK !== undefined ? [...this.#topK.windowKeys()] : [...this.#result.keys()].sort(compareStrings);
     const rows = keys.map((key) => this.#result.row(key) as Row);
     return { view: this.id, version: this.#result.version, rows, hash: this.#result.hash };
   }
@@ -126,10 +135,14 @@ export class View {
 }
 
 /** Splits `where` into the conjuncts that read no joined alias and the rest. */
-function splitWhere(where: Predicate | undefined, aliases: ReadonlySet<string>): { early?: Predicate; late?: Predicate } {
+function splitWhere(
+  where: Predicate | undefined,
+  aliases: ReadonlySet<string>,
+): { early?: Predicate; late?: Predicate } {
   if (where === undefined) return {};
   if (aliases.size === 0) return { early: where };
-  const readsJoin = (p: Predicate): boolean => predicatePaths(p).some((path) => aliases.has(splitPath(path)[0] as string));
+  const readsJoin = (p: Predicate): boolean =>
+    predicatePaths(p).some((path) => aliases.has(splitPath(path)[0] as string));
   const parts = conjuncts(where);
   const early = parts.filter((p) => !readsJoin(p));
   const late = parts.filter(readsJoin);

@@ -11,7 +11,10 @@ import { createBuilder, defineSchemaTypes } from './schema/index.js';
  * fields find the services in the request context (`RequestContext.access`). `limits` only
  * appear in field descriptions; the ones enforced are the `Access` service's.
  */
-export function buildSchema(checked: CheckedConfig, options: { limits?: Partial<LiveQueryLimits> } = {}): GraphQLSchema {
+export function buildSchema(
+  checked: CheckedConfig,
+  options: { limits?: Partial<LiveQueryLimits> } = {},
+): GraphQLSchema {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const builder = createBuilder();
   const refs = defineSchemaTypes(builder, checked);

@@ -4,11 +4,24 @@ import type { AddressInfo } from 'node:net';
 import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
-import { WebSocket, WebSocketServer } from 'ws';
-import { Access, type AccessOptions, type ConnectionState, type LiveStore, openLiveStore, type StorageOptions } from '../app/index.js';
+import { type WebSocket, WebSocketServer } from 'ws';
+import {
+  Access,
+  type AccessOptions,
+  type ConnectionState,
+  type LiveStore,
+  openLiveStore,
+  type StorageOptions,
+} from '../app/index.js';
 import type { Viewer } from '../config/rules.js';
 import type { CheckedConfig } from '../config/validate.js';
-import { buildSchema, type RequestContext, toGraphQLError, useInputErrorCodes, useSharedEventExecution } from '../graphql/index.js';
+import {
+  buildSchema,
+  type RequestContext,
+  toGraphQLError,
+  useInputErrorCodes,
+  useSharedEventExecution,
+} from '../graphql/index.js';
 import { Authenticator, unauthenticated } from './auth.js';
 import { createLogger, type Logger, yogaLogger } from './logger.js';
 
@@ -68,14 +81,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const authenticator = options.authSecret === undefined ? undefined : new Authenticator(options.authSecret);
   const access = new Access(store, { ...options.liveQueries, enforceRules: authenticator !== undefined });
   const yoga = createYoga<{ graphqlWs?: { viewer: Viewer | undefined; connection: ConnectionState } }, RequestContext>({
-    schema: buildSchema(options.checked, options.liveQueries?.limits === undefined ? {} : { limits: options.liveQueries.limits }),
+    schema: buildSchema(
+      options.checked,
+      options.liveQueries?.limits === undefined ? {} : { limits: options.liveQueries.limits },
+    ),
     // HTTP and SSE: the token of each request, one connection state per request. graphql-ws
     // authenticated its socket once (onConnect) and passes the viewer and its connection state.
     context: async ({ request, graphqlWs: socket }): Promise<RequestContext> => {
       if (socket !== undefined) return { access, viewer: socket.viewer, connection: socket.connection };
       if (authenticator === undefined) return { access, viewer: undefined, connection: { subscriptions: 0 } };
       try {
-        return { access, viewer: await authenticator.viewer(request.headers.get('authorization')), connection: { subscriptions: 0 } };
+        return {
+          access,
+          viewer: await authenticator.viewer(request.headers.get('authorization')),
+          connection: { subscriptions: 0 },
+        };
       } catch (error) {
         throw toGraphQLError(unauthenticated(error));
       }

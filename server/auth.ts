@@ -10,7 +10,7 @@ import type { Viewer } from '../config/rules.js';
  */
 
 /** Why a token was refused, for the error message and the log. */
-export class AuthError extends Error {
+class AuthError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'AuthError';
@@ -27,15 +27,20 @@ export class Authenticator {
 
   /** The viewer of an `Authorization` header or connection parameter; throws `AuthError`. */
   async viewer(authorization: unknown): Promise<Viewer> {
-    if (authorization === undefined || authorization === null || authorization === '') throw new AuthError('missing bearer token');
+    if (authorization === undefined || authorization === null || authorization === '')
+      throw new AuthError('missing bearer token');
     if (typeof authorization !== 'string') throw new AuthError('authorization must be a string');
     const match = /^(?:Bearer\s+)?([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i.exec(authorization.trim());
     if (match === null) throw new AuthError('malformed bearer token');
     try {
-      const { payload } = await jwtVerify(match[1] as string, this.#key, { algorithms: ['HS256'], requiredClaims: ['sub', 'exp'] });
+      const { payload } = await jwtVerify(match[1] as string, this.#key, {
+        algorithms: ['HS256'],
+        requiredClaims: ['sub', 'exp'],
+      });
       const { sub, role } = payload;
       if (typeof sub !== 'string' || sub.length === 0) throw new AuthError('the token has no sub');
-      if (role !== undefined && role !== null && typeof role !== 'string') throw new AuthError('the token role is not a string');
+      if (role !== undefined && role !== null && typeof role !== 'string')
+        throw new AuthError('the token role is not a string');
       return { sub, role: typeof role === 'string' ? role : null };
     } catch (error) {
       if (error instanceof AuthError) throw error;
@@ -53,7 +58,10 @@ export async function mintToken(
   claims: { sub: string; role?: string | null },
   expiresIn: number | string = '1h',
 ): Promise<string> {
-  const jwt = new SignJWT(claims.role == null ? {} : { role: claims.role }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(claims.sub).setIssuedAt();
+  const jwt = new SignJWT(claims.role == null ? {} : { role: claims.role })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(claims.sub)
+    .setIssuedAt();
   if (typeof expiresIn === 'number') jwt.setExpirationTime(Math.floor(Date.now() / 1000) + expiresIn);
   else jwt.setExpirationTime(expiresIn);
   return jwt.sign(new TextEncoder().encode(secret));

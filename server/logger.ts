@@ -3,7 +3,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
-export type LogFields = { readonly [key: string]: unknown };
+type LogFields = { readonly [key: string]: unknown };
 
 /**
  * Structured logs: one JSON object per line (`time`, `level`, `msg`, then fields), so a log
@@ -33,26 +33,33 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     (msg: string, fields: LogFields = {}): void => {
       if (LOG_LEVELS.indexOf(at) < threshold) return;
       const entry: { [key: string]: unknown } = { time: new Date().toISOString(), level: at, msg };
-      for (const [key, value] of Object.entries(fields)) entry[key] = value instanceof Error ? serializeError(value) : value;
+      for (const [key, value] of Object.entries(fields))
+        entry[key] = value instanceof Error ? serializeError(value) : value;
       write(JSON.stringify(entry));
     };
   return { level, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
-export function serializeError(error: Error): { name: string; message: string; stack?: string } {
+function serializeError(error: Error): { name: string; message: string; stack?: string } {
   return error.stack === undefined
     ? { name: error.name, message: error.message }
     : { name: error.name, message: error.message, stack: error.stack };
 }
 
 /** graphql-yoga's logger interface (variadic arguments) over a structured logger. */
-export function yogaLogger(logger: Logger): { [level in 'debug' | 'info' | 'warn' | 'error']: (...args: unknown[]) => void } {
+export function yogaLogger(logger: Logger): {
+  [level in 'debug' | 'info' | 'warn' | 'error']: (...args: unknown[]) => void;
+} {
   const adapt =
     (at: 'debug' | 'info' | 'warn' | 'error') =>
     (...args: unknown[]): void => {
       const [first, ...rest] = args;
       if (first instanceof Error) logger[at](at === 'error' ? 'unexpected error' : first.message, { error: first });
-      else logger[at](String(first), rest.length === 0 ? {} : { details: rest.map((arg) => (arg instanceof Error ? serializeError(arg) : arg)) });
+      else
+        logger[at](
+          String(first),
+          rest.length === 0 ? {} : { details: rest.map((arg) => (arg instanceof Error ? serializeError(arg) : arg)) },
+        );
     };
   return { debug: adapt('debug'), info: adapt('info'), warn: adapt('warn'), error: adapt('error') };
 }

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../config/validate.js';
 import { isStoreError } from '../storage/index.js';
-import { startServer } from './app.js';
+import { type RunningServer, startServer } from './app.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './logger.js';
 
 const USAGE = `Usage: tsx server/main.ts [options]
@@ -26,33 +26,37 @@ Environment: AUTH_SECRET (at least 32 characters) turns on bearer-token authenti
 (HS256 JWTs, see npm run token) and the config's row-level rules; unset, the server runs
 open: no authentication and no rules (a warning says so at start).`;
 
+function parseFlags() {
+  return parseArgs({
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      config: { type: 'string' },
+      data: { type: 'string' },
+      memory: { type: 'boolean' },
+      durability: { type: 'string' },
+      'history-size': { type: 'string' },
+      'log-level': { type: 'string' },
+      'max-limit': { type: 'string' },
+      'max-where-depth': { type: 'string' },
+      'max-views-per-connection': { type: 'string' },
+      'view-grace-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  }).values;
+}
+
 /**
  * Exit codes: 0 after a graceful stop, 1 on a failure at run time, 2 for bad flags or config
  * (or stored records that do not fit it); a data file that cannot be used exits with its
  * `StoreError`'s code: 65 not a store / incompatible / corrupt, 73 read-only, 74 I/O, 75 locked.
  */
 async function main(): Promise<void> {
-  let flags;
+  let flags: ReturnType<typeof parseFlags>;
   try {
-    flags = parseArgs({
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        config: { type: 'string' },
-        data: { type: 'string' },
-        memory: { type: 'boolean' },
-        durability: { type: 'string' },
-        'history-size': { type: 'string' },
-        'log-level': { type: 'string' },
-        'max-limit': { type: 'string' },
-        'max-where-depth': { type: 'string' },
-        'max-views-per-connection': { type: 'string' },
-        'view-grace-ms': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
+    flags = parseFlags();
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
     process.exit(2);
@@ -71,19 +75,23 @@ async function main(): Promise<void> {
   if (flags.memory === true && flags.data !== undefined) usageError('--memory and --data exclude each other');
   const file = flags.memory === true ? ':memory:' : (flags.data ?? process.env['DATA'] ?? DEFAULT_DATA);
   const durability = flags.durability ?? process.env['DURABILITY'] ?? 'process';
-  if (durability !== 'process' && durability !== 'power') usageError(`--durability must be process or power, got "${durability}"`);
+  if (durability !== 'process' && durability !== 'power')
+    usageError(`--durability must be process or power, got "${durability}"`);
   if (file === '') usageError('--data must name a file');
 
   const authSecret = process.env['AUTH_SECRET'] ?? '';
   if (authSecret !== '' && authSecret.length < 32) usageError('AUTH_SECRET must be at least 32 characters');
-  const limit = (name: 'max-limit' | 'max-where-depth' | 'max-views-per-connection' | 'view-grace-ms', max: number): number | undefined =>
+  const limit = (
+    name: 'max-limit' | 'max-where-depth' | 'max-views-per-connection' | 'view-grace-ms',
+    max: number,
+  ): number | undefined =>
     flags[name] === undefined ? undefined : integer(flags[name], `--${name}`, name === 'view-grace-ms' ? 0 : 1, max);
   const maxLimit = limit('max-limit', 1_000_000);
   const maxWhereDepth = limit('max-where-depth', 100);
   const maxViewsPerConnection = limit('max-views-per-connection', 1_000_000);
   const graceMs = limit('view-grace-ms', 86_400_000);
 
-  let server;
+  let server: RunningServer;
   try {
     const checked = await loadConfig(flags.config);
     server = await startServer({
@@ -150,7 +158,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   for (const { table, count } of running.store.storage.ignoredTables) {
-    logger.warn('the data file holds a table the config does not list; its records are kept, not served', { table, records: count });
+    logger.warn('the data file holds a table the config does not list; its records are kept, not served', {
+      table,
+      records: count,
+    });
   }
   logger.info('listening', {
     url: running.url,
@@ -173,7 +184,8 @@ const DEFAULT_DATA = './data/live.sqlite';
 
 function integer(text: string, name: string, min: number, max: number): number {
   const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) usageError(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
+  if (!/^\d+$/.test(text) || value < min || value > max)
+    usageError(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
   return value;
 }
 

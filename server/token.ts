@@ -8,7 +8,12 @@ import { mintToken } from './auth.js';
 const USAGE = 'Usage: AUTH_SECRET=... npm run token -- --sub <user id> [--role <role>] [--expires <span, default 1h>]';
 
 const { values } = parseArgs({
-  options: { sub: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string', default: '1h' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    sub: { type: 'string' },
+    role: { type: 'string' },
+    expires: { type: 'string', default: '1h' },
+    help: { type: 'boolean', short: 'h' },
+  },
   strict: true,
 });
 if (values.help === true) {
@@ -16,7 +21,7 @@ if (values.help === true) {
   process.exit(0);
 }
 const secret = process.env['AUTH_SECRET'] ?? '';
-if (secret.length < 32) fail('AUTH_SECRET must be set to the server\'s secret (at least 32 characters)');
+if (secret.length < 32) fail("AUTH_SECRET must be set to the server's secret (at least 32 characters)");
 if (values.sub === undefined || values.sub === '') fail('--sub is required');
 process.stdout.write(`${await mintToken(secret, { sub: values.sub, role: values.role ?? null }, values.expires)}\n`);
 

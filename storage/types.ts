@@ -16,7 +16,7 @@ export type Durability = 'process' | 'power';
 
 export type ChangeOp = 'CREATE' | 'UPDATE' | 'DELETE';
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [field: string]: JsonValue };
+type JsonValue = null | boolean | number | string | JsonValue[] | { [field: string]: JsonValue };
 export type JsonObject = { [field: string]: JsonValue };
 
 /**

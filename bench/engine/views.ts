@@ -18,17 +18,32 @@ export function tenMixedViews(): ViewDefinition[] {
     { id: 'popularNewsScience', from: 'posts', where: { category: { in: ['news', 'science'] }, likes: { gte: 990 } } },
     // top-k (orderBy + limit)
     { id: 'top50ByScore', from: 'posts', orderBy: [{ field: 'score', direction: 'desc' }], limit: 50 },
-    { id: 'latestPublished', from: 'posts', where: { published: { eq: true } }, orderBy: [{ field: 'createdAt', direction: 'desc' }], limit: 20 },
+    {
+      id: 'latestPublished',
+      from: 'posts',
+      where: { published: { eq: true } },
+      orderBy: [{ field: 'createdAt', direction: 'desc' }],
+      limit: 20,
+    },
     {
       id: 'techPage2',
       from: 'posts',
       where: { category: { eq: 'tech' } },
-      orderBy: [{ field: 'likes', direction: 'desc' }, { field: 'score', direction: 'asc' }],
+      orderBy: [
+        { field: 'likes', direction: 'desc' },
+        { field: 'score', direction: 'asc' },
+      ],
       limit: 10,
       offset: 10,
     },
     // joins: posts → users, left join on authorId = id
-    { id: 'hotWithAuthor', from: 'posts', join: [authorJoin], where: { score: { gte: 99_000 } }, select: ['title', 'score', 'author.name'] },
+    {
+      id: 'hotWithAuthor',
+      from: 'posts',
+      join: [authorJoin],
+      where: { score: { gte: 99_000 } },
+      select: ['title', 'score', 'author.name'],
+    },
     {
       id: 'adminPicks',
       from: 'posts',
@@ -39,14 +54,31 @@ export function tenMixedViews(): ViewDefinition[] {
       select: ['title', 'likes', 'author.name'],
     },
     // group-by / aggregates
-    { id: 'postsPerAuthor', from: 'posts', groupBy: ['authorId'], aggregate: { posts: { fn: 'count' }, likes: { fn: 'sum', field: 'likes' } } },
+    {
+      id: 'postsPerAuthor',
+      from: 'posts',
+      groupBy: ['authorId'],
+      aggregate: { posts: { fn: 'count' }, likes: { fn: 'sum', field: 'likes' } },
+    },
     {
       id: 'categoryStats',
       from: 'posts',
       groupBy: ['category', 'published'],
-      aggregate: { posts: { fn: 'count' }, totalScore: { fn: 'sum', field: 'score' }, best: { fn: 'max', field: 'score' } },
+      aggregate: {
+        posts: { fn: 'count' },
+        totalScore: { fn: 'sum', field: 'score' },
+        best: { fn: 'max', field: 'score' },
+      },
     },
-    { id: 'totals', from: 'posts', aggregate: { posts: { fn: 'count' }, likes: { fn: 'sum', field: 'likes' }, avgScore: { fn: 'avg', field: 'score' } } },
+    {
+      id: 'totals',
+      from: 'posts',
+      aggregate: {
+        posts: { fn: 'count' },
+        likes: { fn: 'sum', field: 'likes' },
+        avgScore: { fn: 'avg', field: 'score' },
+      },
+    },
   ];
 }
 
@@ -74,13 +106,24 @@ function filterPredicate(i: number, users: number): Predicate {
     case 2: // well-liked posts in a category
       return { category: { eq: category }, likes: { gte: 950 + (round % 40) } };
     case 3: // top scores, or an exact like count in a category
-      return { or: [{ score: { gte: SCORE_RANGE - 100 + (round % 90) } }, { likes: { eq: round % 1000 }, category: { eq: category } }] };
+      return {
+        or: [
+          { score: { gte: SCORE_RANGE - 100 + (round % 90) } },
+          { likes: { eq: round % 1000 }, category: { eq: category } },
+        ],
+      };
     case 4: // a few authors' best posts
       return { authorId: { in: [author(0), author(1), author(2)] }, score: { gte: 90_000 + (round % 50) * 100 } };
     case 5: // title prefix search
       return { title: { startsWith: `Post ${1000 + ((round * 7919) % 9000)}` } };
     case 6: // unpublished low-score drafts in a category
-      return { and: [{ not: { published: { eq: true } } }, { category: { eq: category } }, { score: { lt: 1_000 + round * 10 } }] };
+      return {
+        and: [
+          { not: { published: { eq: true } } },
+          { category: { eq: category } },
+          { score: { lt: 1_000 + round * 10 } },
+        ],
+      };
     default: // barely liked published posts, except one author's
       return { likes: { lt: 2 + (round % 3) }, published: { eq: true }, authorId: { ne: author(0) } };
   }

@@ -9,12 +9,25 @@ import type { Record, RecordChange } from '../../engine/index.js';
  * final tables. Everything is seeded: two runs see the same data and the same changes.
  */
 
-export const CATEGORIES = ['news', 'tech', 'sports', 'music', 'travel', 'food', 'science', 'games', 'art', 'health', 'business', 'film'];
-export const ROLES = ['member', 'member', 'member', 'editor', 'admin'];
+export const CATEGORIES = [
+  'news',
+  'tech',
+  'sports',
+  'music',
+  'travel',
+  'food',
+  'science',
+  'games',
+  'art',
+  'health',
+  'business',
+  'film',
+];
+const ROLES = ['member', 'member', 'member', 'editor', 'admin'];
 /** Scores are uniform in [0, SCORE_RANGE). */
 export const SCORE_RANGE = 100_000;
 /** Likes are uniform in [0, LIKES_RANGE). */
-export const LIKES_RANGE = 1_000;
+const LIKES_RANGE = 1_000;
 const EPOCH = 1_700_000_000;
 
 /** Shares of the change mix (see `Workload.next`). */
@@ -57,10 +70,15 @@ export function userId(i: number): string {
 
 export function makeUsers(count: number): Record[] {
   const rng = new Rng(7);
-  return Array.from({ length: count }, (_, i) => ({ id: userId(i), name: `User ${i}`, role: rng.pick(ROLES), joinedAt: EPOCH - i * 3600 }));
+  return Array.from({ length: count }, (_, i) => ({
+    id: userId(i),
+    name: `User ${i}`,
+    role: rng.pick(ROLES),
+    joinedAt: EPOCH - i * 3600,
+  }));
 }
 
-export function makePost(seq: number, users: number, rng: Rng): Record {
+function makePost(seq: number, users: number, rng: Rng): Record {
   return {
     id: `p${seq}`,
     authorId: userId(rng.int(users)),
@@ -160,7 +178,9 @@ export class Workload {
     const id = rng.pick(this.#userIds);
     const old = this.#users.get(id) as Record;
     const updated =
-      rng.next() < 0.7 ? { ...old, name: `User ${id.slice(1)} v${++this.#edits}` } : { ...old, role: other(old.role, () => rng.pick(ROLES)) };
+      rng.next() < 0.7
+        ? { ...old, name: `User ${id.slice(1)} v${++this.#edits}` }
+        : { ...old, role: other(old.role, () => rng.pick(ROLES)) };
     this.#users.set(id, updated);
     return { table: 'users', op: 'UPDATE', id, data: updated };
   }

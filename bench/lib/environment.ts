@@ -53,7 +53,9 @@ export function environmentMarkdown(env: RunEnvironment): string {
     `Node.js ${env.node} (V8 ${env.v8}), ${env.platform}`,
     `Machine: ${env.cores} cores (${env.cpuModel}), ${env.memoryGiB.toFixed(1)} GiB RAM, V8 heap limit ${Math.round(env.heapLimitMiB)} MiB`,
     `Load average (1 min) at start / end: ${env.loadAverage.toFixed(2)} / ${loadAtEnd.toFixed(2)}` +
-      (Math.max(env.loadAverage, loadAtEnd) > env.cores ? ` (above ${env.cores}: other processes competed for the cores)` : ''),
+      (Math.max(env.loadAverage, loadAtEnd) > env.cores
+        ? ` (above ${env.cores}: other processes competed for the cores)`
+        : ''),
   ]);
 }
 
@@ -65,7 +67,12 @@ export function environmentMarkdown(env: RunEnvironment): string {
 export function ensureNodeFlags(options: { heapMiB: number }): void {
   const limitMiB = v8.getHeapStatistics().heap_size_limit / 2 ** 20;
   if (limitMiB >= options.heapMiB * 0.9 || process.env.__BENCH_REEXEC === '1') return;
-  const args = [...process.execArgv, `--max-old-space-size=${options.heapMiB}`, '--expose-gc', ...process.argv.slice(1)];
+  const args = [
+    ...process.execArgv,
+    `--max-old-space-size=${options.heapMiB}`,
+    '--expose-gc',
+    ...process.argv.slice(1),
+  ];
   const child = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, __BENCH_REEXEC: '1' } });
   process.exit(child.status ?? 1);
 }
@@ -102,7 +109,8 @@ export function envIntegers(name: string, fallback: readonly number[]): number[]
   if (raw === undefined || raw.trim() === '') return [...fallback];
   const values = raw.split(',').map((part) => Number(part.trim().replace(/_/g, '')));
   for (const value of values) {
-    if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name}: '${raw}' is not a list of positive integers`);
+    if (!Number.isSafeInteger(value) || value <= 0)
+      throw new Error(`${name}: '${raw}' is not a list of positive integers`);
   }
   return values;
 }

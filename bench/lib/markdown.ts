@@ -1,6 +1,6 @@
 /** Markdown rendering for benchmark reports. Generic: no engine imports. */
 
-export type Align = 'left' | 'right' | 'center';
+type Align = 'left' | 'right' | 'center';
 
 export interface Column<T> {
   readonly header: string;
@@ -12,7 +12,9 @@ export interface Column<T> {
 export function markdownTable<T>(columns: readonly Column<T>[], rows: readonly T[]): string {
   const cells = rows.map((row) => columns.map((column) => escapeCell(column.value(row))));
   const headers = columns.map((column) => escapeCell(column.header));
-  const widths = columns.map((_, i) => Math.max(3, width(headers[i] as string), ...cells.map((r) => width(r[i] as string))));
+  const widths = columns.map((_, i) =>
+    Math.max(3, width(headers[i] as string), ...cells.map((r) => width(r[i] as string))),
+  );
   const line = (values: readonly string[]): string =>
     `| ${values.map((value, i) => pad(value, widths[i] as number, columns[i]?.align ?? 'left')).join(' | ')} |`;
   const rule = `| ${columns

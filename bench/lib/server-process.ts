@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
@@ -18,9 +18,15 @@ export interface ServerProcess {
 }
 
 /** Spawns `server/main.ts` (through tsx, as `npm start` does) from `root` and waits until it listens. */
-export async function startServerProcess(root: string, args: readonly string[], nodeArgs: readonly string[] = []): Promise<ServerProcess> {
+export async function startServerProcess(
+  root: string,
+  args: readonly string[],
+  nodeArgs: readonly string[] = [],
+): Promise<ServerProcess> {
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts', '--port', '0', ...args], { cwd: root });
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts', '--port', '0', ...args], {
+    cwd: root,
+  });
   const logs: ServerLog[] = [];
   let stderr = '';
   child.stderr.setEncoding('utf8');

@@ -48,7 +48,7 @@ export interface Summary {
 }
 
 /** Nearest-rank percentile (q in [0, 1]) of ascending values; NaN when empty. */
-export function percentile(sorted: ArrayLike<number>, q: number): number {
+function percentile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[rank] as number;
@@ -58,7 +58,7 @@ export function median(values: ArrayLike<number>): number {
   return percentile(Float64Array.from(values as ArrayLike<number>).sort(), 0.5);
 }
 
-export function summarize(sorted: ArrayLike<number>): Summary {
+function summarize(sorted: ArrayLike<number>): Summary {
   let total = 0;
   for (let i = 0; i < sorted.length; i++) total += sorted[i] as number;
   return {

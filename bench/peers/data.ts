@@ -32,19 +32,32 @@ export interface User {
   readonly [field: string]: string | number | boolean;
 }
 
-export const CATEGORIES = ['news', 'tech', 'sports', 'music', 'travel', 'food', 'science', 'games', 'art', 'health', 'business', 'film'];
-export const ROLES = ['member', 'member', 'member', 'editor', 'admin'];
+const CATEGORIES = [
+  'news',
+  'tech',
+  'sports',
+  'music',
+  'travel',
+  'food',
+  'science',
+  'games',
+  'art',
+  'health',
+  'business',
+  'film',
+];
+const ROLES = ['member', 'member', 'member', 'editor', 'admin'];
 export const SCORE_RANGE = 1_000_000_000;
-export const LIKES_RANGE = 1_000;
+const LIKES_RANGE = 1_000;
 const EPOCH = 1_700_000_000;
 
 // The engine benchmark's seeded PRNG, so both benchmarks draw the same way.
 export { Rng };
 
 export const userId = (i: number): string => `u${i}`;
-export const postId = (seq: number): string => `p${seq}`;
+const postId = (seq: number): string => `p${seq}`;
 
-export function makeUser(i: number, rng: Rng): User {
+function makeUser(i: number, rng: Rng): User {
   return { id: userId(i), name: `User ${i}`, role: rng.pick(ROLES) };
 }
 
@@ -53,7 +66,7 @@ export function makeUsers(count: number, seed = 7): User[] {
   return Array.from({ length: count }, (_, i) => makeUser(i, rng));
 }
 
-export function makePost(seq: number, users: number, rng: Rng): Post {
+function makePost(seq: number, users: number, rng: Rng): Post {
   return {
     id: postId(seq),
     authorId: userId(rng.int(users)),
@@ -71,7 +84,7 @@ export function makePosts(count: number, users: number, seed = 1): Post[] {
   return Array.from({ length: count }, (_, seq) => makePost(seq, users, rng));
 }
 
-export type ChangeOp = 'CREATE' | 'UPDATE' | 'DELETE';
+type ChangeOp = 'CREATE' | 'UPDATE' | 'DELETE';
 
 /** One record change: `data` is the full new record (absent for a delete), `before` the old one. */
 export interface TableChange {
@@ -177,7 +190,8 @@ export class ChangeStream {
           if (roll < 0.45) return { ...old, likes: other(old.likes, () => rng.int(LIKES_RANGE)) };
           if (roll < 0.6) return { ...old, published: !old.published };
           if (roll < 0.7) return { ...old, category: other(old.category, () => rng.pick(CATEGORIES)) };
-          if (roll < 0.8 && (this.#scope ?? this.#userIds.length) > 1) return { ...old, authorId: other(old.authorId, () => this.#randomAuthor()) };
+          if (roll < 0.8 && (this.#scope ?? this.#userIds.length) > 1)
+            return { ...old, authorId: other(old.authorId, () => this.#randomAuthor()) };
           return { ...old, title: `${old.title}!` };
         });
       }

@@ -9,7 +9,7 @@
 import { Circuit, type RecordChange } from '../../engine/index.js';
 import { envNumber } from '../lib/environment.js';
 import { formatDuration, Samples } from '../lib/stats.js';
-import { ChangeStream, makePosts, makeUsers, type ChangeKind } from './data.js';
+import { type ChangeKind, ChangeStream, makePosts, makeUsers } from './data.js';
 import { filterView, groupView, joinView, tenViews, topKView, type ViewSpec } from './views.js';
 
 const WORKLOADS: { [id: string]: { views: readonly ViewSpec[]; kind: ChangeKind } } = {
@@ -43,4 +43,6 @@ for (const c of changes) {
   samples.add(Number(process.hrtime.bigint() - t0));
 }
 const s = samples.summary();
-console.log(`${id}: ${changes.length} changes, p50 ${formatDuration(s.p50)}, p99 ${formatDuration(s.p99)}, mean ${formatDuration(s.mean)} (${sink} updates)`);
+console.log(
+  `${id}: ${changes.length} changes, p50 ${formatDuration(s.p50)}, p99 ${formatDuration(s.p99)}, mean ${formatDuration(s.mean)} (${sink} updates)`,
+);

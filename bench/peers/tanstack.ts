@@ -1,4 +1,11 @@
-import { BTreeIndex, createCollection, createLiveQueryCollection, type Collection, type InitialQueryBuilder, type QueryBuilder } from '@tanstack/db';
+import {
+  BTreeIndex,
+  type Collection,
+  createCollection,
+  createLiveQueryCollection,
+  type InitialQueryBuilder,
+  type QueryBuilder,
+} from '@tanstack/db';
 import type { Post, TableChange, User } from './data.js';
 
 /**
@@ -18,6 +25,7 @@ import type { Post, TableChange, User } from './data.js';
 
 export type Sources = { readonly posts: Collection<Post, string>; readonly users: Collection<User, string> };
 /** Builds a view's live query over the sources. */
+// biome-ignore lint/suspicious/noExplicitAny: TanStack's query builder is typed by the query it builds
 export type TanStackQuery = (q: InitialQueryBuilder, sources: Sources) => QueryBuilder<any>;
 export type IndexedFields = { readonly posts?: readonly string[]; readonly users?: readonly string[] };
 
@@ -30,7 +38,10 @@ interface Writer {
 let instances = 0;
 
 /** A table as a TanStack DB collection with a sync adapter we drive by hand. */
-function syncedCollection<T extends { id: string }>(name: string, rows: readonly T[]): { collection: Collection<T, string>; writer: Writer } {
+function syncedCollection<T extends { id: string }>(
+  name: string,
+  rows: readonly T[],
+): { collection: Collection<T, string>; writer: Writer } {
   let writer: Writer | undefined;
   const collection = createCollection<T, string>({
     id: `${name}-${++instances}`,
@@ -55,6 +66,7 @@ function syncedCollection<T extends { id: string }>(name: string, rows: readonly
 export class TanStackSystem {
   readonly #sources: Sources;
   readonly #writers: { posts: Writer; users: Writer };
+  // biome-ignore lint/suspicious/noExplicitAny: each view's row type differs
   readonly #views = new Map<string, Collection<any, any>>();
   readonly #unsubscribe: (() => void)[] = [];
   /** Incremented by every view's change listener. */
@@ -67,8 +79,10 @@ export class TanStackSystem {
     const u = syncedCollection<User>('users', users);
     this.#sources = { posts: p.collection, users: u.collection };
     this.#writers = { posts: p.writer, users: u.writer };
-    for (const field of new Set(indexes.posts ?? [])) p.collection.createIndex((row) => row[field], { indexType: BTreeIndex });
-    for (const field of new Set(indexes.users ?? [])) u.collection.createIndex((row) => row[field], { indexType: BTreeIndex });
+    for (const field of new Set(indexes.posts ?? []))
+      p.collection.createIndex((row) => row[field], { indexType: BTreeIndex });
+    for (const field of new Set(indexes.users ?? []))
+      u.collection.createIndex((row) => row[field], { indexType: BTreeIndex });
   }
 
   /** Loads the tables (each row copied: TanStack DB owns its own objects), indexes, then the views. */
@@ -83,7 +97,11 @@ export class TanStackSystem {
       indexes,
     );
     for (const view of views) {
-      const live = createLiveQueryCollection({ query: (q: InitialQueryBuilder) => view.tanstack(q, system.#sources), startSync: true, gcTime: 0 });
+      const live = createLiveQueryCollection({
+        query: (q: InitialQueryBuilder) => view.tanstack(q, system.#sources),
+        startSync: true,
+        gcTime: 0,
+      });
       await live.preload();
       const subscription = live.subscribeChanges(() => system.notifications++);
       system.#unsubscribe.push(() => subscription.unsubscribe());

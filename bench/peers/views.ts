@@ -30,7 +30,11 @@ export const filterView: ViewSpec = {
 /** The 50 posts with the highest score. */
 export const topKView: ViewSpec = {
   def: { id: 'top50', from: 'posts', orderBy: [{ field: 'score', direction: 'desc' }], limit: 50 },
-  tanstack: (q, s) => q.from({ p: s.posts }).orderBy(({ p }) => p.score, 'desc').limit(50),
+  tanstack: (q, s) =>
+    q
+      .from({ p: s.posts })
+      .orderBy(({ p }) => p.score, 'desc')
+      .limit(50),
   compare: POST_FIELDS,
   ordered: true,
   indexes: { posts: ['score'] },
@@ -56,7 +60,12 @@ export const joinView: ViewSpec = {
 
 /** Posts per author: count and sum of likes. */
 export const groupView: ViewSpec = {
-  def: { id: 'postsPerAuthor', from: 'posts', groupBy: ['authorId'], aggregate: { posts: { fn: 'count' }, likes: { fn: 'sum', field: 'likes' } } },
+  def: {
+    id: 'postsPerAuthor',
+    from: 'posts',
+    groupBy: ['authorId'],
+    aggregate: { posts: { fn: 'count' }, likes: { fn: 'sum', field: 'likes' } },
+  },
   tanstack: (q, s) =>
     q
       .from({ p: s.posts })
@@ -86,7 +95,13 @@ export const tenViews: readonly ViewSpec[] = [
   },
   topKView,
   {
-    def: { id: 'latestNews', from: 'posts', where: { category: { eq: 'news' } }, orderBy: [{ field: 'createdAt', direction: 'desc' }], limit: 20 },
+    def: {
+      id: 'latestNews',
+      from: 'posts',
+      where: { category: { eq: 'news' } },
+      orderBy: [{ field: 'createdAt', direction: 'desc' }],
+      limit: 20,
+    },
     tanstack: (q, s) =>
       q
         .from({ p: s.posts })
@@ -98,7 +113,13 @@ export const tenViews: readonly ViewSpec[] = [
     indexes: { posts: ['category', 'createdAt'] },
   },
   {
-    def: { id: 'lowestPublished', from: 'posts', where: { published: { eq: true } }, orderBy: [{ field: 'score', direction: 'asc' }], limit: 10 },
+    def: {
+      id: 'lowestPublished',
+      from: 'posts',
+      where: { published: { eq: true } },
+      orderBy: [{ field: 'score', direction: 'asc' }],
+      limit: 10,
+    },
     tanstack: (q, s) =>
       q
         .from({ p: s.posts })
@@ -111,7 +132,12 @@ export const tenViews: readonly ViewSpec[] = [
   },
   groupView,
   {
-    def: { id: 'postsPerCategory', from: 'posts', groupBy: ['category'], aggregate: { posts: { fn: 'count' }, likes: { fn: 'sum', field: 'likes' } } },
+    def: {
+      id: 'postsPerCategory',
+      from: 'posts',
+      groupBy: ['category'],
+      aggregate: { posts: { fn: 'count' }, likes: { fn: 'sum', field: 'likes' } },
+    },
     tanstack: (q, s) =>
       q
         .from({ p: s.posts })

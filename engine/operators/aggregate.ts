@@ -34,11 +34,18 @@ export class Aggregate implements Operator {
     const touched = new Set<Group>();
     for (const { row, weight } of delta) {
       const values = this.#groupPaths.map((path) => getPath(row, path));
-      const groupId = this.#global ? '*' : values.length === 1 ? valueKey(values[0] as Value) : values.map(valueKey).join('\u0000');
+      const groupId = this.#global
+        ? '*'
+        : values.length === 1
+          ? valueKey(values[0] as Value)
+          : values.map(valueKey).join('\u0000');
       let group = this.#groups.get(groupId);
-      if (group === undefined) this.#groups.set(groupId, (group = this.#createGroup(groupId, groupKey(values), values)));
+      if (group === undefined)
+        this.#groups.set(groupId, (group = this.#createGroup(groupId, groupKey(values), values)));
       group.count += weight;
-      group.accumulators.forEach((accumulator, i) => accumulator.add(getPath(row, this.#fieldPaths[i] as string[]), weight));
+      for (const [i, accumulator] of group.accumulators.entries()) {
+        accumulator.add(getPath(row, this.#fieldPaths[i] as string[]), weight);
+      }
       touched.add(group);
     }
     if (this.#global) touched.add(this.#groups.get('*') as Group);
@@ -57,12 +64,19 @@ export class Aggregate implements Operator {
   }
 
   #createGroup(id: string, key: string, values: Value[]): Group {
-    return { id, key, values, count: 0, emitted: undefined, accumulators: this.#aggregates.map(([, fn]) => createAccumulator(fn)) };
+    return {
+      id,
+      key,
+      values,
+      count: 0,
+      emitted: undefined,
+      accumulators: this.#aggregates.map(([, fn]) => createAccumulator(fn)),
+    };
   }
 
   #row(group: Group): Row {
     const row: { [field: string]: Value } = {};
-    this.#groupPaths.forEach((path, i) => setPath(row, path, group.values[i] as Value));
+    for (const [i, path] of this.#groupPaths.entries()) setPath(row, path, group.values[i] as Value);
     row.id = group.key;
     this.#aggregates.forEach(([alias, fn], i) => {
       row[alias] = fn === 'count' ? group.count : (group.accumulators[i] as Accumulator).result();
@@ -83,7 +97,7 @@ interface Group {
 }
 
 /** The row key of a group (DESIGN §3.2): the value as a string for one field, else JSON. */
-export function groupKey(values: readonly Value[]): string {
+function groupKey(values: readonly Value[]): string {
   if (values.length === 1) {
     const value = values[0] as Value;
     return typeof value === 'string' ? value : JSON.stringify(value);

@@ -1,6 +1,6 @@
 import type { RowTest } from '../predicate.js';
 import type { Row } from '../types.js';
-import { EMPTY_DELTA, type Change, type Delta } from '../zset.js';
+import { type Change, type Delta, EMPTY_DELTA } from '../zset.js';
 import type { Operator } from './operator.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Record, Row, Value } from '../types.js';
 import { getPath, valueKey } from '../values.js';
-import { consolidate, type Change, type Delta } from '../zset.js';
+import { type Change, consolidate, type Delta } from '../zset.js';
 import type { Operator } from './operator.js';
 
 /**
@@ -66,9 +66,11 @@ export class Join implements Operator {
       if (lefts === undefined) continue;
       const hasMatches = this.#right.has(joinKey);
       for (const [leftKey, left] of lefts) {
-        if (weight > 0 && this.#outer && !hadMatches) out.push({ key: leftKey, row: this.#nest(left, null), weight: -1 });
+        if (weight > 0 && this.#outer && !hadMatches)
+          out.push({ key: leftKey, row: this.#nest(left, null), weight: -1 });
         out.push({ key: this.#key(leftKey, id), row: this.#nest(left, record), weight });
-        if (weight < 0 && this.#outer && !hasMatches) out.push({ key: leftKey, row: this.#nest(left, null), weight: 1 });
+        if (weight < 0 && this.#outer && !hasMatches)
+          out.push({ key: leftKey, row: this.#nest(left, null), weight: 1 });
       }
     }
     return out;
@@ -94,7 +96,13 @@ export class Join implements Operator {
   }
 }
 
-function updateIndex<T>(index: Map<string, Map<string, T>>, joinKey: string, key: string, item: T, weight: number): void {
+function updateIndex<T>(
+  index: Map<string, Map<string, T>>,
+  joinKey: string,
+  key: string,
+  item: T,
+  weight: number,
+): void {
   let bucket = index.get(joinKey);
   if (weight > 0) {
     if (bucket === undefined) index.set(joinKey, (bucket = new Map()));

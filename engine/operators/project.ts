@@ -38,7 +38,7 @@ function withKeyAsId(change: Change): Change {
  * Copies the given paths of `row`, keeping their nesting; a path through a null or
  * non-object parent yields `parent: null` (an unmatched left join shows as `author: null`).
  */
-export function projectRow(row: Row, key: string, paths: readonly (readonly string[])[]): Row {
+function projectRow(row: Row, key: string, paths: readonly (readonly string[])[]): Row {
   const out: { [field: string]: Value } = { id: key };
   for (const path of paths) {
     let source: Row = row;
@@ -55,7 +55,8 @@ export function projectRow(row: Row, key: string, paths: readonly (readonly stri
         break;
       }
       let next = target[step];
-      if (next === null || next === undefined || typeof next !== 'object' || Array.isArray(next)) target[step] = next = {};
+      if (next === null || next === undefined || typeof next !== 'object' || Array.isArray(next))
+        target[step] = next = {};
       else if (next === value) target[step] = next = { ...value }; // copied whole by an earlier path: never write into a record
       source = value;
       target = next;

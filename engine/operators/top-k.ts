@@ -2,7 +2,7 @@ import { assert } from '../errors.js';
 import { BTree } from '../sorted-index.js';
 import type { OrderKey, Row, Value } from '../types.js';
 import { compareStrings, compareValues, getPath, splitPath } from '../values.js';
-import { consolidate, type Change, type Delta } from '../zset.js';
+import { type Change, consolidate, type Delta } from '../zset.js';
 import type { Operator } from './operator.js';
 
 /**
@@ -63,7 +63,8 @@ export class TopK implements Operator {
     const out: Change[] = [];
     delta = consolidate(delta);
     if (delta.length === 2 && this.#replaceInPlace(delta[0] as Change, delta[1] as Change, out)) return out;
-    if (this.#index.size === 0 && delta.length > 1 && delta.every((change) => change.weight > 0)) return this.#fill(delta);
+    if (this.#index.size === 0 && delta.length > 1 && delta.every((change) => change.weight > 0))
+      return this.#fill(delta);
     for (const change of delta) {
       if (change.weight < 0) this.#retract(change, out);
       else this.#insert(change, out);

@@ -14,7 +14,10 @@ export function paramArgs(t: { arg: ArgBuilder }, view: ViewConfig): Args {
   const args: Args = {};
   for (const [name, type] of Object.entries(view.params ?? {})) {
     const { scalar, nullable } = parseFieldType(type);
-    args[name] = t.arg({ type: scalar as 'JSON', required: !nullable }) as PothosSchemaTypes.ArgumentRef<Types, unknown>;
+    args[name] = t.arg({ type: scalar as 'JSON', required: !nullable }) as PothosSchemaTypes.ArgumentRef<
+      Types,
+      unknown
+    >;
   }
   return args;
 }

@@ -1,4 +1,4 @@
-import { liveQueryDefinition, type LiveQueryLimits } from '../../app/index.js';
+import { type LiveQueryLimits, liveQueryDefinition } from '../../app/index.js';
 import { engineDefinition, hasParams, type ViewConfig } from '../../config/types.js';
 import { withGraphQLErrors } from '../errors.js';
 import type { Builder, SchemaTypeRefs } from '../schema/index.js';
@@ -10,7 +10,12 @@ import { argsOf, liveQueryArgs, paramArgs, paramsOf } from './arguments.js';
  * per table, and `views`. Everything is read through `Access`, so the viewer's read rules
  * apply and identical reads share one engine view.
  */
-export function addQueryFields(builder: Builder, refs: SchemaTypeRefs, configs: readonly ViewConfig[], limits: LiveQueryLimits): void {
+export function addQueryFields(
+  builder: Builder,
+  refs: SchemaTypeRefs,
+  configs: readonly ViewConfig[],
+  limits: LiveQueryLimits,
+): void {
   builder.queryType({});
   const views = new Map<string, ViewConfig>(configs.map((view) => [view.id, view]));
   for (const [id, view] of refs.views) {
@@ -22,7 +27,9 @@ export function addQueryFields(builder: Builder, refs: SchemaTypeRefs, configs: 
         description: `The current rows of view \`${id}\`, in view order. Subscribe to \`${id}\` to follow them.`,
         args: paramArgs(t, config),
         resolve: (_root, args, context) =>
-          withGraphQLErrors(() => context.access.rows(id, definition, paramsOf(config, args), context.access.viewerOf(context))),
+          withGraphQLErrors(() =>
+            context.access.rows(id, definition, paramsOf(config, args), context.access.viewerOf(context)),
+          ),
       }),
     );
   }
@@ -40,7 +47,12 @@ export function addQueryFields(builder: Builder, refs: SchemaTypeRefs, configs: 
         resolve: (_root, args, context) =>
           withGraphQLErrors(() => {
             const viewer = context.access.viewerOf(context);
-            return context.access.rows(table, liveQueryDefinition(table, argsOf(args), context.access.limits), {}, viewer);
+            return context.access.rows(
+              table,
+              liveQueryDefinition(table, argsOf(args), context.access.limits),
+              {},
+              viewer,
+            );
           }),
       }),
     );

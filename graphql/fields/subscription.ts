@@ -32,7 +32,13 @@ export function addSubscriptionFields(
         args: { ...paramArgs(t, config), sinceVersion: t.arg.int({ description: SINCE_VERSION }) },
         subscribe: (_root, args, context) =>
           withGraphQLErrorsSync(() =>
-            context.access.stream(id, definition, paramsOf(config, args), context, args['sinceVersion'] as number | null | undefined),
+            context.access.stream(
+              id,
+              definition,
+              paramsOf(config, args),
+              context,
+              args['sinceVersion'] as number | null | undefined,
+            ),
           ),
         resolve: (event) => event,
       }),

@@ -1,5 +1,5 @@
-import { GraphQLError, ValuesOfCorrectTypeRule, validate } from 'graphql';
 import type { ExecutionResult } from 'graphql';
+import { type GraphQLError, ValuesOfCorrectTypeRule, validate } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 const BAD_USER_INPUT = 'BAD_USER_INPUT';

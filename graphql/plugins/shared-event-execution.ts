@@ -1,4 +1,4 @@
-import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { createSourceEventStream, type DocumentNode, type ExecutionArgs, type ExecutionResult, execute } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
@@ -48,18 +48,25 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 }
 
 /** Maps a stream; `return()` reaches the source at once (it releases the subscriber). */
-function mapEvents(source: AsyncIterable<unknown>, map: (event: unknown) => Result): AsyncIterableIterator<ExecutionResult> {
+function mapEvents(
+  source: AsyncIterable<unknown>,
+  map: (event: unknown) => Result,
+): AsyncIterableIterator<ExecutionResult> {
   const iterator = source[Symbol.asyncIterator]();
   return {
     [Symbol.asyncIterator]() {
       return this;
     },
     next() {
-      return iterator.next().then((step): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> => {
-        if (step.done === true) return { done: true, value: undefined };
-        const result = map(step.value);
-        return result instanceof Promise ? result.then((value) => ({ done: false, value })) : { done: false, value: result };
-      });
+      return iterator
+        .next()
+        .then((step): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> => {
+          if (step.done === true) return { done: true, value: undefined };
+          const result = map(step.value);
+          return result instanceof Promise
+            ? result.then((value) => ({ done: false, value }))
+            : { done: false, value: result };
+        });
     },
     async return() {
       await iterator.return?.();

@@ -15,7 +15,7 @@ export interface RequestContext extends Caller {
  * The schema's type parameters. Output fields are non-null unless said otherwise, input
  * fields optional.
  */
-export interface SchemaTypes {
+interface SchemaTypes {
   Context: RequestContext;
   Scalars: {
     ID: { Input: string; Output: string };

@@ -1,5 +1,5 @@
-import type { Row } from '../../engine/index.js';
 import type { ScalarType } from '../../config/types.js';
+import type { Row } from '../../engine/index.js';
 import type { Builder } from './builder.js';
 
 type ObjectFieldBuilder = PothosSchemaTypes.ObjectFieldBuilder<Builder['$inferSchemaTypes'], Row>;

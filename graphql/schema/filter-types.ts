@@ -3,7 +3,7 @@ import type { ScalarType } from '../../config/types.js';
 import type { Builder } from './builder.js';
 
 type Types = Builder['$inferSchemaTypes'];
-export type FilterShape = { [op: string]: unknown };
+type FilterShape = { [op: string]: unknown };
 export type FilterRef = PothosSchemaTypes.InputObjectRef<Types, FilterShape>;
 
 /**
@@ -12,7 +12,11 @@ export type FilterRef = PothosSchemaTypes.InputObjectRef<Types, FilterShape>;
  * `eq: null` compares with null (as `isNull: true`); other operators refuse null.
  */
 export function defineFilterTypes(builder: Builder): ReadonlyMap<ScalarType, FilterRef> {
-  const define = (name: string, scalar: ScalarType, ops: { order: boolean; text: boolean; contains: boolean }): FilterRef =>
+  const define = (
+    name: string,
+    scalar: ScalarType,
+    ops: { order: boolean; text: boolean; contains: boolean },
+  ): FilterRef =>
     builder.inputRef<FilterShape, false>(name).implement({
       description:
         `Conditions on ${/^[AEIOU]/.test(scalar) ? 'an' : 'a'} ${scalar} field, ANDed.` +
@@ -25,7 +29,10 @@ export function defineFilterTypes(builder: Builder): ReadonlyMap<ScalarType, Fil
           ne: value('Not equal to (null: the field is not null).'),
           in: list('Equal to one of these.'),
           nin: list('Equal to none of these.'),
-          isNull: t.field({ type: 'Boolean', description: 'true: the field is null; false: it is not.' }) as unknown as ReturnType<typeof value>,
+          isNull: t.field({
+            type: 'Boolean',
+            description: 'true: the field is null; false: it is not.',
+          }) as unknown as ReturnType<typeof value>,
         };
         if (ops.order) {
           fields['lt'] = value('Less than.');
@@ -34,7 +41,12 @@ export function defineFilterTypes(builder: Builder): ReadonlyMap<ScalarType, Fil
           fields['gte'] = value('Greater than or equal to.');
         }
         if (ops.text) fields['startsWith'] = value('Starts with this text.');
-        if (ops.contains) fields['contains'] = value(scalar === 'JSON' ? 'An array field holding this value, or a string field containing this text.' : 'Contains this text.');
+        if (ops.contains)
+          fields['contains'] = value(
+            scalar === 'JSON'
+              ? 'An array field holding this value, or a string field containing this text.'
+              : 'Contains this text.',
+          );
         return fields;
       },
     });

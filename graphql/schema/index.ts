@@ -7,12 +7,11 @@ import { defineRecordTypes, type RecordTypeRefs } from './record-types.js';
 import { addScalars } from './scalars.js';
 import { defineViewTypes, type ViewTypeRefs } from './view-types.js';
 
-export { createBuilder, type Builder } from './builder.js';
-export type { RecordPayloadShape, InputFields } from './record-types.js';
-export type { BatchPayloadShape, ChangeInputShape, ViewInfoShape, ViewVersionShape } from './meta-types.js';
-export type { ViewUpdateShape } from './view-types.js';
-export type { OrderByShape, WhereShape } from './live-query-types.js';
 export type { RequestContext } from './builder.js';
+export { type Builder, createBuilder } from './builder.js';
+
+export type { ViewVersionShape } from './meta-types.js';
+export type { RecordPayloadShape } from './record-types.js';
 
 export interface SchemaTypeRefs {
   readonly meta: MetaTypeRefs;
@@ -29,13 +28,18 @@ export function defineSchemaTypes(builder: Builder, checked: CheckedConfig): Sch
   addScalars(builder);
   const meta = defineMetaTypes(builder, checked.config.tables);
   const records = new Map<string, RecordTypeRefs>();
-  for (const table of checked.config.tables) records.set(table.name, defineRecordTypes(builder, table, meta.viewVersion));
+  for (const table of checked.config.tables)
+    records.set(table.name, defineRecordTypes(builder, table, meta.viewVersion));
   const filters = defineFilterTypes(builder);
   const liveQueries = new Map<string, LiveQueryTypeRefs>();
   for (const table of checked.config.tables) {
-    liveQueries.set(table.name, defineLiveQueryTypes(builder, table, records.get(table.name) as RecordTypeRefs, filters, meta));
+    liveQueries.set(
+      table.name,
+      defineLiveQueryTypes(builder, table, records.get(table.name) as RecordTypeRefs, filters, meta),
+    );
   }
   const views = new Map<string, ViewTypeRefs>();
-  for (const analysis of checked.views.values()) views.set(analysis.view.id, defineViewTypes(builder, analysis, records, meta));
+  for (const analysis of checked.views.values())
+    views.set(analysis.view.id, defineViewTypes(builder, analysis, records, meta));
   return { meta, records, liveQueries, views };
 }

@@ -8,8 +8,8 @@ import type { ViewUpdateShape } from './view-types.js';
 
 type Types = Builder['$inferSchemaTypes'];
 
-export type WhereShape = { [key: string]: unknown };
-export interface OrderByShape {
+type WhereShape = { [key: string]: unknown };
+interface OrderByShape {
   readonly field: string;
   readonly direction?: 'asc' | 'desc' | null;
 }
@@ -33,7 +33,10 @@ export function defineLiveQueryTypes(
   meta: MetaTypeRefs,
 ): LiveQueryTypeRefs {
   const names = tableNames(table);
-  const fields = [{ name: 'id', scalar: 'ID' as const }, ...Object.entries(table.fields).map(([name, type]) => ({ name, ...parseFieldType(type) }))];
+  const fields = [
+    { name: 'id', scalar: 'ID' as const },
+    ...Object.entries(table.fields).map(([name, type]) => ({ name, ...parseFieldType(type) })),
+  ];
 
   const field = builder.enumType(names.field, {
     description: `A field of table \`${table.name}\`.`,
@@ -46,25 +49,35 @@ export function defineLiveQueryTypes(
       direction: t.field({ type: meta.direction, defaultValue: 'asc' }),
     }),
   });
-  const where: PothosSchemaTypes.InputObjectRef<Types, WhereShape> = builder.inputRef<WhereShape, false>(names.where).implement({
-    description: `A condition on a record of \`${table.name}\`: every given entry must hold (AND).`,
-    fields: (t) => {
-      const map: { [name: string]: ReturnType<typeof t.field> } = {
-        and: t.field({ type: [where], description: 'Every one of these holds.' }),
-        or: t.field({ type: [where], description: 'At least one of these holds.' }),
-        not: t.field({ type: where, description: 'This does not hold.' }),
-      };
-      for (const f of fields) map[f.name] = t.field({ type: filters.get(f.scalar) as FilterRef });
-      return map;
-    },
-  });
+  const where: PothosSchemaTypes.InputObjectRef<Types, WhereShape> = builder
+    .inputRef<WhereShape, false>(names.where)
+    .implement({
+      description: `A condition on a record of \`${table.name}\`: every given entry must hold (AND).`,
+      fields: (t) => {
+        const map: { [name: string]: ReturnType<typeof t.field> } = {
+          and: t.field({ type: [where], description: 'Every one of these holds.' }),
+          or: t.field({ type: [where], description: 'At least one of these holds.' }),
+          not: t.field({ type: where, description: 'This does not hold.' }),
+        };
+        for (const f of fields) map[f.name] = t.field({ type: filters.get(f.scalar) as FilterRef });
+        return map;
+      },
+    });
   const update = builder.objectRef<ViewUpdateShape>(names.listUpdate).implement({
     description:
       `A change to a live query over \`${table.name}\`. Apply it to a local copy: SNAPSHOT replaces the copy with \`added\`; ` +
-      'DELTA inserts `added`, replaces `updated` by id and deletes the ids in `removed`. Rows are ordered by the query\'s orderBy, then id.',
+      "DELTA inserts `added`, replaces `updated` by id and deletes the ids in `removed`. Rows are ordered by the query's orderBy, then id.",
     fields: (t) => ({
-      view: t.field({ type: 'String', description: 'The engine view serving this query (shared by identical queries).', resolve: (u) => u.view }),
-      version: t.field({ type: 'Int', description: 'The view version this update brings a copy to.', resolve: (u) => u.version }),
+      view: t.field({
+        type: 'String',
+        description: 'The engine view serving this query (shared by identical queries).',
+        resolve: (u) => u.view,
+      }),
+      version: t.field({
+        type: 'Int',
+        description: 'The view version this update brings a copy to.',
+        resolve: (u) => u.version,
+      }),
       kind: t.field({ type: meta.updateKind, resolve: (u) => u.kind }),
       added: t.field({ type: [record.object], resolve: (u) => u.added }),
       updated: t.field({ type: [record.object], resolve: (u) => u.updated }),

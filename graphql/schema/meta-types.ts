@@ -1,6 +1,6 @@
-import type { Operation, OrderKey, ViewDefinition } from '../../engine/index.js';
 import { FIXED_TYPE_NAMES } from '../../config/names.js';
 import type { TableConfig } from '../../config/types.js';
+import type { Operation, OrderKey, ViewDefinition } from '../../engine/index.js';
 import type { Builder } from './builder.js';
 
 type Types = Builder['$inferSchemaTypes'];
@@ -10,7 +10,7 @@ export interface ViewVersionShape {
   readonly version: number;
 }
 
-export interface ViewInfoShape {
+interface ViewInfoShape {
   readonly definition: ViewDefinition;
   readonly tables: readonly string[];
   readonly version: number;
@@ -18,12 +18,12 @@ export interface ViewInfoShape {
   readonly hash: string;
 }
 
-export interface BatchPayloadShape {
+interface BatchPayloadShape {
   readonly ids: readonly string[];
   readonly views: readonly ViewVersionShape[];
 }
 
-export interface ChangeInputShape {
+interface ChangeInputShape {
   readonly table: string;
   readonly op: Operation;
   readonly id: string;
@@ -75,8 +75,16 @@ export function defineMetaTypes(builder: Builder, tables: readonly TableConfig[]
       offset: t.field({ type: 'Int', nullable: true, resolve: (info) => info.definition.offset ?? null }),
       version: t.field({ type: 'Int', resolve: (info) => info.version }),
       rowCount: t.field({ type: 'Int', resolve: (info) => info.rowCount }),
-      hash: t.field({ type: 'String', description: 'Hash of the current result (see `hashRows`).', resolve: (info) => info.hash }),
-      definition: t.field({ type: 'JSON', description: 'The engine view definition.', resolve: (info) => info.definition }),
+      hash: t.field({
+        type: 'String',
+        description: 'Hash of the current result (see `hashRows`).',
+        resolve: (info) => info.hash,
+      }),
+      definition: t.field({
+        type: 'JSON',
+        description: 'The engine view definition.',
+        resolve: (info) => info.definition,
+      }),
     }),
   });
 

@@ -1,6 +1,6 @@
-import type { Record, Row } from '../../engine/index.js';
-import { tableNames, type TableNames } from '../../config/names.js';
+import { type TableNames, tableNames } from '../../config/names.js';
 import { parseFieldType, type TableConfig } from '../../config/types.js';
+import type { Record, Row } from '../../engine/index.js';
 import type { Builder } from './builder.js';
 import { scalarField, scalarInputField } from './fields.js';
 import type { ViewVersionShape } from './meta-types.js';
@@ -12,7 +12,7 @@ export interface RecordPayloadShape {
   readonly views: readonly ViewVersionShape[];
 }
 
-export type InputFields = { [field: string]: unknown };
+type InputFields = { [field: string]: unknown };
 
 export interface RecordTypeRefs {
   readonly names: TableNames;

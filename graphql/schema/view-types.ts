@@ -1,7 +1,7 @@
 import type { ViewEvent } from '../../app/index.js';
-import type { Row } from '../../engine/index.js';
-import { nestedRowTypeName, viewNames, type ViewNames } from '../../config/names.js';
+import { nestedRowTypeName, type ViewNames, viewNames } from '../../config/names.js';
 import type { Shape, ViewAnalysis } from '../../config/shape.js';
+import type { Row } from '../../engine/index.js';
 import type { Builder } from './builder.js';
 import { scalarField } from './fields.js';
 import type { MetaTypeRefs } from './meta-types.js';
@@ -69,7 +69,11 @@ export function defineViewTypes(
       (order === '' ? 'Rows are in key order.' : `Rows are ordered by ${order}, then id.`),
     fields: (t) => ({
       view: t.field({ type: 'String', resolve: (u) => u.view }),
-      version: t.field({ type: 'Int', description: 'The view version this update brings a copy to.', resolve: (u) => u.version }),
+      version: t.field({
+        type: 'Int',
+        description: 'The view version this update brings a copy to.',
+        resolve: (u) => u.version,
+      }),
       kind: t.field({ type: meta.updateKind, resolve: (u) => u.kind }),
       added: t.field({ type: [row], resolve: (u) => u.added }),
       updated: t.field({ type: [row], resolve: (u) => u.updated }),

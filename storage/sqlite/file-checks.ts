@@ -40,9 +40,13 @@ export function inspectFile(file: string): boolean {
     throw openError(error, file);
   }
   if (read < header.length || !header.equals(SQLITE_HEADER)) {
-    throw new StoreError('NOT_A_DATABASE', `${file} is not a SQLite database (its first bytes are not the SQLite header); it was left untouched`, {
-      file,
-    });
+    throw new StoreError(
+      'NOT_A_DATABASE',
+      `${file} is not a SQLite database (its first bytes are not the SQLite header); it was left untouched`,
+      {
+        file,
+      },
+    );
   }
   return true;
 }

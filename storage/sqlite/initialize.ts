@@ -3,7 +3,7 @@ import { StoreError } from '../errors.js';
 import type { Durability } from '../types.js';
 
 /** Identifies a file written by this module (meta `format`). */
-export const STORE_FORMAT = 'live-views-graphql/records';
+const STORE_FORMAT = 'live-views-graphql/records';
 /** The storage format version this code reads and writes (meta `schema_version`). */
 export const SCHEMA_VERSION = 1;
 
@@ -21,7 +21,9 @@ export function initialize(db: Database.Database, file: string, durability: Dura
   // (no -shm file).
   db.pragma('locking_mode = EXCLUSIVE');
   db.exec('BEGIN EXCLUSIVE'); // SQLITE_BUSY here when another process holds the file
-  const objects = db.prepare<[], { type: string; name: string }>("SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'").all();
+  const objects = db
+    .prepare<[], { type: string; name: string }>("SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'")
+    .all();
   let epoch: number;
   const now = new Date().toISOString();
   if (objects.length === 0) {
@@ -40,7 +42,11 @@ export function initialize(db: Database.Database, file: string, durability: Dura
     const names = new Set(objects.filter((o) => o.type === 'table').map((o) => o.name));
     const list = [...names].slice(0, 5).join(', ');
     if (!names.has('meta')) {
-      throw new StoreError('NOT_A_STORE', `${file} is a SQLite database but not a live-views store (tables: ${list}); it was left untouched`, { file });
+      throw new StoreError(
+        'NOT_A_STORE',
+        `${file} is a SQLite database but not a live-views store (tables: ${list}); it was left untouched`,
+        { file },
+      );
     }
     const meta = new Map(
       db
@@ -49,9 +55,13 @@ export function initialize(db: Database.Database, file: string, durability: Dura
         .map((row) => [String(row.key), String(row.value)]),
     );
     if (meta.get('format') !== STORE_FORMAT) {
-      throw new StoreError('NOT_A_STORE', `${file} is a SQLite database but not a live-views store (meta format: ${meta.get('format') ?? 'none'}); it was left untouched`, {
-        file,
-      });
+      throw new StoreError(
+        'NOT_A_STORE',
+        `${file} is a SQLite database but not a live-views store (meta format: ${meta.get('format') ?? 'none'}); it was left untouched`,
+        {
+          file,
+        },
+      );
     }
     const version = meta.get('schema_version');
     if (version !== String(SCHEMA_VERSION)) {
@@ -66,10 +76,14 @@ export function initialize(db: Database.Database, file: string, durability: Dura
     }
     const previous = Number(meta.get('epoch'));
     if (!Number.isSafeInteger(previous) || previous < 0) {
-      throw new StoreError('CORRUPT', `the store ${file} has an invalid epoch ${JSON.stringify(meta.get('epoch'))}`, { file });
+      throw new StoreError('CORRUPT', `the store ${file} has an invalid epoch ${JSON.stringify(meta.get('epoch'))}`, {
+        file,
+      });
     }
     epoch = previous + 1;
-    const upsert = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    const upsert = db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    );
     upsert.run('epoch', String(epoch));
     upsert.run('opened_at', now);
   }
@@ -77,7 +91,10 @@ export function initialize(db: Database.Database, file: string, durability: Dura
 
   if (!memory) {
     const mode = db.pragma('journal_mode = WAL', { simple: true });
-    if (mode !== 'wal') throw new StoreError('CANNOT_OPEN', `cannot switch ${file} to WAL mode (journal_mode is ${String(mode)})`, { file });
+    if (mode !== 'wal')
+      throw new StoreError('CANNOT_OPEN', `cannot switch ${file} to WAL mode (journal_mode is ${String(mode)})`, {
+        file,
+      });
   }
   db.pragma(`synchronous = ${durability === 'power' ? 'FULL' : 'NORMAL'}`);
   db.pragma('journal_size_limit = 67108864'); // truncate a WAL that grew past 64 MiB after a checkpoint

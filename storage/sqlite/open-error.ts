@@ -11,8 +11,18 @@ export function openError(error: unknown, file: string, context?: string): Store
   const detail = error instanceof Error ? error.message : String(error);
   const say = (what: string) => `${context ?? what}: ${detail}`;
   if (typeof code === 'string') {
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM') {
-      return new StoreError('READ_ONLY', `cannot write the store ${file}: ${say('permission denied or read-only file system')}`, { file, cause: error });
+    if (
+      code === 'EACCES' ||
+      code === 'EPERM' ||
+      code === 'EROFS' ||
+      code.startsWith('SQLITE_READONLY') ||
+      code === 'SQLITE_PERM'
+    ) {
+      return new StoreError(
+        'READ_ONLY',
+        `cannot write the store ${file}: ${say('permission denied or read-only file system')}`,
+        { file, cause: error },
+      );
     }
     if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
       return new StoreError(
@@ -22,13 +32,19 @@ export function openError(error: unknown, file: string, context?: string): Store
       );
     }
     if (code === 'SQLITE_NOTADB') {
-      return new StoreError('NOT_A_DATABASE', `${file} is not a SQLite database; it was left untouched`, { file, cause: error });
+      return new StoreError('NOT_A_DATABASE', `${file} is not a SQLite database; it was left untouched`, {
+        file,
+        cause: error,
+      });
     }
     if (code.startsWith('SQLITE_CORRUPT')) {
       return new StoreError('CORRUPT', `the store ${file} is corrupt: ${detail}`, { file, cause: error });
     }
     if (code.startsWith('SQLITE_CANTOPEN')) {
-      return new StoreError('CANNOT_OPEN', `cannot open the store ${file} (is its directory writable?): ${detail}`, { file, cause: error });
+      return new StoreError('CANNOT_OPEN', `cannot open the store ${file} (is its directory writable?): ${detail}`, {
+        file,
+        cause: error,
+      });
     }
   }
   return new StoreError('CANNOT_OPEN', `cannot open the store ${file}: ${say('error')}`, { file, cause: error });

@@ -41,7 +41,7 @@
  *   row is a no-op. Validation belongs to the engine.
  */
 import type Database from 'better-sqlite3';
-import { encodeChanges, type EncodedChange } from '../encode-changes.js';
+import { type EncodedChange, encodeChanges } from '../encode-changes.js';
 import { StoreError } from '../errors.js';
 import type { Durability, JsonObject, Store, StoreChange, StoredRecord, StoreTransaction } from '../types.js';
 import { SCHEMA_VERSION } from './initialize.js';
@@ -79,7 +79,9 @@ export class SqliteStore implements Store {
     this.file = file;
     this.durability = durability;
     this.epoch = epoch;
-    this.#upsert = db.prepare('INSERT INTO records (tbl, id, data) VALUES (?, ?, ?) ON CONFLICT (tbl, id) DO UPDATE SET data = excluded.data');
+    this.#upsert = db.prepare(
+      'INSERT INTO records (tbl, id, data) VALUES (?, ?, ?) ON CONFLICT (tbl, id) DO UPDATE SET data = excluded.data',
+    );
     this.#delete = db.prepare('DELETE FROM records WHERE tbl = ? AND id = ?');
     this.#loadAll = db.prepare<[]>('SELECT tbl, id, data FROM records ORDER BY tbl, id').raw(true);
     this.#loadTable = db.prepare<[string]>('SELECT tbl, id, data FROM records WHERE tbl = ? ORDER BY id').raw(true);
@@ -96,7 +98,9 @@ export class SqliteStore implements Store {
     this.#release = db.prepare('RELEASE store_sp');
     this.#rollbackTo = db.prepare('ROLLBACK TO store_sp');
     this.#getMeta = db.prepare<[string]>('SELECT value FROM meta WHERE key = ?').pluck(true);
-    this.#setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    this.#setMeta = db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    );
     this.#tx = {
       write: (changes) => this.#write(encodeChanges(changes)),
       savepoint: (fn) => this.#inSavepoint(fn),
@@ -134,7 +138,11 @@ export class SqliteStore implements Store {
 
   tables(): { table: string; count: number }[] {
     this.#assertOpen();
-    return this.#db.prepare<[], { table: string; count: number }>('SELECT tbl AS "table", count(*) AS count FROM records GROUP BY tbl ORDER BY tbl').all();
+    return this.#db
+      .prepare<[], { table: string; count: number }>(
+        'SELECT tbl AS "table", count(*) AS count FROM records GROUP BY tbl ORDER BY tbl',
+      )
+      .all();
   }
 
   commit(changes: readonly StoreChange[]): void {
@@ -157,18 +165,26 @@ export class SqliteStore implements Store {
       throw error;
     }
     if (!db.inTransaction) {
-      throw new StoreError('TRANSACTION_ABORTED', 'SQLite rolled the transaction back (disk full or I/O error); nothing of it was written', {
-        file: this.file,
-      });
+      throw new StoreError(
+        'TRANSACTION_ABORTED',
+        'SQLite rolled the transaction back (disk full or I/O error); nothing of it was written',
+        {
+          file: this.file,
+        },
+      );
     }
     try {
       this.#commit.run();
     } catch (error) {
       if (db.inTransaction) this.#rollback.run();
-      throw new StoreError('TRANSACTION_ABORTED', `commit failed, nothing of the transaction was written: ${(error as Error).message}`, {
-        file: this.file,
-        cause: error,
-      });
+      throw new StoreError(
+        'TRANSACTION_ABORTED',
+        `commit failed, nothing of the transaction was written: ${(error as Error).message}`,
+        {
+          file: this.file,
+          cause: error,
+        },
+      );
     }
     return result;
   }
@@ -181,8 +197,10 @@ export class SqliteStore implements Store {
 
   setMeta(key: string, value: string): void {
     this.#assertOpen();
-    if (RESERVED_META.has(key)) throw new StoreError('BAD_CHANGE', `meta key '${key}' is reserved`, { file: this.file });
-    if (typeof key !== 'string' || typeof value !== 'string') throw new StoreError('BAD_CHANGE', 'meta keys and values are strings', { file: this.file });
+    if (RESERVED_META.has(key))
+      throw new StoreError('BAD_CHANGE', `meta key '${key}' is reserved`, { file: this.file });
+    if (typeof key !== 'string' || typeof value !== 'string')
+      throw new StoreError('BAD_CHANGE', 'meta keys and values are strings', { file: this.file });
     this.#setMeta.run(key, value);
   }
 
@@ -203,7 +221,10 @@ export class SqliteStore implements Store {
 
   #inSavepoint<T>(fn: () => T): T {
     const db = this.#db;
-    if (!db.inTransaction) throw new StoreError('TRANSACTION_ABORTED', 'no transaction is open (SQLite rolled it back)', { file: this.file });
+    if (!db.inTransaction)
+      throw new StoreError('TRANSACTION_ABORTED', 'no transaction is open (SQLite rolled it back)', {
+        file: this.file,
+      });
     this.#savepoint.run();
     let result: T;
     try {
@@ -211,10 +232,14 @@ export class SqliteStore implements Store {
     } catch (error) {
       if (!db.inTransaction) {
         if (error instanceof StoreError && error.code === 'TRANSACTION_ABORTED') throw error;
-        throw new StoreError('TRANSACTION_ABORTED', `SQLite rolled the whole transaction back: ${(error as Error).message}`, {
-          file: this.file,
-          cause: error,
-        });
+        throw new StoreError(
+          'TRANSACTION_ABORTED',
+          `SQLite rolled the whole transaction back: ${(error as Error).message}`,
+          {
+            file: this.file,
+            cause: error,
+          },
+        );
       }
       this.#rollbackTo.run();
       this.#release.run();

@@ -1,6 +1,6 @@
 import { afterEach, expect, test, vi } from 'vitest';
-import { Circuit, type ViewDefinition, type ViewParams } from '../../engine/index.js';
 import { type ViewLifecycle, ViewRegistry } from '../../app/view-registry.js';
+import { Circuit, type ViewDefinition, type ViewParams } from '../../engine/index.js';
 
 /** The registry over a bare circuit: sharing by signature, reference counts, grace, capacity, versions. */
 function host(): ViewLifecycle & { circuit: Circuit; now: number } {
@@ -25,7 +25,12 @@ test('equal definitions share one view; the last release unregisters it after th
   vi.useFakeTimers();
   const h = host();
   const registry = new ViewRegistry(h, { graceMs: 100 });
-  const a = registry.acquire('posts', { id: '1', from: 'posts', where: { and: [{ b: { eq: 1 } }, { a: { eq: 2 } }] } }, {}, origin);
+  const a = registry.acquire(
+    'posts',
+    { id: '1', from: 'posts', where: { and: [{ b: { eq: 1 } }, { a: { eq: 2 } }] } },
+    {},
+    origin,
+  );
   const b = registry.acquire('posts', { id: '2', from: 'posts', where: { a: { eq: 2 }, b: { eq: 1 } } }, {}, origin);
   expect(a.id).toBe(b.id);
   expect(h.circuit.viewIds()).toEqual([a.id]);
@@ -66,7 +71,10 @@ test('at capacity the oldest idle view is evicted; with none idle, LIMIT_EXCEEDE
   const a = registry.acquire('v', view(1), {}, origin);
   const b = registry.acquire('v', view(2), {}, origin);
   expect(() => registry.acquire('v', view(3), {}, origin)).toThrow(
-    expect.objectContaining({ code: 'LIMIT_EXCEEDED', details: expect.objectContaining({ limit: 'maxViews', max: 2 }) }),
+    expect.objectContaining({
+      code: 'LIMIT_EXCEEDED',
+      details: expect.objectContaining({ limit: 'maxViews', max: 2 }),
+    }),
   );
   a.release();
   const c = registry.acquire('v', view(3), {}, origin);

@@ -1,13 +1,18 @@
 import { expect, test } from 'vitest';
+import { openLiveStore, type ViewEvent, ViewStream } from '../../app/index.js';
 import { loadConfig } from '../../config/load.js';
-import { openLiveStore, ViewStream, type ViewEvent } from '../../app/index.js';
 
 /**
  * A view stream without a server: snapshot then deltas in order; a subscriber too slow to
  * read (more than 1,024 events queued) gets a fresh SNAPSHOT instead of a gap; closing the
  * store completes every stream and releases its listener.
  */
-const user = (i: number) => ({ table: 'users', op: 'CREATE' as const, id: `u${i}`, data: { name: `U${i}`, email: 'e', role: 'r', active: true } });
+const user = (i: number) => ({
+  table: 'users',
+  op: 'CREATE' as const,
+  id: `u${i}`,
+  data: { name: `U${i}`, email: 'e', role: 'r', active: true },
+});
 
 test('a slow subscriber that loses updates gets a fresh SNAPSHOT, never a gap', async () => {
   const warnings: string[] = [];
@@ -25,7 +30,10 @@ test('a slow subscriber that loses updates gets a fresh SNAPSHOT, never a gap', 
   const kinds = events.map((event) => event.kind);
   expect(kinds[0]).toBe('SNAPSHOT');
   expect(kinds.at(-1)).toBe('SNAPSHOT');
-  expect(events.at(-1)).toMatchObject({ version: store.snapshot('usersCount').version, added: [{ id: '*', count: 1100 }] });
+  expect(events.at(-1)).toMatchObject({
+    version: store.snapshot('usersCount').version,
+    added: [{ id: '*', count: 1100 }],
+  });
   for (let i = 1; i < events.length; i++) {
     const event = events[i]!;
     if (event.kind === 'DELTA') expect(event.version).toBe(events[i - 1]!.version + 1);

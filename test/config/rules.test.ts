@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import demo from '../../config/demo.js';
-import { bindRule, ruleHolds, scopeView, type Rule, type Viewer } from '../../config/rules.js';
-import { checkConfig, ConfigError } from '../../config/validate.js';
+import { bindRule, type Rule, ruleHolds, scopeView, type Viewer } from '../../config/rules.js';
+import { type ConfigError, checkConfig } from '../../config/validate.js';
 import { viewSignature } from '../../engine/index.js';
 
 /** Rules bound to viewers, ANDed into views, and checked in configs (config/rules.ts). */
@@ -14,7 +14,10 @@ const readRules = new Map([['posts', postsRead]]);
 test('binding decides $viewer conditions and turns { viewer } operands into parameters', () => {
   const write: Rule = { or: [{ '$viewer.role': { eq: 'admin' } }, { authorId: { eq: { viewer: 'sub' } } }] };
   expect(bindRule(write, admin)).toEqual({ rule: true, params: {} });
-  expect(bindRule(write, ann)).toEqual({ rule: { authorId: { eq: { param: '$viewer.sub' } } }, params: { '$viewer.sub': 'u1' } });
+  expect(bindRule(write, ann)).toEqual({
+    rule: { authorId: { eq: { param: '$viewer.sub' } } },
+    params: { '$viewer.sub': 'u1' },
+  });
   expect(bindRule(write, ann, true).rule).toEqual({ authorId: { eq: 'u1' } });
   expect(bindRule({ and: [{ '$viewer.role': { in: ['x', 'y'] } }, { a: { eq: 1 } }] }, ann).rule).toBe(false);
   expect(bindRule({ not: { '$viewer.role': { isNull: true } } }, bob).rule).toBe(false);
@@ -24,7 +27,9 @@ test('binding decides $viewer conditions and turns { viewer } operands into para
 
 test('read rules are ANDed into where and join where; an implied rule is left out', () => {
   const mine = scopeView({ id: 'v', from: 'posts', where: { likes: { gt: 1 } } }, {}, readRules, ann);
-  expect(mine.definition.where).toEqual({ and: [{ likes: { gt: 1 } }, { or: [{ published: { eq: true } }, { authorId: { eq: { param: '$viewer.sub' } } }] }] });
+  expect(mine.definition.where).toEqual({
+    and: [{ likes: { gt: 1 } }, { or: [{ published: { eq: true } }, { authorId: { eq: { param: '$viewer.sub' } } }] }],
+  });
   expect(mine.params).toEqual({ '$viewer.sub': 'u1' });
   // published posts are readable by everyone: the view is the same for every viewer
   const published = { id: 'v', from: 'posts', where: { published: { eq: true } } };
@@ -34,12 +39,18 @@ test('read rules are ANDed into where and join where; an implied rule is left ou
   expect(scopeView(own, { authorId: 'u1' }, readRules, ann).params).toEqual({ authorId: 'u1' });
   expect(scopeView(own, { authorId: 'u2' }, readRules, ann).params).toEqual({ authorId: 'u2', '$viewer.sub': 'u1' });
   const joined = scopeView(
-    { id: 'j', from: 'users', join: [{ table: 'posts', as: 'post', on: { left: 'id', right: 'authorId' }, kind: 'left' }] },
+    {
+      id: 'j',
+      from: 'users',
+      join: [{ table: 'posts', as: 'post', on: { left: 'id', right: 'authorId' }, kind: 'left' }],
+    },
     {},
     readRules,
     bob,
   );
-  expect(joined.definition.join?.[0]?.where).toEqual({ or: [{ published: { eq: true } }, { authorId: { eq: { param: '$viewer.sub' } } }] });
+  expect(joined.definition.join?.[0]?.where).toEqual({
+    or: [{ published: { eq: true } }, { authorId: { eq: { param: '$viewer.sub' } } }],
+  });
   expect(joined.definition.where).toBeUndefined();
 });
 
@@ -68,12 +79,22 @@ test('a config with bad rules or params lists every problem', () => {
         name: 'posts',
         type: 'Post',
         fields: { authorId: 'ID!', likes: 'Int!', not: 'Int' },
-        rules: { read: { nope: { eq: 1 } }, write: { authorId: { eq: { viewer: 'email' } } }, publish: {}, update: { '$viewer.team': { eq: 'x' } } },
+        rules: {
+          read: { nope: { eq: 1 } },
+          write: { authorId: { eq: { viewer: 'email' } } },
+          publish: {},
+          update: { '$viewer.team': { eq: 'x' } },
+        },
       },
     ],
     views: [
       { id: 'a', from: 'posts', where: { authorId: { eq: { param: 'who' } } } },
-      { id: 'b', from: 'posts', params: { who: 'ID!', sinceVersion: 'Int' }, where: { likes: { eq: { param: 'sinceVersion' } } } },
+      {
+        id: 'b',
+        from: 'posts',
+        params: { who: 'ID!', sinceVersion: 'Int' },
+        where: { likes: { eq: { param: 'sinceVersion' } } },
+      },
     ],
   }).join('\n');
   expect(found).toContain('field name "not" is reserved');

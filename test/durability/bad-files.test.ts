@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openStore } from '../../storage/index.js';
-import { canRunAsNobody, digest, listing, must, spawnServer, startServerProcess, stopServer, tempDir } from './helpers.js';
+import {
+  canRunAsNobody,
+  digest,
+  listing,
+  must,
+  spawnServer,
+  startServerProcess,
+  stopServer,
+  tempDir,
+} from './helpers.js';
 
 /**
  * Bad data files, through the real server CLI (`server/main.ts --data <file>`): each is
@@ -21,7 +30,10 @@ beforeAll(() => {
 afterAll(() => cleanup());
 
 /** Runs the server on `file` (as `uid` when given) and expects a refusal; returns exit code and stderr. */
-async function refused(file: string, options: { uid?: number; gid?: number } = {}): Promise<{ code: number | null; stderr: string; logs: string[] }> {
+async function refused(
+  file: string,
+  options: { uid?: number; gid?: number } = {},
+): Promise<{ code: number | null; stderr: string; logs: string[] }> {
   const server = spawnServer(['--port', '0', '--data', file], options);
   const { code, signal } = await server.exited;
   expect(signal).toBeNull();
@@ -75,7 +87,10 @@ test('a file held by a running server: exit 75, untouched, and the running serve
   const file = join(sub, 'live.sqlite');
   const holder = await startServerProcess(['--data', file]);
   try {
-    await must(holder.url, 'mutation { createUser(input: { id: "u1", name: "Ann", email: "a@example.com", role: "admin", active: true }) { id } }');
+    await must(
+      holder.url,
+      'mutation { createUser(input: { id: "u1", name: "Ann", email: "a@example.com", role: "admin", active: true }) { id } }',
+    );
     const before = listing(sub).map((name) => `${name}:${digest(join(sub, name))}`);
     const second = await refused(file);
     expect(second.code).toBe(75);
@@ -91,7 +106,8 @@ const asRoot = process.getuid?.() === 0;
 const nobody = asRoot && canRunAsNobody();
 // As root, permission bits do not stop writes, so the server runs as `nobody` (uid 65534).
 const skipReadOnly = asRoot && !nobody;
-if (skipReadOnly) console.warn('read-only directory test skipped: running as root and cannot spawn a child as nobody (uid 65534)');
+if (skipReadOnly)
+  console.warn('read-only directory test skipped: running as root and cannot spawn a child as nobody (uid 65534)');
 
 test.skipIf(skipReadOnly)('a store in a read-only directory: exit 73, untouched', async () => {
   const ro = join(dir, 'ro');

@@ -3,8 +3,17 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../config/load.js';
 import type { CheckedConfig } from '../../config/validate.js';
-import { evaluateView, hashRows, type Record as EngineRecord } from '../../engine/index.js';
-import { allViews, must, readStoreFile, startServerProcess, stopServer, tempDir, type GraphQLResponse, type ServerProcess } from './helpers.js';
+import { type Record as EngineRecord, evaluateView, hashRows } from '../../engine/index.js';
+import {
+  allViews,
+  type GraphQLResponse,
+  must,
+  readStoreFile,
+  type ServerProcess,
+  startServerProcess,
+  stopServer,
+  tempDir,
+} from './helpers.js';
 
 /**
  * Crash: the server (`server/main.ts` in its own process, on a SQLite file) takes concurrent
@@ -33,7 +42,15 @@ const DELIBERATE = new Set(['CONFLICT', 'NOT_FOUND', 'BAD_USER_INPUT']);
 
 type Outcome = 'ok' | 'error' | 'unknown';
 interface Sent {
-  readonly kind: 'createUser' | 'createPost' | 'updatePost' | 'deleteUser' | 'conflict' | 'missing' | 'batch' | 'badBatch';
+  readonly kind:
+    | 'createUser'
+    | 'createPost'
+    | 'updatePost'
+    | 'deleteUser'
+    | 'conflict'
+    | 'missing'
+    | 'batch'
+    | 'badBatch';
   /** Records it creates (table, record). */
   readonly creates: readonly { table: string; record: EngineRecord }[];
   /** Records it must never leave behind (ids of failing mutations). */
@@ -57,14 +74,36 @@ afterAll(() => cleanup());
 
 const CREATE_USER = 'mutation($input: CreateUserInput!) { createUser(input: $input) { id views { view version } } }';
 const CREATE_POST = 'mutation($input: CreatePostInput!) { createPost(input: $input) { id views { view version } } }';
-const UPDATE_POST = 'mutation($id: ID!, $patch: PostPatch!) { updatePost(id: $id, patch: $patch) { id views { view version } } }';
-const UPDATE_USER = 'mutation($id: ID!, $patch: UserPatch!) { updateUser(id: $id, patch: $patch) { id views { view version } } }';
+const UPDATE_POST =
+  'mutation($id: ID!, $patch: PostPatch!) { updatePost(id: $id, patch: $patch) { id views { view version } } }';
+const UPDATE_USER =
+  'mutation($id: ID!, $patch: UserPatch!) { updateUser(id: $id, patch: $patch) { id views { view version } } }';
 const DELETE_USER = 'mutation($id: ID!) { deleteUser(id: $id) { id views { view version } } }';
 const BATCH = 'mutation($changes: [ChangeInput!]!) { ingestBatch(changes: $changes) { ids views { view version } } }';
 
-const user = (id: string, n: number): EngineRecord => ({ id, name: `N${n}`, email: `${id}@example.com`, role: 'member', active: n % 2 === 0, age: n % 90 });
-const seedUser = (i: number): EngineRecord => ({ id: `s-u${i}`, name: `Seed ${i}`, email: `s${i}@example.com`, role: 'admin', active: true, age: 40 });
-const seedPost = (c: number, l: number): EngineRecord => ({ id: `s-p${c}-${l}`, authorId: `s-u${(c + l) % SEED_USERS}`, title: `Post ${c}-${l}`, published: true, likes: 0 });
+const user = (id: string, n: number): EngineRecord => ({
+  id,
+  name: `N${n}`,
+  email: `${id}@example.com`,
+  role: 'member',
+  active: n % 2 === 0,
+  age: n % 90,
+});
+const seedUser = (i: number): EngineRecord => ({
+  id: `s-u${i}`,
+  name: `Seed ${i}`,
+  email: `s${i}@example.com`,
+  role: 'admin',
+  active: true,
+  age: 40,
+});
+const seedPost = (c: number, l: number): EngineRecord => ({
+  id: `s-p${c}-${l}`,
+  authorId: `s-u${(c + l) % SEED_USERS}`,
+  title: `Post ${c}-${l}`,
+  published: true,
+  likes: 0,
+});
 const fields = ({ id: _id, ...rest }: EngineRecord) => rest;
 
 for (const [round, { acks, durability }] of KILL_POINTS.entries()) {
@@ -87,7 +126,11 @@ for (const [round, { acks, durability }] of KILL_POINTS.entries()) {
     expect(answered).toBeGreaterThanOrEqual(acks);
     inFlightAtKill.push(sent.filter((s) => s.outcome === 'unknown').length);
     // Mutations in flight at the kill (sent, never answered): usually dozens at each kill point.
-    if (round === KILL_POINTS.length - 1) expect(inFlightAtKill.some((count) => count > 0), `in flight: ${inFlightAtKill.join(', ')}`).toBe(true);
+    if (round === KILL_POINTS.length - 1)
+      expect(
+        inFlightAtKill.some((count) => count > 0),
+        `in flight: ${inFlightAtKill.join(', ')}`,
+      ).toBe(true);
     expect(sent.filter((s) => s.detail !== undefined).map((s) => s.detail)).toEqual([]);
 
     // The file, as the kill left it.
@@ -101,8 +144,10 @@ for (const [round, { acks, durability }] of KILL_POINTS.entries()) {
     const seq = new Map<string, { acked: number; unknown: number[] }>();
     for (const s of sent) {
       const where = `${s.kind} (${s.outcome})`;
-      for (const { table, id } of s.forbidden) expect(stored(table, id), `${where}: ${table}/${id} must not exist`).toBeUndefined();
-      if (s.kind === 'conflict') for (const { table, record } of s.creates) expect(stored(table, record.id)?.['name'], where).not.toBe('DUP');
+      for (const { table, id } of s.forbidden)
+        expect(stored(table, id), `${where}: ${table}/${id} must not exist`).toBeUndefined();
+      if (s.kind === 'conflict')
+        for (const { table, record } of s.creates) expect(stored(table, record.id)?.['name'], where).not.toBe('DUP');
       if (s.kind === 'conflict' || s.kind === 'missing' || s.kind === 'badBatch') {
         expect(s.outcome, `${where} must be refused`).not.toBe('ok');
         continue;
@@ -124,17 +169,25 @@ for (const [round, { acks, durability }] of KILL_POINTS.entries()) {
         if (s.outcome === 'ok') entry.acked = Math.max(entry.acked, s.post.seq);
         else entry.unknown.push(s.post.seq);
         seq.set(s.post.id, entry);
-        if (s.kind === 'batch') present.push(stored('posts', s.post.id)?.['likes'] === s.post.seq || (stored('posts', s.post.id)?.['likes'] as number) > s.post.seq);
+        if (s.kind === 'batch')
+          present.push(
+            stored('posts', s.post.id)?.['likes'] === s.post.seq ||
+              (stored('posts', s.post.id)?.['likes'] as number) > s.post.seq,
+          );
       }
-      if (s.deletes !== undefined && s.outcome === 'ok') expect(stored(s.deletes.table, s.deletes.id), where).toBeUndefined();
-      if (s.outcome === 'ok') expect(present.every(Boolean), `${where}: every effect of an answered mutation is there`).toBe(true);
+      if (s.deletes !== undefined && s.outcome === 'ok')
+        expect(stored(s.deletes.table, s.deletes.id), where).toBeUndefined();
+      if (s.outcome === 'ok')
+        expect(present.every(Boolean), `${where}: every effect of an answered mutation is there`).toBe(true);
       else expect(new Set(present).size <= 1, `${where}: all or nothing`).toBe(true);
     }
     for (const [id, { acked, unknown }] of seq) {
       const likes = stored('posts', id)?.['likes'];
       expect([acked, ...unknown.filter((u) => u > acked)], `post ${id}: likes ${String(likes)}`).toContain(likes);
     }
-    for (const [table, records] of tables) for (const id of records.keys()) expect(allowed.has(`${table}/${id}`), `${table}/${id} was never sent`).toBe(true);
+    for (const [table, records] of tables)
+      for (const id of records.keys())
+        expect(allowed.has(`${table}/${id}`), `${table}/${id} was never sent`).toBe(true);
 
     // Restart: every view equals the evaluator over the stored tables; versions went up.
     const second = await startServerProcess(['--data', file, '--durability', durability]);
@@ -143,7 +196,13 @@ for (const [round, { acks, durability }] of KILL_POINTS.entries()) {
       expect(second.ready['versionBase'] as number).toBeGreaterThan(maxVersion);
       const after = readViews(await allViews(second.url));
       for (const view of checked.config.views.filter((v) => (v as { params?: unknown }).params === undefined)) {
-        const expected = evaluateView(view, new Map([['users', users], ['posts', posts]]));
+        const expected = evaluateView(
+          view,
+          new Map([
+            ['users', users],
+            ['posts', posts],
+          ]),
+        );
         const served = after.get(view.id);
         expect(served?.rows, view.id).toEqual(expected);
         expect(served?.hash, view.id).toBe(hashRows(expected));
@@ -155,34 +214,60 @@ for (const [round, { acks, durability }] of KILL_POINTS.entries()) {
   });
 }
 
-function readViews(result: Awaited<ReturnType<typeof allViews>>): Map<string, { rows: unknown[]; hash: string; version: number }> {
+function readViews(
+  result: Awaited<ReturnType<typeof allViews>>,
+): Map<string, { rows: unknown[]; hash: string; version: number }> {
   const rows = result as unknown as { [view: string]: unknown[] };
-  return new Map(result.views.map((info) => [info.id, { rows: rows[info.id] ?? [], hash: info.hash, version: info.version }]));
+  return new Map(
+    result.views.map((info) => [info.id, { rows: rows[info.id] ?? [], hash: info.hash, version: info.version }]),
+  );
 }
 
 /**
  * CLIENTS clients × LANES lanes send mutations back to back until `acks` are answered; the
  * server is killed `killDelayMs` later, and the lanes stop sending. Returns every mutation sent with its outcome.
  */
-async function runUntilKilled(server: ServerProcess, url: string, acks: number, killDelayMs: number): Promise<{ sent: Sent[]; maxVersion: number }> {
+async function runUntilKilled(
+  server: ServerProcess,
+  url: string,
+  acks: number,
+  killDelayMs: number,
+): Promise<{ sent: Sent[]; maxVersion: number }> {
   const sent: Sent[] = [];
   let answered = 0;
   let killed = false;
   let killing = false;
   let maxVersion = 0;
   const wsClients: WsClient[] = [];
-  const send = async (c: number, query: string, variables: object): Promise<GraphQLResponse<{ [field: string]: { views?: { version: number }[] } }>> => {
+  const send = async (
+    c: number,
+    query: string,
+    variables: object,
+  ): Promise<GraphQLResponse<{ [field: string]: { views?: { version: number }[] } }>> => {
     if (c % 2 === 0) {
-      const client = (wsClients[c] ??= createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true }));
+      const client = (wsClients[c] ??= createClient({
+        url: url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        lazy: true,
+      }));
       return await new Promise((resolve, reject) => {
         let result: GraphQLResponse<never> | undefined;
         client.subscribe(
           { query, variables: variables as { [name: string]: unknown } },
-          { next: (value) => void (result = value as GraphQLResponse<never>), error: reject, complete: () => (result === undefined ? reject(new Error('no result')) : resolve(result)) },
+          {
+            next: (value) => void (result = value as GraphQLResponse<never>),
+            error: reject,
+            complete: () => (result === undefined ? reject(new Error('no result')) : resolve(result)),
+          },
         );
       });
     }
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
     return (await response.json()) as GraphQLResponse<never>;
   };
 
@@ -201,7 +286,13 @@ async function runUntilKilled(server: ServerProcess, url: string, acks: number, 
         s = { kind: 'deleteUser', creates: [], forbidden: [], deletes: { table: 'users', id }, outcome: 'unknown' };
         [query, variables] = [DELETE_USER, { id }];
       } else if (kind === 3) {
-        const record: EngineRecord = { id: `p.${tag}`, authorId: `s-u${n % SEED_USERS}`, title: `T${n}`, published: n % 3 !== 0, likes: n };
+        const record: EngineRecord = {
+          id: `p.${tag}`,
+          authorId: `s-u${n % SEED_USERS}`,
+          title: `T${n}`,
+          published: n % 3 !== 0,
+          likes: n,
+        };
         s = { kind: 'createPost', creates: [{ table: 'posts', record }], forbidden: [], outcome: 'unknown' };
         [query, variables] = [CREATE_POST, { input: record }];
       } else if (kind === 4 || kind === 5) {
@@ -210,13 +301,27 @@ async function runUntilKilled(server: ServerProcess, url: string, acks: number, 
         [query, variables] = [UPDATE_POST, { id: post, patch: { likes: postSeq, published: postSeq % 5 !== 0 } }];
       } else if (kind === 7) {
         const id = `s-u${n % SEED_USERS}`;
-        s = { kind: 'conflict', creates: [{ table: 'users', record: { ...user(id, n), name: 'DUP' } }], forbidden: [], outcome: 'unknown' };
+        s = {
+          kind: 'conflict',
+          creates: [{ table: 'users', record: { ...user(id, n), name: 'DUP' } }],
+          forbidden: [],
+          outcome: 'unknown',
+        };
         [query, variables] = [CREATE_USER, { input: { ...user(id, n), name: 'DUP' } }];
       } else if (kind === 8) {
         postSeq++;
         const a = user(`b.${tag}.0`, n);
         const b = user(`b.${tag}.1`, n + 1);
-        s = { kind: 'batch', creates: [{ table: 'users', record: a }, { table: 'users', record: b }], forbidden: [], post: { id: post, seq: postSeq }, outcome: 'unknown' };
+        s = {
+          kind: 'batch',
+          creates: [
+            { table: 'users', record: a },
+            { table: 'users', record: b },
+          ],
+          forbidden: [],
+          post: { id: post, seq: postSeq },
+          outcome: 'unknown',
+        };
         [query, variables] = [
           BATCH,
           {
@@ -257,7 +362,8 @@ async function runUntilKilled(server: ServerProcess, url: string, acks: number, 
       const code = response.errors?.[0]?.extensions?.code;
       if (response.errors === undefined && response.data != null) {
         s.outcome = 'ok';
-        for (const result of Object.values(response.data)) for (const view of result.views ?? []) maxVersion = Math.max(maxVersion, view.version);
+        for (const result of Object.values(response.data))
+          for (const view of result.views ?? []) maxVersion = Math.max(maxVersion, view.version);
         if (s.kind === 'createUser') mine.push(s.creates[0]!.record.id);
       } else if (code !== undefined && DELIBERATE.has(code)) {
         s.outcome = 'error';

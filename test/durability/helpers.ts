@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { print } from 'graphql';
 import type { Record as EngineRecord } from '../../engine/index.js';
@@ -21,7 +21,10 @@ export interface ServerProcess {
 }
 
 /** Spawns `node --import tsx server/main.ts ...args` from the repository root. */
-export function spawnServer(args: readonly string[], options: { uid?: number; gid?: number; env?: { [name: string]: string } } = {}): ServerProcess {
+export function spawnServer(
+  args: readonly string[],
+  options: { uid?: number; gid?: number; env?: { [name: string]: string } } = {},
+): ServerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...options.env },
@@ -46,13 +49,15 @@ export function spawnServer(args: readonly string[], options: { uid?: number; gi
 }
 
 /** Waits for the `listening` line; returns it (with `url`). */
-export async function listening(server: ServerProcess, timeoutMs = 60_000): Promise<LogLine & { url: string }> {
+async function listening(server: ServerProcess, timeoutMs = 60_000): Promise<LogLine & { url: string }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const line = server.logs.find((log) => log.msg === 'listening');
     if (line !== undefined) return line as LogLine & { url: string };
     if (server.child.exitCode !== null || server.child.signalCode !== null) {
-      throw new Error(`the server exited (${server.child.exitCode ?? server.child.signalCode}) before listening: ${server.stderr()}`);
+      throw new Error(
+        `the server exited (${server.child.exitCode ?? server.child.signalCode}) before listening: ${server.stderr()}`,
+      );
     }
     if (Date.now() > deadline) throw new Error(`the server did not start within ${timeoutMs} ms: ${server.stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -60,7 +65,9 @@ export async function listening(server: ServerProcess, timeoutMs = 60_000): Prom
 }
 
 /** Starts a server on a free port and waits until it listens. */
-export async function startServerProcess(args: readonly string[]): Promise<{ server: ServerProcess; url: string; ready: LogLine }> {
+export async function startServerProcess(
+  args: readonly string[],
+): Promise<{ server: ServerProcess; url: string; ready: LogLine }> {
   const server = spawnServer(['--port', '0', ...args]);
   try {
     const ready = await listening(server);
@@ -84,7 +91,11 @@ export interface GraphQLResponse<T> {
 }
 
 /** One GraphQL operation over HTTP. */
-export async function gql<T = { [field: string]: unknown }>(url: string, query: string, variables: object = {}): Promise<GraphQLResponse<T>> {
+export async function gql<T = { [field: string]: unknown }>(
+  url: string,
+  query: string,
+  variables: object = {},
+): Promise<GraphQLResponse<T>> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -94,7 +105,11 @@ export async function gql<T = { [field: string]: unknown }>(url: string, query: 
 }
 
 /** Like `gql`, throwing on any error. */
-export async function must<T = { [field: string]: unknown }>(url: string, query: string, variables: object = {}): Promise<T> {
+export async function must<T = { [field: string]: unknown }>(
+  url: string,
+  query: string,
+  variables: object = {},
+): Promise<T> {
   const result = await gql<T>(url, query, variables);
   if (result.errors !== undefined || result.data == null) throw new Error(JSON.stringify(result.errors));
   return result.data;

@@ -2,12 +2,23 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import demo from '../../config/demo.js';
 import type { AppConfig } from '../../config/types.js';
-import { evaluateView, hashRows, type Record as EngineRecord, type ViewDefinition } from '../../engine/index.js';
+import { type Record as EngineRecord, evaluateView, hashRows, type ViewDefinition } from '../../engine/index.js';
 import type { RunningServer } from '../../server/app.js';
-import { urqlOverWs, type Transport } from '../graphql/helpers/clients.js';
+import { type Transport, urqlOverWs } from '../graphql/helpers/clients.js';
 import { DEMO_VIEWS, followView } from '../graphql/helpers/demo.js';
 import { LocalView } from '../graphql/helpers/local-view.js';
-import { allViews, gql, must, readStoreFile, spawnServer, startServerProcess, stopServer, tempDir, type LogLine, type ServerProcess } from './helpers.js';
+import {
+  allViews,
+  gql,
+  type LogLine,
+  must,
+  readStoreFile,
+  type ServerProcess,
+  spawnServer,
+  startServerProcess,
+  stopServer,
+  tempDir,
+} from './helpers.js';
 
 /**
  * Restart: mutations through GraphQL, a graceful stop (SIGTERM), a start on the same file.
@@ -57,25 +68,50 @@ test('after SIGTERM and a restart: same rows and hashes, versions above the old 
   const first = await start();
   expect(first.ready).toMatchObject({ records: 0, versionBase: 0 });
   const transport = transportFor(first.url);
-  const copies = new Map(DEMO_VIEWS.map((view) => [view, { local: new LocalView(), ...followView(transport.client, view) }]));
+  const copies = new Map(
+    DEMO_VIEWS.map((view) => [view, { local: new LocalView(), ...followView(transport.client, view) }]),
+  );
   for (const [view, copy] of copies) await copy.feed.until((events) => events.length === 1, `${view} snapshot`);
 
   for (let i = 0; i < 30; i++) {
-    await must(first.url, CREATE_USER, { input: { id: `u${i}`, name: `User ${i % 7}`, email: `u${i}@example.com`, role: i % 5 === 0 ? 'admin' : 'member', active: i % 3 !== 0, age: 20 + i } });
+    await must(first.url, CREATE_USER, {
+      input: {
+        id: `u${i}`,
+        name: `User ${i % 7}`,
+        email: `u${i}@example.com`,
+        role: i % 5 === 0 ? 'admin' : 'member',
+        active: i % 3 !== 0,
+        age: 20 + i,
+      },
+    });
   }
   for (let i = 0; i < 40; i++) {
-    await must(first.url, CREATE_POST, { input: { id: `p${i}`, authorId: `u${i % 12}`, title: `Post ${i}`, published: i % 4 !== 0, likes: (i * 37) % 100 } });
+    await must(first.url, CREATE_POST, {
+      input: { id: `p${i}`, authorId: `u${i % 12}`, title: `Post ${i}`, published: i % 4 !== 0, likes: (i * 37) % 100 },
+    });
   }
   for (let i = 0; i < 10; i++) await must(first.url, UPDATE_POST, { id: `p${i * 3}`, patch: { likes: 100 + i } });
   await must(first.url, DELETE_USER, { id: 'u3' });
   await must(first.url, BATCH, {
     changes: [
-      { table: 'users', op: 'CREATE', id: 'u100', data: { name: 'Batch', email: 'b@example.com', role: 'member', active: true } },
-      { table: 'posts', op: 'CREATE', id: 'p100', data: { authorId: 'u100', title: 'From a batch', published: true, likes: 1000 } },
+      {
+        table: 'users',
+        op: 'CREATE',
+        id: 'u100',
+        data: { name: 'Batch', email: 'b@example.com', role: 'member', active: true },
+      },
+      {
+        table: 'posts',
+        op: 'CREATE',
+        id: 'p100',
+        data: { authorId: 'u100', title: 'From a batch', published: true, likes: 1000 },
+      },
       { table: 'posts', op: 'DELETE', id: 'p1' },
     ],
   });
-  const refused = await gql(first.url, CREATE_USER, { input: { id: 'u1', name: 'Twice', email: 'x', role: 'member', active: true } });
+  const refused = await gql(first.url, CREATE_USER, {
+    input: { id: 'u1', name: 'Twice', email: 'x', role: 'member', active: true },
+  });
   expect(refused.errors?.[0]?.extensions?.code).toBe('CONFLICT');
 
   before = await allViews(first.url);
@@ -88,14 +124,21 @@ test('after SIGTERM and a restart: same rows and hashes, versions above the old 
   }
   await transport.close();
   expect(await stopServer(first.server)).toBe(0);
-  expect(first.server.logs.find((log) => log.msg === 'stopped')?.['commits']).toMatchObject({ committed: 30 + 40 + 10 + 1 + 1, rejected: 1 });
+  expect(first.server.logs.find((log) => log.msg === 'stopped')?.['commits']).toMatchObject({
+    committed: 30 + 40 + 10 + 1 + 1,
+    rejected: 1,
+  });
 
   // The file holds exactly what the views were computed from.
   const stored = readStoreFile(file);
-  const tables = new Map([['users', stored.get('users') ?? new Map<string, EngineRecord>()], ['posts', stored.get('posts') ?? new Map<string, EngineRecord>()]]);
+  const tables = new Map([
+    ['users', stored.get('users') ?? new Map<string, EngineRecord>()],
+    ['posts', stored.get('posts') ?? new Map<string, EngineRecord>()],
+  ]);
   expect(tables.get('users')?.size).toBe(30);
   expect(tables.get('users')?.get('u1')?.['name']).toBe('User 1');
-  for (const view of DEMO_VIEWS) expect(hashRows(evaluateView(viewDefinition(view), tables)), view).toBe(infoOf(before, view)?.hash);
+  for (const view of DEMO_VIEWS)
+    expect(hashRows(evaluateView(viewDefinition(view), tables)), view).toBe(infoOf(before, view)?.hash);
 
   const second = await start();
   const base = second.ready['versionBase'] as number;
@@ -112,13 +155,20 @@ test('after SIGTERM and a restart: same rows and hashes, versions above the old 
   // Resuming with versions from before the restart: a SNAPSHOT of the same rows, then live deltas.
   const resumedTransport = transportFor(second.url);
   const resumed = new Map(
-    DEMO_VIEWS.map((view) => [view, { local: new LocalView(), ...followView(resumedTransport.client, view, infoOf(before, view)?.version ?? 0) }]),
+    DEMO_VIEWS.map((view) => [
+      view,
+      { local: new LocalView(), ...followView(resumedTransport.client, view, infoOf(before, view)?.version ?? 0) },
+    ]),
   );
   const fromZero = followView(resumedTransport.client, 'usersCount', 0);
   const fromOlder = followView(resumedTransport.client, 'topPosts', (infoOf(before, 'topPosts')?.version ?? 1) - 1);
   for (const [view, copy] of resumed) {
     await copy.feed.until((events) => events.length === 1, `${view} resumed`);
-    expect(copy.feed.events[0], view).toMatchObject({ kind: 'SNAPSHOT', version: base, hash: infoOf(before, view)?.hash });
+    expect(copy.feed.events[0], view).toMatchObject({
+      kind: 'SNAPSHOT',
+      version: base,
+      hash: infoOf(before, view)?.hash,
+    });
     copy.local.apply(copy.feed.events[0]!);
   }
   for (const feed of [fromZero.feed, fromOlder.feed]) {
@@ -126,7 +176,9 @@ test('after SIGTERM and a restart: same rows and hashes, versions above the old 
     expect(feed.events[0]).toMatchObject({ kind: 'SNAPSHOT', version: base });
   }
 
-  await must(second.url, CREATE_USER, { input: { id: 'u200', name: 'After', email: 'a@example.com', role: 'member', active: true } });
+  await must(second.url, CREATE_USER, {
+    input: { id: 'u200', name: 'After', email: 'a@example.com', role: 'member', active: true },
+  });
   const usersCount = resumed.get('usersCount')!;
   await usersCount.feed.until((events) => events.length === 2, 'a delta after the restart');
   expect(usersCount.feed.events[1]).toMatchObject({ kind: 'DELTA', version: base + 1 });
@@ -146,7 +198,9 @@ test('a config that adds a table and a nullable field works on the existing file
   const evolved: AppConfig = {
     ...demo,
     tables: [
-      ...demo.tables.map((table) => (table.name === 'users' ? { ...table, fields: { ...table.fields, nickname: 'String' as const } } : table)),
+      ...demo.tables.map((table) =>
+        table.name === 'users' ? { ...table, fields: { ...table.fields, nickname: 'String' as const } } : table,
+      ),
       { name: 'tags', type: 'Tag', fields: { label: 'String!' } },
     ],
   };
@@ -155,7 +209,9 @@ test('a config that adds a table and a nullable field works on the existing file
 
   const third = await start(['--config', evolvedFile]);
   expect(third.ready['records']).toBe(31 + 40);
-  expect(await must(third.url, '{ user(id: "u1") { id name nickname } }')).toEqual({ user: { id: 'u1', name: 'User 1', nickname: null } });
+  expect(await must(third.url, '{ user(id: "u1") { id name nickname } }')).toEqual({
+    user: { id: 'u1', name: 'User 1', nickname: null },
+  });
   await must(third.url, 'mutation { createTag(input: { id: "t1", label: "new" }) { id } }');
   await must(third.url, 'mutation { updateUser(id: "u2", patch: { nickname: "Two" }) { id } }');
   const evolvedViews = await allViews(third.url);
@@ -175,7 +231,12 @@ test('a config that adds a table and a nullable field works on the existing file
   expect(await stopServer(fourth.server)).toBe(0);
 
   // A required field the stored users lack: exit 2 naming a record; the file still serves.
-  const required = { ...evolved, tables: evolved.tables.map((table) => (table.name === 'users' ? { ...table, fields: { ...table.fields, score: 'Int!' as const } } : table)) };
+  const required = {
+    ...evolved,
+    tables: evolved.tables.map((table) =>
+      table.name === 'users' ? { ...table, fields: { ...table.fields, score: 'Int!' as const } } : table,
+    ),
+  };
   const requiredFile = `${dir}/required.json`;
   writeFileSync(requiredFile, JSON.stringify(required));
   const refused = spawnServer(['--port', '0', '--data', file, '--config', requiredFile]);

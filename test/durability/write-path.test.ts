@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, beforeEach, expect, test } from 'vitest';
+import { type Change, type LiveStore, openLiveStore, type ViewEvent, ViewStream } from '../../app/index.js';
 import { loadConfig } from '../../config/load.js';
 import type { CheckedConfig } from '../../config/validate.js';
-import { openLiveStore, ViewStream, type Change, type LiveStore, type ViewEvent } from '../../app/index.js';
 import { readStoreFile, tempDir } from './helpers.js';
 
 /**
@@ -32,7 +32,12 @@ async function open(file: string): Promise<LiveStore> {
   return store;
 }
 
-const createUser = (id: string, name = `User ${id}`): Change => ({ table: 'users', op: 'CREATE', id, data: { name, email: `${id}@example.com`, role: 'member', active: true } });
+const createUser = (id: string, name = `User ${id}`): Change => ({
+  table: 'users',
+  op: 'CREATE',
+  id,
+  data: { name, email: `${id}@example.com`, role: 'member', active: true },
+});
 
 test('requests of one event-loop turn share a transaction; a refused one is neither stored nor applied, the others are', async () => {
   const file = `${dir}/live.sqlite`;
@@ -41,12 +46,29 @@ test('requests of one event-loop turn share a transaction; a refused one is neit
     ...Array.from({ length: 18 }, (_, i) => [createUser(`u${i}`)]),
     [createUser('u0', 'Twice')], // CONFLICT
     [{ table: 'users', op: 'UPDATE', id: 'nobody', data: { age: 3 } }], // NOT_FOUND
-    [createUser('b1'), { table: 'posts', op: 'CREATE', id: 'p1', data: { authorId: 'b1', title: 't', published: true, likes: 1 } }, createUser('u1')], // CONFLICT at the end
-    [createUser('b2'), { table: 'posts', op: 'CREATE', id: 'p2', data: { authorId: 'b2', title: 't', published: true, likes: 2 } }],
+    [
+      createUser('b1'),
+      { table: 'posts', op: 'CREATE', id: 'p1', data: { authorId: 'b1', title: 't', published: true, likes: 1 } },
+      createUser('u1'),
+    ], // CONFLICT at the end
+    [
+      createUser('b2'),
+      { table: 'posts', op: 'CREATE', id: 'p2', data: { authorId: 'b2', title: 't', published: true, likes: 2 } },
+    ],
   ];
   const results = await Promise.allSettled(requests.map((changes) => store.apply(changes)));
-  expect(results.map((result) => result.status)).toEqual([...Array<string>(18).fill('fulfilled'), 'rejected', 'rejected', 'rejected', 'fulfilled']);
-  expect(results.slice(18, 21).map((result) => (result as PromiseRejectedResult).reason.code)).toEqual(['CONFLICT', 'NOT_FOUND', 'CONFLICT']);
+  expect(results.map((result) => result.status)).toEqual([
+    ...Array<string>(18).fill('fulfilled'),
+    'rejected',
+    'rejected',
+    'rejected',
+    'fulfilled',
+  ]);
+  expect(results.slice(18, 21).map((result) => (result as PromiseRejectedResult).reason.code)).toEqual([
+    'CONFLICT',
+    'NOT_FOUND',
+    'CONFLICT',
+  ]);
   expect(store.commitStats()).toEqual({ groups: 1, committed: 19, rejected: 3, largestGroup: 22 });
 
   expect(store.record('users', 'u0')?.['name']).toBe('User u0');
@@ -57,8 +79,17 @@ test('requests of one event-loop turn share a transaction; a refused one is neit
   await store.close();
 
   const tables = readStoreFile(file);
-  expect([...(tables.get('users')?.keys() ?? [])].sort()).toEqual([...Array.from({ length: 18 }, (_, i) => `u${i}`), 'b2'].sort());
-  expect(tables.get('users')?.get('u0')).toEqual({ id: 'u0', name: 'User u0', email: 'u0@example.com', role: 'member', active: true, age: null });
+  expect([...(tables.get('users')?.keys() ?? [])].sort()).toEqual(
+    [...Array.from({ length: 18 }, (_, i) => `u${i}`), 'b2'].sort(),
+  );
+  expect(tables.get('users')?.get('u0')).toEqual({
+    id: 'u0',
+    name: 'User u0',
+    email: 'u0@example.com',
+    role: 'member',
+    active: true,
+    age: null,
+  });
   expect([...(tables.get('posts')?.keys() ?? [])]).toEqual(['p2']);
 });
 
@@ -81,7 +112,10 @@ test('updates are published in version order, and a request resolves after its u
     expect(store.history('usersCount')?.since(turn * 20, turn * 20 + 20)).toHaveLength(20);
   }
   await reading;
-  expect(events.map((event) => `${event.kind}${event.version}`)).toEqual(['SNAPSHOT0', ...Array.from({ length: 200 }, (_, i) => `DELTA${i + 1}`)]);
+  expect(events.map((event) => `${event.kind}${event.version}`)).toEqual([
+    'SNAPSHOT0',
+    ...Array.from({ length: 200 }, (_, i) => `DELTA${i + 1}`),
+  ]);
   expect(store.commitStats().groups).toBeLessThanOrEqual(10 * 2);
 });
 
@@ -102,7 +136,8 @@ test('versions keep rising over restarts, however many requests each run committ
     highest = Math.max(...views.map((view) => store.snapshot(view.id).version));
     expect(store.snapshot('usersCount').version).toBe(base + count);
     // A version from before this run is never served from the history.
-    if (base > 0) expect(store.history('usersCount')?.since(base - 1, store.snapshot('usersCount').version)).toBeUndefined();
+    if (base > 0)
+      expect(store.history('usersCount')?.since(base - 1, store.snapshot('usersCount').version)).toBeUndefined();
     await store.close();
     opened.splice(opened.indexOf(store), 1);
   }

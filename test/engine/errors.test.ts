@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Circuit } from '../../engine/index.js';
 import { EngineError, type EngineErrorCode } from '../../engine/errors.js';
+import { Circuit } from '../../engine/index.js';
 import type { Operation, RecordChange, ViewDefinition } from '../../engine/types.js';
 
 /**
@@ -97,7 +97,10 @@ describe('ingest errors', () => {
 
   it('an unknown table is BAD_INPUT', () => {
     const circuit = setUp();
-    expectError(circuit, single(circuit, 'comments', 'CREATE', 'c1', { text: 'x' }), { code: 'BAD_INPUT', table: 'comments' });
+    expectError(circuit, single(circuit, 'comments', 'CREATE', 'c1', { text: 'x' }), {
+      code: 'BAD_INPUT',
+      table: 'comments',
+    });
     expectError(circuit, single(circuit, 'comments', 'DELETE', 'c1'), { code: 'BAD_INPUT', table: 'comments' });
   });
 
@@ -109,8 +112,16 @@ describe('ingest errors', () => {
     ['missing', undefined],
   ])('data that is %s is BAD_INPUT', (_, data) => {
     const circuit = setUp();
-    expectError(circuit, single(circuit, 'users', 'CREATE', 'u3', data), { code: 'BAD_INPUT', table: 'users', id: 'u3' });
-    expectError(circuit, single(circuit, 'users', 'UPDATE', 'u1', data), { code: 'BAD_INPUT', table: 'users', id: 'u1' });
+    expectError(circuit, single(circuit, 'users', 'CREATE', 'u3', data), {
+      code: 'BAD_INPUT',
+      table: 'users',
+      id: 'u3',
+    });
+    expectError(circuit, single(circuit, 'users', 'UPDATE', 'u1', data), {
+      code: 'BAD_INPUT',
+      table: 'users',
+      id: 'u1',
+    });
     expect(circuit.getRecord('users', 'u3')).toBeUndefined();
   });
 
@@ -153,13 +164,31 @@ describe('ingest errors', () => {
     ];
     const last: RecordChange = { table: 'users', op: 'DELETE', id: 'u1' };
     const invalid: [RecordChange, Expected][] = [
-      [{ table: 'users', op: 'UPDATE', id: 'u9', data: { name: 'X' } }, { code: 'NOT_FOUND', table: 'users', id: 'u9' }],
-      [{ table: 'users', op: 'CREATE', id: 'u2', data: { name: 'X' } }, { code: 'CONFLICT', table: 'users', id: 'u2' }],
+      [
+        { table: 'users', op: 'UPDATE', id: 'u9', data: { name: 'X' } },
+        { code: 'NOT_FOUND', table: 'users', id: 'u9' },
+      ],
+      [
+        { table: 'users', op: 'CREATE', id: 'u2', data: { name: 'X' } },
+        { code: 'CONFLICT', table: 'users', id: 'u2' },
+      ],
       // conflicts with the CREATE earlier in the same batch
-      [{ table: 'users', op: 'CREATE', id: 'u3', data: { name: 'X' } }, { code: 'CONFLICT', table: 'users', id: 'u3' }],
-      [{ table: 'nope', op: 'DELETE', id: 'x' }, { code: 'BAD_INPUT', table: 'nope' }],
-      [{ table: 'users', op: 'CREATE', id: 'u5', data: 5 }, { code: 'BAD_INPUT', table: 'users', id: 'u5' }],
-      [{ table: 'users', op: 'CREATE', id: 'u5', data: { id: 'u6' } }, { code: 'BAD_INPUT', table: 'users', id: 'u5' }],
+      [
+        { table: 'users', op: 'CREATE', id: 'u3', data: { name: 'X' } },
+        { code: 'CONFLICT', table: 'users', id: 'u3' },
+      ],
+      [
+        { table: 'nope', op: 'DELETE', id: 'x' },
+        { code: 'BAD_INPUT', table: 'nope' },
+      ],
+      [
+        { table: 'users', op: 'CREATE', id: 'u5', data: 5 },
+        { code: 'BAD_INPUT', table: 'users', id: 'u5' },
+      ],
+      [
+        { table: 'users', op: 'CREATE', id: 'u5', data: { id: 'u6' } },
+        { code: 'BAD_INPUT', table: 'users', id: 'u5' },
+      ],
     ];
     for (const [change, expected] of invalid) {
       expectError(circuit, () => circuit.ingestBatch([...valid, change, last]), expected);
@@ -188,10 +217,22 @@ describe('view definition errors', () => {
     ['an unknown key', { id: 'x', from: 'users', having: {} }, { code: 'BAD_INPUT' }],
     ['no id', { from: 'users' }, { code: 'BAD_INPUT' }],
     ['an empty id', { id: '', from: 'users' }, { code: 'BAD_INPUT' }],
-    ['an unknown aggregate', { id: 'x', from: 'users', aggregate: { n: { fn: 'median', field: 'age' } } }, { code: 'BAD_INPUT' }],
+    [
+      'an unknown aggregate',
+      { id: 'x', from: 'users', aggregate: { n: { fn: 'median', field: 'age' } } },
+      { code: 'BAD_INPUT' },
+    ],
     ['a sum without a field', { id: 'x', from: 'users', aggregate: { n: { fn: 'sum' } } }, { code: 'BAD_INPUT' }],
-    ['a bad direction', { id: 'x', from: 'users', orderBy: [{ field: 'name', direction: 'up' }] }, { code: 'BAD_INPUT' }],
-    ['a missing parameter', { id: 'x', from: 'users', where: { age: { gt: { param: 'min' } } } }, { code: 'BAD_INPUT' }],
+    [
+      'a bad direction',
+      { id: 'x', from: 'users', orderBy: [{ field: 'name', direction: 'up' }] },
+      { code: 'BAD_INPUT' },
+    ],
+    [
+      'a missing parameter',
+      { id: 'x', from: 'users', where: { age: { gt: { param: 'min' } } } },
+      { code: 'BAD_INPUT' },
+    ],
     ['in without an array', { id: 'x', from: 'users', where: { age: { in: 3 } } }, { code: 'BAD_INPUT' }],
     ['not a definition', 'usersList', { code: 'BAD_INPUT' }],
   ];

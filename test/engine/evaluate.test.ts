@@ -28,25 +28,30 @@ const ids = (definition: Omit<ViewDefinition, 'id'>): string[] =>
 describe('evaluateView', () => {
   it('keys a join on id by the driving id, and any other join by driving|matched', () => {
     expect(
-      evaluateView(view({ from: 'posts', join: [{ table: 'users', as: 'author', on: { left: 'authorId', right: 'id' } }] }), data),
+      evaluateView(
+        view({ from: 'posts', join: [{ table: 'users', as: 'author', on: { left: 'authorId', right: 'id' } }] }),
+        data,
+      ),
     ).toEqual([
       { id: 'p1', authorId: 'u1', title: 'Hello', likes: 5, author: data.get('users')?.get('u1') },
       { id: 'p2', authorId: 'u1', title: 'World', likes: 2, author: data.get('users')?.get('u1') },
     ]);
-    expect(ids({ from: 'users', join: [{ table: 'posts', as: 'post', on: { left: 'id', right: 'authorId' } }] })).toEqual([
-      'u1|p1',
-      'u1|p2',
-    ]);
     expect(
-      ids({ from: 'users', join: [{ table: 'posts', as: 'post', on: { left: 'id', right: 'authorId' }, kind: 'left' }] }),
+      ids({ from: 'users', join: [{ table: 'posts', as: 'post', on: { left: 'id', right: 'authorId' } }] }),
+    ).toEqual(['u1|p1', 'u1|p2']);
+    expect(
+      ids({
+        from: 'users',
+        join: [{ table: 'posts', as: 'post', on: { left: 'id', right: 'authorId' }, kind: 'left' }],
+      }),
     ).toEqual(['u1|p1', 'u1|p2', 'u2', 'u3']);
   });
 
   it('nests null for an unmatched left join and drops the row for an inner join', () => {
     const join = { table: 'users', as: 'author', on: { left: 'authorId', right: 'id' } };
-    expect(evaluateView(view({ from: 'posts', join: [{ ...join, kind: 'left' }], where: { id: { eq: 'p3' } } }), data)).toEqual([
-      { id: 'p3', authorId: 'u9', title: 'Help', likes: 5, author: null },
-    ]);
+    expect(
+      evaluateView(view({ from: 'posts', join: [{ ...join, kind: 'left' }], where: { id: { eq: 'p3' } } }), data),
+    ).toEqual([{ id: 'p3', authorId: 'u9', title: 'Help', likes: 5, author: null }]);
     expect(ids({ from: 'posts', join: [join], where: { 'author.name': { eq: 'Ann' } } })).toEqual(['p1', 'p2']);
   });
 
@@ -102,7 +107,9 @@ describe('evaluateView', () => {
     expect(evaluateView(view({ from: 'posts', aggregate }), tables({ posts: [] }))).toEqual([
       { id: '*', n: 0, s: 0, a: null, lo: null, hi: null },
     ]);
-    expect(evaluateView(view({ from: 'posts', aggregate }), data)).toEqual([{ id: '*', n: 3, s: 12, a: 4, lo: 2, hi: 5 }]);
+    expect(evaluateView(view({ from: 'posts', aggregate }), data)).toEqual([
+      { id: '*', n: 3, s: 12, a: 4, lo: 2, hi: 5 },
+    ]);
   });
 
   it('distinct (and groupBy without aggregate) gives one row per value', () => {
@@ -158,7 +165,9 @@ describe('evaluateView', () => {
     expect(evaluateView(def, data)).toEqual([{ id: 'p1', author: before }]);
     expect(data.get('users')?.get('u1')).toEqual(before);
     const nested = view({ ...def, select: ['author.meta.tags', 'author.meta', 'author.missing'] });
-    expect(evaluateView(nested, data)).toEqual([{ id: 'p1', author: { meta: { tier: 'a', tags: ['x', 'y'] }, missing: null } }]);
+    expect(evaluateView(nested, data)).toEqual([
+      { id: 'p1', author: { meta: { tier: 'a', tags: ['x', 'y'] }, missing: null } },
+    ]);
     expect(data.get('users')?.get('u1')).toEqual(before);
   });
 

@@ -7,8 +7,14 @@ import { canonicalJson } from '../../engine/values.js';
 /** The streamed row hash must equal the specified one: cyrb53 of the canonical JSON text. */
 describe('hashRow', () => {
   it('equals cyrb53(canonicalJson(row)) for any JSON object', () => {
-    const row = fc.dictionary(fc.string({ unit: 'binary' }), fc.jsonValue() as fc.Arbitrary<never>) as fc.Arbitrary<Row>;
-    fc.assert(fc.property(row, (r) => hashRow(r) === cyrb53(canonicalJson(r))), { numRuns: 2000 });
+    const row = fc.dictionary(
+      fc.string({ unit: 'binary' }),
+      fc.jsonValue() as fc.Arbitrary<never>,
+    ) as fc.Arbitrary<Row>;
+    fc.assert(
+      fc.property(row, (r) => hashRow(r) === cyrb53(canonicalJson(r))),
+      { numRuns: 2000 },
+    );
   });
 
   it('equals it on escapes, lone surrogates, integers and key order', () => {

@@ -7,7 +7,13 @@ describe('join with a where on the joined table', () => {
     id: 'posts',
     from: 'posts',
     join: [
-      { table: 'users', as: 'author', on: { left: 'authorId', right: 'id' }, kind: 'left', where: { active: { eq: { param: 'active' } } } },
+      {
+        table: 'users',
+        as: 'author',
+        on: { left: 'authorId', right: 'id' },
+        kind: 'left',
+        where: { active: { eq: { param: 'active' } } },
+      },
     ],
   };
 
@@ -32,7 +38,9 @@ describe('join with a where on the joined table', () => {
 
     const [update] = circuit.ingestSingle('users', 'UPDATE', 'u1', { name: 'Ann', active: true });
     check();
-    expect(update?.updated).toEqual([{ id: 'p1', authorId: 'u1', title: 'Hello', author: { id: 'u1', name: 'Ann', active: true } }]);
+    expect(update?.updated).toEqual([
+      { id: 'p1', authorId: 'u1', title: 'Hello', author: { id: 'u1', name: 'Ann', active: true } },
+    ]);
 
     circuit.ingestSingle('users', 'UPDATE', 'u1', { name: 'Ann B', active: true });
     check();

@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   conditionOf,
   conjuncts,
+  type FieldFilter,
   foldPredicate,
   isCombinator,
   isParam,
   mapFilters,
-  paramsIn,
-  predicatePaths,
-  type FieldFilter,
   type Predicate,
   type PredicateFold,
+  paramsIn,
+  predicatePaths,
 } from '../../engine/index.js';
 
 /** The toolkit every predicate walker is written with: combinators, conjuncts, the fold. */
@@ -81,12 +81,15 @@ describe('foldPredicate', () => {
   });
 
   it('folds a leaf of several fields with `and` unless told otherwise', () => {
-    const shape = foldPredicate<string>({ a: { eq: 1 }, b: { gt: 2, lt: 3 } }, {
-      and: (parts) => `and(${parts.join(',')})`,
-      or: (parts) => `or(${parts.join(',')})`,
-      not: (part) => `not(${part})`,
-      field: (path, filter) => `${path}:${Object.keys(filter).join('+')}`,
-    });
+    const shape = foldPredicate<string>(
+      { a: { eq: 1 }, b: { gt: 2, lt: 3 } },
+      {
+        and: (parts) => `and(${parts.join(',')})`,
+        or: (parts) => `or(${parts.join(',')})`,
+        not: (part) => `not(${part})`,
+        field: (path, filter) => `${path}:${Object.keys(filter).join('+')}`,
+      },
+    );
     expect(shape).toBe('and(a:eq,b:gt+lt)');
   });
 
@@ -110,7 +113,10 @@ describe('foldPredicate', () => {
         not: (part) => (typeof part === 'boolean' ? !part : { not: part }),
         field: (path, filter) => {
           if (path === '$role') return filter.eq === viewer['role'];
-          const operands = Object.entries(filter).map(([op, operand]) => [op, operand === '$sub' ? viewer['sub'] : operand]);
+          const operands = Object.entries(filter).map(([op, operand]) => [
+            op,
+            operand === '$sub' ? viewer['sub'] : operand,
+          ]);
           return { [path]: Object.fromEntries(operands) as FieldFilter };
         },
       });
@@ -141,7 +147,9 @@ describe('collecting', () => {
   it('lists the paths read and the parameters used', () => {
     expect(predicatePaths(nested)).toEqual(['published', 'likes', 'authorId', 'title', 'author.name', 'tags']);
     expect(paramsIn(nested)).toEqual(new Set(['author']));
-    expect(paramsIn({ a: { in: [{ param: 'inside a list is a literal' }] }, b: { eq: { param: 'b', other: 1 } } })).toEqual(new Set());
+    expect(
+      paramsIn({ a: { in: [{ param: 'inside a list is a literal' }] }, b: { eq: { param: 'b', other: 1 } } }),
+    ).toEqual(new Set());
     expect(isParam({ param: 'x' })).toBe(true);
     expect(isParam({ param: 'x', also: 1 })).toBe(false);
     expect(isParam(['x'])).toBe(false);

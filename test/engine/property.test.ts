@@ -42,11 +42,19 @@ const numRuns = Number(process.env['PROPERTY_RUNS'] ?? 1000);
 const timeout = 60_000 + numRuns * 10;
 
 describe('incremental views equal the plain evaluator', () => {
-  it('after every ingestSingle', () => {
-    fc.assert(fc.property(viewsArb, singleStepsArb, runCase), { numRuns });
-  }, timeout);
+  it(
+    'after every ingestSingle',
+    () => {
+      fc.assert(fc.property(viewsArb, singleStepsArb, runCase), { numRuns });
+    },
+    timeout,
+  );
 
-  it('after every ingestBatch', () => {
-    fc.assert(fc.property(viewsArb, batchStepsArb, runCase), { numRuns });
-  }, timeout);
+  it(
+    'after every ingestBatch',
+    () => {
+      fc.assert(fc.property(viewsArb, batchStepsArb, runCase), { numRuns });
+    },
+    timeout,
+  );
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TableRoutes, seekOf, type Reader } from '../../engine/routes.js';
+import { type Reader, seekOf, TableRoutes } from '../../engine/routes.js';
 import type { Predicate, Record, ViewDefinition } from '../../engine/types.js';
 import { valueKey } from '../../engine/values.js';
 import { View, type ViewInput } from '../../engine/view.js';
@@ -9,9 +9,18 @@ const reader = (definition: ViewDefinition, inputs: readonly ViewInput[] = [{ ki
   inputs,
   stamp: 0,
 });
-const postsWhere = (id: string, where?: Predicate): ViewDefinition => ({ id, from: 'posts', ...(where === undefined ? {} : { where }) });
+const postsWhere = (id: string, where?: Predicate): ViewDefinition => ({
+  id,
+  from: 'posts',
+  ...(where === undefined ? {} : { where }),
+});
 
-const post = (id: string, authorId: string, likes: number | string): Record => ({ id, authorId, likes, published: true });
+const post = (id: string, authorId: string, likes: number | string): Record => ({
+  id,
+  authorId,
+  likes,
+  published: true,
+});
 
 /** The views `routes` visits for a change from `before` to `after`, sorted. */
 function visited(routes: TableRoutes, before: Record | undefined, after: Record | undefined): string[] {
@@ -38,7 +47,10 @@ describe('TableRoutes', () => {
   });
 
   it('sends a change that moves a row between values to the views of both', () => {
-    const routes = routesOf(reader(postsWhere('u1', { authorId: { eq: 'u1' } })), reader(postsWhere('u2', { authorId: { eq: 'u2' } })));
+    const routes = routesOf(
+      reader(postsWhere('u1', { authorId: { eq: 'u1' } })),
+      reader(postsWhere('u2', { authorId: { eq: 'u2' } })),
+    );
     expect(visited(routes, post('p1', 'u1', 0), post('p1', 'u2', 0))).toEqual(['u1', 'u2']);
     expect(visited(routes, post('p1', 'u2', 0), post('p1', 'u2', 5))).toEqual(['u2']);
   });
@@ -65,7 +77,9 @@ describe('TableRoutes', () => {
   });
 
   it('prefers an `eq` on a non-boolean over an `in`, a range or an `eq` on a boolean', () => {
-    const routes = routesOf(reader(postsWhere('v', { published: { eq: true }, likes: { gt: 0 }, authorId: { eq: 'u1' } })));
+    const routes = routesOf(
+      reader(postsWhere('v', { published: { eq: true }, likes: { gt: 0 }, authorId: { eq: 'u1' } })),
+    );
     expect(routes.indexEntries).toBe(1);
     expect(visited(routes, undefined, post('p1', 'u1', 0))).toEqual(['v']);
     expect(visited(routes, undefined, post('p1', 'u2', 3))).toEqual([]);
@@ -126,7 +140,10 @@ describe('TableRoutes', () => {
 describe('seekOf', () => {
   it('gives the value keys of a selective `eq` or `in`, not of a boolean `eq` or a range', () => {
     expect(seekOf(postsWhere('a', { authorId: { eq: 'u1' } }))).toEqual({ path: 'authorId', values: [valueKey('u1')] });
-    expect(seekOf(postsWhere('b', { authorId: { in: ['u1', 2, 'u1'] } }))).toEqual({ path: 'authorId', values: [valueKey('u1'), valueKey(2)] });
+    expect(seekOf(postsWhere('b', { authorId: { in: ['u1', 2, 'u1'] } }))).toEqual({
+      path: 'authorId',
+      values: [valueKey('u1'), valueKey(2)],
+    });
     expect(seekOf(postsWhere('c', { published: { eq: true } }))).toBeUndefined();
     expect(seekOf(postsWhere('d', { likes: { gt: 1 } }))).toBeUndefined();
     expect(seekOf(postsWhere('e'))).toBeUndefined();

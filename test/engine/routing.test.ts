@@ -30,8 +30,12 @@ describe('routing by index', () => {
     for (const [op, id, data] of steps) {
       const before = new Map(definitions.map((d) => [d.id, circuit.snapshot(d.id).rows]));
       const updates = circuit.ingestSingle('posts', op, id, data);
-      const tables = new Map([['posts', new Map([...circuit.records('posts')].map((r): [string, Record] => [r.id, r]))]]);
-      const changed = definitions.filter((d) => JSON.stringify(evaluateView(d, tables)) !== JSON.stringify(before.get(d.id)));
+      const tables = new Map([
+        ['posts', new Map([...circuit.records('posts')].map((r): [string, Record] => [r.id, r]))],
+      ]);
+      const changed = definitions.filter(
+        (d) => JSON.stringify(evaluateView(d, tables)) !== JSON.stringify(before.get(d.id)),
+      );
       expect(updates.map((u) => u.view).sort()).toEqual(changed.map((d) => d.id).sort());
       for (const d of definitions) expect(circuit.snapshot(d.id).rows).toEqual(evaluateView(d, tables));
     }

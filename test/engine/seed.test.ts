@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Circuit } from '../../engine/index.js';
 import { hashRows } from '../../engine/hash.js';
+import { Circuit } from '../../engine/index.js';
 import type { ViewDefinition, ViewUpdate } from '../../engine/types.js';
 
 /**
@@ -89,7 +89,11 @@ describe('seed scenario', () => {
     const after = byView(circuit.ingestSingle('users', 'UPDATE', 'u1', { ...ann, active: false }));
     expect([...after.keys()].sort()).toEqual(['activeUsers', 'usersList']);
     expect(after.get('activeUsers')).toMatchObject({ added: [], updated: [], removed: ['u1'], hash: hashRows([]) });
-    expect(after.get('usersList')).toMatchObject({ added: [], updated: [{ id: 'u1', ...ann, active: false }], removed: [] });
+    expect(after.get('usersList')).toMatchObject({
+      added: [],
+      updated: [{ id: 'u1', ...ann, active: false }],
+      removed: [],
+    });
   });
 
   it('ingestSingleFirst returns one update, and every view still advances', () => {
@@ -110,16 +114,27 @@ describe('seed scenario', () => {
 
   it('a change to a table no view reads returns one shared, frozen empty list', () => {
     const { circuit } = seeded();
-    const first = circuit.ingestSingle('posts', 'CREATE', 'p1', { authorId: 'u1', title: 'Hi', published: true, likes: 0 });
-    const second = circuit.ingestSingle('posts', 'UPDATE', 'p1', { authorId: 'u1', title: 'Ho', published: true, likes: 1 });
+    const first = circuit.ingestSingle('posts', 'CREATE', 'p1', {
+      authorId: 'u1',
+      title: 'Hi',
+      published: true,
+      likes: 0,
+    });
+    const second = circuit.ingestSingle('posts', 'UPDATE', 'p1', {
+      authorId: 'u1',
+      title: 'Ho',
+      published: true,
+      likes: 1,
+    });
     const third = circuit.ingestSingle('posts', 'DELETE', 'p1');
     expect(first).toEqual([]);
     expect(Object.isFrozen(first)).toBe(true);
     expect(second).toBe(first);
     expect(third).toBe(first);
     expect(circuit.getRecord('posts', 'p1')).toBeUndefined();
-    expect(circuit.ingestSingleFirst('posts', 'CREATE', 'p2', { authorId: 'u1', title: 'Hi', published: true, likes: 0 }))
-      .toBeUndefined();
+    expect(
+      circuit.ingestSingleFirst('posts', 'CREATE', 'p2', { authorId: 'u1', title: 'Hi', published: true, likes: 0 }),
+    ).toBeUndefined();
   });
 
   it('no-ops return an empty list and leave every version alone', () => {
@@ -197,6 +212,8 @@ describe('startVersion', () => {
     const circuit = new Circuit({ tables: ['users'] });
     expect(circuit.registerView({ id: 'all', from: 'users' }, {}, { startVersion: 41 }).version).toBe(41);
     expect(circuit.ingestSingle('users', 'CREATE', 'u1', { name: 'Ann' })[0]?.version).toBe(42);
-    expect(() => circuit.registerView({ id: 'other', from: 'users' }, {}, { startVersion: -1 })).toThrow(/startVersion/);
+    expect(() => circuit.registerView({ id: 'other', from: 'users' }, {}, { startVersion: -1 })).toThrow(
+      /startVersion/,
+    );
   });
 });

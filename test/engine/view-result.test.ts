@@ -28,7 +28,14 @@ describe('ViewResult', () => {
   it('reports an inserted key as added', () => {
     const result = settled();
     result.apply([insert('c', c)]);
-    expect(result.flush()).toEqual({ view: 'v', version: 1, added: [c], updated: [], removed: [], hash: hashRows([a, b, c]) });
+    expect(result.flush()).toEqual({
+      view: 'v',
+      version: 1,
+      added: [c],
+      updated: [],
+      removed: [],
+      hash: hashRows([a, b, c]),
+    });
     expect(result.row('c')).toBe(c);
   });
 
@@ -36,7 +43,14 @@ describe('ViewResult', () => {
     const result = settled();
     const renamed = { id: 'a', title: 'A2' };
     result.apply([retract('a', a), insert('a', renamed)]);
-    expect(result.flush()).toEqual({ view: 'v', version: 1, added: [], updated: [renamed], removed: [], hash: hashRows([renamed, b]) });
+    expect(result.flush()).toEqual({
+      view: 'v',
+      version: 1,
+      added: [],
+      updated: [renamed],
+      removed: [],
+      hash: hashRows([renamed, b]),
+    });
     expect(result.row('a')).toBe(renamed);
     expect(result.size).toBe(2);
   });
@@ -44,7 +58,14 @@ describe('ViewResult', () => {
   it('reports a retracted key as removed', () => {
     const result = settled();
     result.apply([retract('b', b)]);
-    expect(result.flush()).toEqual({ view: 'v', version: 1, added: [], updated: [], removed: ['b'], hash: hashRows([a]) });
+    expect(result.flush()).toEqual({
+      view: 'v',
+      version: 1,
+      added: [],
+      updated: [],
+      removed: ['b'],
+      hash: hashRows([a]),
+    });
     expect(result.row('b')).toBeUndefined();
     expect(result.size).toBe(1);
   });
@@ -57,7 +78,14 @@ describe('ViewResult', () => {
     result.apply([retract('a', a2), insert('a', a3)]);
     result.apply([insert('c', c)]);
     result.apply([retract('b', b)]);
-    expect(result.flush()).toEqual({ view: 'v', version: 1, added: [c], updated: [a3], removed: ['b'], hash: hashRows([a3, c]) });
+    expect(result.flush()).toEqual({
+      view: 'v',
+      version: 1,
+      added: [c],
+      updated: [a3],
+      removed: ['b'],
+      hash: hashRows([a3, c]),
+    });
   });
 
   it('has no update, no new version and the same hash when the ingest changes nothing in the end', () => {
@@ -77,7 +105,14 @@ describe('ViewResult', () => {
     const b2 = { id: 'b', title: 'B2' };
     result.apply([retract('b', b)]);
     result.apply([insert('b', b2)]);
-    expect(result.flush()).toEqual({ view: 'v', version: 1, added: [], updated: [b2], removed: [], hash: hashRows([a, b2]) });
+    expect(result.flush()).toEqual({
+      view: 'v',
+      version: 1,
+      added: [],
+      updated: [b2],
+      removed: [],
+      hash: hashRows([a, b2]),
+    });
   });
 
   it('changes its hash with every update and counts versions up by one', () => {
@@ -97,7 +132,14 @@ describe('ViewResult', () => {
     result.apply([retract('a', a)]);
     result.flush();
     result.apply([insert('c', c)]);
-    expect(result.flush()).toEqual({ view: 'v', version: 2, added: [c], updated: [], removed: [], hash: hashRows([b, c]) });
+    expect(result.flush()).toEqual({
+      view: 'v',
+      version: 2,
+      added: [c],
+      updated: [],
+      removed: [],
+      hash: hashRows([b, c]),
+    });
     expect(result.row('c')).toBe(c);
     expect(result.row('a')).toBeUndefined();
   });
@@ -113,6 +155,8 @@ describe('ViewResult', () => {
   it('treats a retraction of an absent key or a second insertion of a key as a broken invariant', () => {
     const result = settled();
     expect(() => result.apply([retract('c', c)])).toThrow(/engine invariant broken: view 'v' retracts absent key 'c'/);
-    expect(() => result.apply([insert('a', { ...a })])).toThrow(/engine invariant broken: view 'v' inserts key 'a' twice/);
+    expect(() => result.apply([insert('a', { ...a })])).toThrow(
+      /engine invariant broken: view 'v' inserts key 'a' twice/,
+    );
   });
 });

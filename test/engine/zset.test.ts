@@ -14,7 +14,11 @@ describe('consolidate', () => {
 
   it('puts retractions first, so an update under one key is `-old +new`', () => {
     expect(consolidate([insert('a', a2), retract('a', a1)])).toEqual([retract('a', a1), insert('a', a2)]);
-    expect(consolidate([insert('b', b1), insert('a', a2), retract('a', a1)])).toEqual([retract('a', a1), insert('b', b1), insert('a', a2)]);
+    expect(consolidate([insert('b', b1), insert('a', a2), retract('a', a1)])).toEqual([
+      retract('a', a1),
+      insert('b', b1),
+      insert('a', a2),
+    ]);
   });
 
   it('keeps `-old +new` of one key even when the rows are equal (applying both is right)', () => {
@@ -23,11 +27,17 @@ describe('consolidate', () => {
 
   it('does not cancel equal rows under different keys, nor different rows under one key', () => {
     expect(consolidate([insert('a', a1), retract('b', a1)])).toEqual([retract('b', a1), insert('a', a1)]);
-    expect(consolidate([insert('a', a1), insert('b', b1), retract('a', a2)])).toEqual([retract('a', a2), insert('a', a1), insert('b', b1)]);
+    expect(consolidate([insert('a', a1), insert('b', b1), retract('a', a2)])).toEqual([
+      retract('a', a2),
+      insert('a', a1),
+      insert('b', b1),
+    ]);
   });
 
   it('merges a row that enters and leaves twice down to what remains', () => {
-    expect(consolidate([insert('a', a1), retract('a', a1), insert('a', a2), insert('b', b1), retract('b', b1)])).toEqual([insert('a', a2)]);
+    expect(
+      consolidate([insert('a', a1), retract('a', a1), insert('a', a2), insert('b', b1), retract('b', b1)]),
+    ).toEqual([insert('a', a2)]);
   });
 
   it('returns a one-signed or short delta as it is', () => {

@@ -1,9 +1,9 @@
-import { execute, parse, subscribe, type ExecutionResult } from 'graphql';
+import { type ExecutionResult, execute, parse, subscribe } from 'graphql';
 import { beforeAll, expect, test } from 'vitest';
+import { Access, type LiveStore, openLiveStore } from '../../app/index.js';
 import { recordShape, type Shape } from '../../config/shape.js';
 import { defineConfig } from '../../config/types.js';
-import { checkConfig, type CheckedConfig } from '../../config/validate.js';
-import { Access, type LiveStore, openLiveStore } from '../../app/index.js';
+import { type CheckedConfig, checkConfig } from '../../config/validate.js';
 import { buildSchema, printSortedSchema, type RequestContext } from '../../graphql/index.js';
 
 /**
@@ -16,7 +16,11 @@ import { buildSchema, printSortedSchema, type RequestContext } from '../../graph
 const config = defineConfig({
   tables: [
     { name: 'projects', type: 'Project', fields: { name: 'String!', archived: 'Boolean!' } },
-    { name: 'tasks', type: 'Task', fields: { projectId: 'ID', title: 'String!', estimate: 'Float', done: 'Boolean!', tags: 'JSON' } },
+    {
+      name: 'tasks',
+      type: 'Task',
+      fields: { projectId: 'ID', title: 'String!', estimate: 'Float', done: 'Boolean!', tags: 'JSON' },
+    },
   ],
   views: [
     {
@@ -42,7 +46,11 @@ const config = defineConfig({
       },
     },
     { id: 'taskStates', from: 'tasks', distinct: ['done'] },
-    { id: 'projectTasks', from: 'projects', join: [{ table: 'tasks', as: 'task', on: { left: 'id', right: 'projectId' }, kind: 'left' }] },
+    {
+      id: 'projectTasks',
+      from: 'projects',
+      join: [{ table: 'tasks', as: 'task', on: { left: 'id', right: 'projectId' }, kind: 'left' }],
+    },
   ],
 });
 
@@ -74,7 +82,16 @@ beforeAll(async () => {
 
 test('the schema has the types of this config, not of the demo', () => {
   const sdl = printSortedSchema(schema);
-  for (const type of ['type Project ', 'type Task ', 'input CreateTaskInput', 'input TaskPatch', 'type OpenTasksRow ', 'type OpenTasksRowProject ', 'type EstimateByProjectRowProject ', 'type TaskStatesUpdate ']) {
+  for (const type of [
+    'type Project ',
+    'type Task ',
+    'input CreateTaskInput',
+    'input TaskPatch',
+    'type OpenTasksRow ',
+    'type OpenTasksRowProject ',
+    'type EstimateByProjectRowProject ',
+    'type TaskStatesUpdate ',
+  ]) {
     expect(sdl).toContain(type);
   }
   expect(sdl).not.toContain('User');
@@ -84,22 +101,46 @@ test('the schema has the types of this config, not of the demo', () => {
 });
 
 test('every view query returns exactly the engine rows, through mutations of every kind', async () => {
-  const stream = await subscribe({ schema, contextValue, document: parse('subscription { openTasks { kind version added { id } removed } }') });
+  const stream = await subscribe({
+    schema,
+    contextValue,
+    document: parse('subscription { openTasks { kind version added { id } removed } }'),
+  });
   if (!(Symbol.asyncIterator in stream)) throw new Error(JSON.stringify(stream));
   const first = await stream.next();
   expect(first.value).toMatchObject({ data: { openTasks: { kind: 'SNAPSHOT' } } });
 
   const steps: [string, { [name: string]: unknown }][] = [
-    ['mutation($i: CreateProjectInput!) { createProject(input: $i) { id } }', { i: { id: 'p1', name: 'Alpha', archived: false } }],
-    ['mutation($i: CreateProjectInput!) { createProject(input: $i) { id } }', { i: { id: 'p2', name: 'Beta', archived: true } }],
-    ['mutation($i: CreateTaskInput!) { createTask(input: $i) { id } }', { i: { id: 't1', projectId: 'p1', title: 'write', estimate: 2.5, done: false, tags: ['a', { b: 1 }] } }],
-    ['mutation($i: CreateTaskInput!) { createTask(input: $i) { id } }', { i: { id: 't2', projectId: 'p1', title: 'test', estimate: 1, done: true } }],
-    ['mutation($i: CreateTaskInput!) { createTask(input: $i) { id } }', { i: { id: 't3', projectId: 'p9', title: 'orphan', done: false } }],
+    [
+      'mutation($i: CreateProjectInput!) { createProject(input: $i) { id } }',
+      { i: { id: 'p1', name: 'Alpha', archived: false } },
+    ],
+    [
+      'mutation($i: CreateProjectInput!) { createProject(input: $i) { id } }',
+      { i: { id: 'p2', name: 'Beta', archived: true } },
+    ],
+    [
+      'mutation($i: CreateTaskInput!) { createTask(input: $i) { id } }',
+      { i: { id: 't1', projectId: 'p1', title: 'write', estimate: 2.5, done: false, tags: ['a', { b: 1 }] } },
+    ],
+    [
+      'mutation($i: CreateTaskInput!) { createTask(input: $i) { id } }',
+      { i: { id: 't2', projectId: 'p1', title: 'test', estimate: 1, done: true } },
+    ],
+    [
+      'mutation($i: CreateTaskInput!) { createTask(input: $i) { id } }',
+      { i: { id: 't3', projectId: 'p9', title: 'orphan', done: false } },
+    ],
     [
       'mutation($c: [ChangeInput!]!) { ingestBatch(changes: $c) { ids } }',
       {
         c: [
-          { table: 'tasks', op: 'CREATE', id: 't4', data: { projectId: 'p2', title: 'plan', estimate: 4, done: false } },
+          {
+            table: 'tasks',
+            op: 'CREATE',
+            id: 't4',
+            data: { projectId: 'p2', title: 'plan', estimate: 4, done: false },
+          },
           { table: 'tasks', op: 'UPDATE', id: 't2', data: { done: false, estimate: 7.25 } },
           { table: 'projects', op: 'UPDATE', id: 'p2', data: { name: 'Beta 2' } },
         ],
@@ -121,7 +162,14 @@ test('every view query returns exactly the engine rows, through mutations of eve
   expect(store.snapshot('projectTasks').rows.map((row) => row['id'])).toEqual(['p2|t1', 'p2|t4']);
 
   const next = await stream.next();
-  expect(next.value).toMatchObject({ data: { openTasks: { kind: 'DELTA', version: (first.value as { data: { openTasks: { version: number } } }).data.openTasks.version + 1 } } });
+  expect(next.value).toMatchObject({
+    data: {
+      openTasks: {
+        kind: 'DELTA',
+        version: (first.value as { data: { openTasks: { version: number } } }).data.openTasks.version + 1,
+      },
+    },
+  });
   await stream.return?.();
   expect(store.listenerCount()).toBe(0);
 });

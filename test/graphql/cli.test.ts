@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,7 +33,9 @@ function start(args: string[], env: { [name: string]: string } = {}): Started {
   });
   const logs: { [key: string]: unknown }[] = [];
   const stderr: string[] = [];
-  createInterface({ input: child.stdout }).on('line', (line) => logs.push(JSON.parse(line) as { [key: string]: unknown }));
+  createInterface({ input: child.stdout }).on('line', (line) =>
+    logs.push(JSON.parse(line) as { [key: string]: unknown }),
+  );
   createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, logs, stderr, exit };
@@ -44,7 +46,8 @@ async function listening(started: Started): Promise<string> {
   for (;;) {
     const line = started.logs.find((log) => log['msg'] === 'listening');
     if (line !== undefined) return String(line['url']);
-    if (Date.now() > deadline || started.child.exitCode !== null) throw new Error(`server did not start: ${started.stderr.join('\n')}`);
+    if (Date.now() > deadline || started.child.exitCode !== null)
+      throw new Error(`server did not start: ${started.stderr.join('\n')}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -62,7 +65,11 @@ test('SIGTERM completes graphql-ws and SSE subscriptions, then exits 0', async (
   try {
     const url = await listening(server);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
-    expect(server.logs[0]).toMatchObject({ level: 'info', msg: 'listening', views: expect.arrayContaining(['usersList']) });
+    expect(server.logs[0]).toMatchObject({
+      level: 'info',
+      msg: 'listening',
+      views: expect.arrayContaining(['usersList']),
+    });
     expect(typeof server.logs[0]?.['time']).toBe('string');
 
     const query = print(UsersCountDocument);
@@ -70,8 +77,18 @@ test('SIGTERM completes graphql-ws and SSE subscriptions, then exits 0', async (
     const sse = createSseClient({ url, retryAttempts: 0 });
     const overWs = new Feed<unknown>();
     const overSse = new Feed<unknown>();
-    for (const [client, feed] of [[ws, overWs], [sse, overSse]] as const) {
-      client.subscribe({ query }, { next: (value) => feed.push(value), error: (error) => feed.fail(String(error)), complete: () => feed.complete() });
+    for (const [client, feed] of [
+      [ws, overWs],
+      [sse, overSse],
+    ] as const) {
+      client.subscribe(
+        { query },
+        {
+          next: (value) => feed.push(value),
+          error: (error) => feed.fail(String(error)),
+          complete: () => feed.complete(),
+        },
+      );
     }
     await overWs.until((events) => events.length === 1, 'ws snapshot');
     await overSse.until((events) => events.length === 1, 'sse snapshot');
@@ -130,9 +147,14 @@ test('another config file is served with its own schema', async () => {
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: 'mutation { createNote(input: { id: "n1", text: "hi", pinned: true }) { note { text } views { view version } } }' }),
+      body: JSON.stringify({
+        query:
+          'mutation { createNote(input: { id: "n1", text: "hi", pinned: true }) { note { text } views { view version } } }',
+      }),
     });
-    expect(await response.json()).toEqual({ data: { createNote: { note: { text: 'hi' }, views: [{ view: 'pinned', version: 1 }] } } });
+    expect(await response.json()).toEqual({
+      data: { createNote: { note: { text: 'hi' }, views: [{ view: 'pinned', version: 1 }] } },
+    });
   } finally {
     server.child.kill('SIGTERM');
   }

@@ -1,4 +1,4 @@
-import { print, type FormattedExecutionResult } from 'graphql';
+import { type FormattedExecutionResult, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningServer } from '../../server/app.js';
 import { CreateUserDocument, IngestBatchDocument } from './generated/graphql.js';
@@ -47,7 +47,9 @@ async function rejects(code: string, query: string, variables: { [name: string]:
   const before = await post(VERSIONS);
   const response = await post(query, variables);
   expect(response.errors?.length, JSON.stringify(response)).toBeGreaterThan(0);
-  expect(new Set(response.errors?.map((error) => error.extensions?.['code'])), JSON.stringify(response.errors)).toEqual(new Set([code]));
+  expect(new Set(response.errors?.map((error) => error.extensions?.['code'])), JSON.stringify(response.errors)).toEqual(
+    new Set([code]),
+  );
   expect(await post(VERSIONS)).toEqual(before);
   return response;
 }
@@ -71,13 +73,25 @@ describe('BAD_USER_INPUT', () => {
   });
 
   test('literal arguments of the wrong type, unknown or missing fields', async () => {
-    await rejects('BAD_USER_INPUT', 'mutation { createUser(input: { id: "x5", name: 1, email: "e", role: "r", active: true }) { id } }');
-    await rejects('BAD_USER_INPUT', 'mutation { createUser(input: { id: "x6", name: "n", email: "e", role: "r", active: true, nick: "n" }) { id } }');
-    await rejects('BAD_USER_INPUT', 'mutation { createUser(input: { id: "x7", email: "e", role: "r", active: true }) { id } }');
+    await rejects(
+      'BAD_USER_INPUT',
+      'mutation { createUser(input: { id: "x5", name: 1, email: "e", role: "r", active: true }) { id } }',
+    );
+    await rejects(
+      'BAD_USER_INPUT',
+      'mutation { createUser(input: { id: "x6", name: "n", email: "e", role: "r", active: true, nick: "n" }) { id } }',
+    );
+    await rejects(
+      'BAD_USER_INPUT',
+      'mutation { createUser(input: { id: "x7", email: "e", role: "r", active: true }) { id } }',
+    );
   });
 
   test('a patch setting a required field to null (valid GraphQL, refused by the store)', async () => {
-    const response = await rejects('BAD_USER_INPUT', 'mutation { updateUser(id: "ann", patch: { name: null }) { id } }');
+    const response = await rejects(
+      'BAD_USER_INPUT',
+      'mutation { updateUser(id: "ann", patch: { name: null }) { id } }',
+    );
     expect(response.errors?.[0]?.extensions).toMatchObject({ table: 'users', id: 'ann', field: 'name' });
   });
 
@@ -93,16 +107,23 @@ describe('BAD_USER_INPUT', () => {
   });
 
   test('ingestBatch with an unknown table or operation (enums)', async () => {
-    await rejects('BAD_USER_INPUT', INGEST_BATCH, { changes: [{ table: 'comments', op: 'CREATE', id: 'c1', data: {} }] });
+    await rejects('BAD_USER_INPUT', INGEST_BATCH, {
+      changes: [{ table: 'comments', op: 'CREATE', id: 'c1', data: {} }],
+    });
     await rejects('BAD_USER_INPUT', INGEST_BATCH, { changes: [{ table: 'users', op: 'UPSERT', id: 'c1', data: {} }] });
   });
 
   test('over graphql-ws too', async () => {
     const ws = createGraphQLWsClient(server);
     try {
-      const result = await new Promise<{ errors?: FormattedExecutionResult['errors'] | undefined }>((resolve, reject) => {
-        ws.subscribe({ query: CREATE_USER, variables: { input: { ...ANN, id: 'x9', active: 'yes' } } }, { next: resolve, error: reject, complete: () => undefined });
-      });
+      const result = await new Promise<{ errors?: FormattedExecutionResult['errors'] | undefined }>(
+        (resolve, reject) => {
+          ws.subscribe(
+            { query: CREATE_USER, variables: { input: { ...ANN, id: 'x9', active: 'yes' } } },
+            { next: resolve, error: reject, complete: () => undefined },
+          );
+        },
+      );
       expect(result.errors?.map((error) => error.extensions?.['code'])).toEqual(['BAD_USER_INPUT']);
     } finally {
       await ws.dispose();
@@ -112,7 +133,10 @@ describe('BAD_USER_INPUT', () => {
 
 describe('NOT_FOUND', () => {
   test('updating a record that does not exist', async () => {
-    const response = await rejects('NOT_FOUND', 'mutation { updateUser(id: "nobody", patch: { active: false }) { id } }');
+    const response = await rejects(
+      'NOT_FOUND',
+      'mutation { updateUser(id: "nobody", patch: { active: false }) { id } }',
+    );
     expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', table: 'users', id: 'nobody' });
   });
 
@@ -163,7 +187,13 @@ test('an unexpected error is masked as INTERNAL_SERVER_ERROR and logged as one J
   expect(logs).toEqual([]); // deliberate errors are not logged
   await server.store.close();
   const response = await post(CREATE_USER, { input: { ...ANN, id: 'late' } });
-  expect(response.errors?.map((error) => [error.message, error.extensions?.['code']])).toEqual([['Unexpected error.', 'INTERNAL_SERVER_ERROR']]);
+  expect(response.errors?.map((error) => [error.message, error.extensions?.['code']])).toEqual([
+    ['Unexpected error.', 'INTERNAL_SERVER_ERROR'],
+  ]);
   expect(logs).toHaveLength(1);
-  expect(JSON.parse(logs[0] ?? '{}')).toMatchObject({ level: 'error', msg: 'unexpected error', error: { message: 'the live store is closed' } });
+  expect(JSON.parse(logs[0] ?? '{}')).toMatchObject({
+    level: 'error',
+    msg: 'unexpected error',
+    error: { message: 'the live store is closed' },
+  });
 });

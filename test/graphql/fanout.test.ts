@@ -1,6 +1,7 @@
 import { print } from 'graphql';
 import type { Client as WsClient } from 'graphql-ws';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { Row } from '../../engine/index.js';
 import type { RunningServer } from '../../server/app.js';
 import {
   CreatePostDocument,
@@ -10,8 +11,7 @@ import {
   UpdatePostDocument,
   ViewsDocument,
 } from './generated/graphql.js';
-import { createGraphQLWsClient, followWs, must, urqlOverWs, type Transport } from './helpers/clients.js';
-import type { Row } from '../../engine/index.js';
+import { createGraphQLWsClient, followWs, must, type Transport, urqlOverWs } from './helpers/clients.js';
 import { LocalView, type UpdateEvent } from './helpers/local-view.js';
 import { startTestServer } from './helpers/server.js';
 
@@ -46,8 +46,15 @@ test('100 subscribers of topPosts receive the identical sequence', async () => {
     Array.from({ length: PER_SOCKET }, () => followWs(socket, query, {}, (data) => data['topPosts'] as UpdateEvent)),
   );
   // Another selection of the same view: events are executed once per distinct operation.
-  const narrow = followWs(sockets[0]!, 'subscription { topPosts { version updated { id likes } } }', {}, (data) => data['topPosts'] as { version: number; updated: object[] });
-  await Promise.all([...subscribers, narrow].map(({ feed }) => feed.until((events) => events.length === 1, 'snapshot')));
+  const narrow = followWs(
+    sockets[0]!,
+    'subscription { topPosts { version updated { id likes } } }',
+    {},
+    (data) => data['topPosts'] as { version: number; updated: object[] },
+  );
+  await Promise.all(
+    [...subscribers, narrow].map(({ feed }) => feed.until((events) => events.length === 1, 'snapshot')),
+  );
   expect(server.store.listenerCount('topPosts')).toBe(SOCKETS * PER_SOCKET + 1);
 
   for (const [w, writer] of writers.entries()) {
@@ -62,12 +69,21 @@ test('100 subscribers of topPosts receive the identical sequence', async () => {
         const id = `w${w}-p${round % 6}`;
         if (round < 6) {
           await must(writer.client, CreatePostDocument, {
-            input: { id, authorId: `w${w}`, title: `post ${round}`, published: round % 3 !== 0, likes: (round * 7 + w) % 11 },
+            input: {
+              id,
+              authorId: `w${w}`,
+              title: `post ${round}`,
+              published: round % 3 !== 0,
+              likes: (round * 7 + w) % 11,
+            },
           });
         } else if (round % 5 === 4) {
           await must(writer.client, DeletePostDocument, { id: `w${w}-p${4 + (round % 2)}` });
         } else {
-          await must(writer.client, UpdatePostDocument, { id: `w${w}-p${round % 4}`, patch: { likes: (round * 13 + w) % 17, published: round % 2 === 0 } });
+          await must(writer.client, UpdatePostDocument, {
+            id: `w${w}-p${round % 4}`,
+            patch: { likes: (round * 13 + w) % 17, published: round % 2 === 0 },
+          });
         }
       }),
     );
@@ -76,7 +92,9 @@ test('100 subscribers of topPosts receive the identical sequence', async () => {
   const { views } = await must(writers[0]!.client, ViewsDocument, {});
   const topPosts = views.find((view) => view.id === 'topPosts');
   const final = topPosts?.version ?? NaN;
-  await Promise.all(subscribers.map(({ feed }) => feed.until((events) => events.at(-1)?.version === final, `version ${final}`)));
+  await Promise.all(
+    subscribers.map(({ feed }) => feed.until((events) => events.at(-1)?.version === final, `version ${final}`)),
+  );
 
   const sequences = subscribers.map(({ feed }) => JSON.stringify(feed.events));
   expect(new Set(sequences).size).toBe(1);

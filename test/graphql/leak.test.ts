@@ -4,7 +4,7 @@ import type { Client as WsClient } from 'graphql-ws';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { RunningServer } from '../../server/app.js';
 import { CreateUserDocument, UsersCountDocument, UsersListDocument } from './generated/graphql.js';
-import { createGraphQLWsClient, followWs, type Feed } from './helpers/clients.js';
+import { createGraphQLWsClient, type Feed, followWs } from './helpers/clients.js';
 import { eventually, startTestServer } from './helpers/server.js';
 
 /**
@@ -64,7 +64,8 @@ test('closing sockets releases all of their subscriptions', async () => {
   const sockets = Array.from({ length: 5 }, () => createGraphQLWsClient(server));
   const feeds: Feed<unknown>[] = [];
   for (const socket of sockets) {
-    for (let i = 0; i < 20; i++) feeds.push(followWs(socket, print(UsersListDocument), {}, (data) => data['usersList']).feed);
+    for (let i = 0; i < 20; i++)
+      feeds.push(followWs(socket, print(UsersListDocument), {}, (data) => data['usersList']).feed);
   }
   await Promise.all(feeds.map((feed) => feed.until((events) => events.length === 1, 'snapshot')));
   expect(server.store.listenerCount('usersList')).toBe(100);
@@ -78,7 +79,10 @@ test('ending SSE streams releases their subscriptions', async () => {
   let snapshots = 0;
   for (let i = 0; i < 20; i++) {
     stops.push(
-      sse.subscribe({ query: print(UsersCountDocument) }, { next: () => void snapshots++, error: () => undefined, complete: () => undefined }),
+      sse.subscribe(
+        { query: print(UsersCountDocument) },
+        { next: () => void snapshots++, error: () => undefined, complete: () => undefined },
+      ),
     );
   }
   await eventually(() => snapshots === 20, 'SSE snapshots');

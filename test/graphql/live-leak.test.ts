@@ -1,11 +1,11 @@
 import type { Client as WsClient } from 'graphql-ws';
 import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import WebSocket from 'ws';
 import type { RunningServer } from '../../server/app.js';
 import { mintToken } from '../../server/auth.js';
 import { followWs } from './helpers/clients.js';
-import { pick, post, POST_FIELDS, random, randomOrder, randomWhere, USER_FIELDS } from './helpers/live.js';
+import { POST_FIELDS, pick, post, random, randomOrder, randomWhere, USER_FIELDS } from './helpers/live.js';
 import { eventually, startTestServer } from './helpers/server.js';
 
 /**
@@ -24,9 +24,21 @@ const clients: WsClient[] = [];
 
 beforeAll(async () => {
   server = await startTestServer({ authSecret: SECRET, liveQueries: { graceMs: 15 } });
-  for (const [sub, role] of [['u1', 'viewer'], ['u2', 'viewer'], ['boss', 'admin']] as const) {
+  for (const [sub, role] of [
+    ['u1', 'viewer'],
+    ['u2', 'viewer'],
+    ['boss', 'admin'],
+  ] as const) {
     const token = await mintToken(SECRET, { sub, role });
-    clients.push(createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: { authorization: `Bearer ${token}` } }));
+    clients.push(
+      createClient({
+        url: server.wsUrl,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        lazy: true,
+        connectionParams: { authorization: `Bearer ${token}` },
+      }),
+    );
   }
 });
 
@@ -49,15 +61,24 @@ test(`${CYCLES} subscribe/unsubscribe cycles over random arguments leave only th
       const order = randomOrder(next, POST_FIELDS).input;
       return {
         field: 'posts',
-        query: 'subscription($w: PostWhere, $o: [PostOrderBy!], $l: Int) { posts(where: $w, orderBy: $o, limit: $l) { version } }',
+        query:
+          'subscription($w: PostWhere, $o: [PostOrderBy!], $l: Int) { posts(where: $w, orderBy: $o, limit: $l) { version } }',
         variables: { w: where, o: order, l: 1 + Math.floor(next() * 20) },
       };
     }
     if (roll < 0.65) {
-      return { field: 'users', query: 'subscription($w: UserWhere) { users(where: $w) { version } }', variables: { w: randomWhere(next, USER_FIELDS, 3).input } };
+      return {
+        field: 'users',
+        query: 'subscription($w: UserWhere) { users(where: $w) { version } }',
+        variables: { w: randomWhere(next, USER_FIELDS, 3).input },
+      };
     }
     if (roll < 0.85) {
-      return { field: 'postsByAuthor', query: 'subscription($a: ID!) { postsByAuthor(authorId: $a) { version } }', variables: { a: `u${Math.floor(next() * 30)}` } };
+      return {
+        field: 'postsByAuthor',
+        query: 'subscription($a: ID!) { postsByAuthor(authorId: $a) { version } }',
+        variables: { a: `u${Math.floor(next() * 30)}` },
+      };
     }
     const view = pick(next, ['topPosts', 'postsPerAuthor', 'usersCount', 'usersList']);
     return { field: view, query: `subscription { ${view} { version } }`, variables: {} };
@@ -66,7 +87,12 @@ test(`${CYCLES} subscribe/unsubscribe cycles over random arguments leave only th
     while (done < CYCLES) {
       done++;
       if (done % 500 === 0) {
-        await post(server, 'mutation($i: CreatePostInput!) { createPost(input: $i) { id } }', { i: { id: `leak${done}`, authorId: `u${done % 30}`, title: 't', published: done % 1000 === 0, likes: 1 } }, admin);
+        await post(
+          server,
+          'mutation($i: CreatePostInput!) { createPost(input: $i) { id } }',
+          { i: { id: `leak${done}`, authorId: `u${done % 30}`, title: 't', published: done % 1000 === 0, likes: 1 } },
+          admin,
+        );
       }
       const { field, query, variables } = subscription();
       const { feed, stop } = followWs(pick(next, clients), query, variables, (data) => data[field]);

@@ -1,23 +1,30 @@
 import { print } from 'graphql';
 import type { Client as WsClient } from 'graphql-ws';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { evaluateView, type Row, type ViewDefinition } from '../../engine/index.js';
 import type { Change } from '../../app/index.js';
+import { evaluateView, type Row, type ViewDefinition } from '../../engine/index.js';
 import type { RunningServer } from '../../server/app.js';
-import { PostsByAuthorDocument, PostsByAuthorLiveDocument, PostsDocument, PostsLiveDocument, UsersDocument, UsersLiveDocument } from './generated/graphql.js';
-import { createGraphQLWsClient, followWs, type Feed } from './helpers/clients.js';
 import {
-  pick,
-  post,
+  PostsByAuthorDocument,
+  PostsByAuthorLiveDocument,
+  PostsDocument,
+  PostsLiveDocument,
+  UsersDocument,
+  UsersLiveDocument,
+} from './generated/graphql.js';
+import { createGraphQLWsClient, type Feed, followWs } from './helpers/clients.js';
+import {
+  type FieldSpec,
   POST_FIELDS,
   POST_SELECTION,
+  pick,
+  post,
   random,
   randomOrder,
   randomWhere,
   tablesOf,
   USER_FIELDS,
   USER_SELECTION,
-  type FieldSpec,
 } from './helpers/live.js';
 import { LocalView, plain, type UpdateEvent } from './helpers/local-view.js';
 import { eventually, startTestServer } from './helpers/server.js';
@@ -54,7 +61,13 @@ beforeAll(async () => {
       table: 'users',
       op: 'CREATE',
       id: `u${i}`,
-      data: { name: pick(next, ['Ann', 'Bob', 'ann', 'Al']), email: `u${i}@x`, role: pick(next, ['admin', 'viewer']), active: next() < 0.5, age: next() < 0.3 ? null : Math.floor(next() * 40) },
+      data: {
+        name: pick(next, ['Ann', 'Bob', 'ann', 'Al']),
+        email: `u${i}@x`,
+        role: pick(next, ['admin', 'viewer']),
+        active: next() < 0.5,
+        age: next() < 0.3 ? null : Math.floor(next() * 40),
+      },
     });
   }
   for (let i = 1; i <= 30; i++) changes.push({ table: 'posts', op: 'CREATE', id: `p${i}`, data: randomPost(next) });
@@ -139,14 +152,23 @@ test('random ad-hoc subscriptions follow random mutations', async () => {
     const id = `p${1 + Math.floor(next() * 36)}`;
     const exists = server.store.record('posts', id) !== undefined;
     const roll = next();
-    if (!exists) await post(server, 'mutation($input: CreatePostInput!) { createPost(input: $input) { id } }', { input: { id, ...randomPost(next) } });
+    if (!exists)
+      await post(server, 'mutation($input: CreatePostInput!) { createPost(input: $input) { id } }', {
+        input: { id, ...randomPost(next) },
+      });
     else if (roll < 0.8) {
       const patch = Object.fromEntries(Object.entries(randomPost(next)).filter(() => next() < 0.5));
-      await post(server, 'mutation($id: ID!, $patch: PostPatch!) { updatePost(id: $id, patch: $patch) { id } }', { id, patch });
+      await post(server, 'mutation($id: ID!, $patch: PostPatch!) { updatePost(id: $id, patch: $patch) { id } }', {
+        id,
+        patch,
+      });
     } else await post(server, 'mutation($id: ID!) { deletePost(id: $id) { id } }', { id });
     if (next() < 0.15) {
       const user = `u${1 + Math.floor(next() * 6)}`;
-      await post(server, 'mutation($id: ID!, $patch: UserPatch!) { updateUser(id: $id, patch: $patch) { id } }', { id: user, patch: { active: next() < 0.5, age: next() < 0.3 ? null : Math.floor(next() * 40) } });
+      await post(server, 'mutation($id: ID!, $patch: UserPatch!) { updateUser(id: $id, patch: $patch) { id } }', {
+        id: user,
+        patch: { active: next() < 0.5, age: next() < 0.3 ? null : Math.floor(next() * 40) },
+      });
     }
   }
 
@@ -156,11 +178,19 @@ test('random ad-hoc subscriptions follow random mutations', async () => {
     const q = queries[i] as RandomQuery;
     const expected = evaluateView(q.definition, tables);
     const local = new LocalView();
-    await feed.until((events) => {
-      const copy = new LocalView();
-      for (const event of events) copy.apply(event);
-      return sameRows(copy.sorted((q.definition.orderBy ?? []).map((key) => ({ field: key.field, direction: key.direction ?? 'asc' }))), expected);
-    }, `subscription ${i} ${JSON.stringify(q.args)} to converge`);
+    await feed.until(
+      (events) => {
+        const copy = new LocalView();
+        for (const event of events) copy.apply(event);
+        return sameRows(
+          copy.sorted(
+            (q.definition.orderBy ?? []).map((key) => ({ field: key.field, direction: key.direction ?? 'asc' })),
+          ),
+          expected,
+        );
+      },
+      `subscription ${i} ${JSON.stringify(q.args)} to converge`,
+    );
     for (const event of feed.events) local.apply(event);
     expect(local.localHash(), `hash of ${i}`).toBe(local.hash);
     deltas += feed.events.length - 1;
@@ -216,11 +246,15 @@ test('a view outlives its last subscriber for the grace period, then goes', asyn
   again.stop();
   await new Promise((resolve) => setTimeout(resolve, GRACE_MS / 2));
   expect(server.store.engineStats().views).toBe(before.views + 1);
-  await eventually(() => server.store.engineStats().views === before.views, 'unregistered after the grace period', 5_000);
+  await eventually(
+    () => server.store.engineStats().views === before.views,
+    'unregistered after the grace period',
+    5_000,
+  );
   expect(server.store.engineStats()).toEqual(before);
 });
 
-test('postsByAuthor(authorId): that author\'s posts, newest first by id, as Query and Subscription', async () => {
+test("postsByAuthor(authorId): that author's posts, newest first by id, as Query and Subscription", async () => {
   for (const author of ['u1', 'u2', 'nobody']) {
     const expected = evaluateView(
       { id: 'x', from: 'posts', where: { authorId: { eq: author } }, orderBy: [{ field: 'id', direction: 'desc' }] },
@@ -229,11 +263,22 @@ test('postsByAuthor(authorId): that author\'s posts, newest first by id, as Quer
     const result = await post(server, print(PostsByAuthorDocument), { authorId: author });
     expect(result.data?.['postsByAuthor']).toEqual(expected);
   }
-  const sub = followWs(ws, print(PostsByAuthorLiveDocument), { authorId: 'u9' }, (data) => data['postsByAuthor'] as UpdateEvent);
+  const sub = followWs(
+    ws,
+    print(PostsByAuthorLiveDocument),
+    { authorId: 'u9' },
+    (data) => data['postsByAuthor'] as UpdateEvent,
+  );
   await sub.feed.until((events) => events.length === 1, 'snapshot');
   expect(sub.feed.events[0]).toMatchObject({ kind: 'SNAPSHOT', added: [] });
-  await post(server, 'mutation { createPost(input: { id: "pa", authorId: "u9", title: "t", published: true, likes: 1 }) { id } }');
-  await post(server, 'mutation { createPost(input: { id: "pb", authorId: "u8", title: "t", published: true, likes: 1 }) { id } }');
+  await post(
+    server,
+    'mutation { createPost(input: { id: "pa", authorId: "u9", title: "t", published: true, likes: 1 }) { id } }',
+  );
+  await post(
+    server,
+    'mutation { createPost(input: { id: "pb", authorId: "u8", title: "t", published: true, likes: 1 }) { id } }',
+  );
   await post(server, 'mutation { updatePost(id: "pb", patch: { authorId: "u9" }) { id } }');
   await sub.feed.until((events) => events.length === 3, 'two deltas');
   const local = new LocalView();
@@ -244,11 +289,15 @@ test('postsByAuthor(authorId): that author\'s posts, newest first by id, as Quer
 });
 
 test('sinceVersion resumes a view created on demand; a new view for the same query starts above the old one', async () => {
-  const query = 'subscription($since: Int) { posts(where: { authorId: { eq: "u7" } }, sinceVersion: $since) { view version kind added { id } removed } }';
+  const query =
+    'subscription($since: Int) { posts(where: { authorId: { eq: "u7" } }, sinceVersion: $since) { view version kind added { id } removed } }';
   const first = followWs(ws, query, {}, (data) => data['posts'] as UpdateEvent);
   await first.feed.until((events) => events.length === 1, 'snapshot');
   const start = first.feed.events[0] as UpdateEvent;
-  await post(server, 'mutation { createPost(input: { id: "s1", authorId: "u7", title: "t", published: true, likes: 1 }) { id } }');
+  await post(
+    server,
+    'mutation { createPost(input: { id: "s1", authorId: "u7", title: "t", published: true, likes: 1 }) { id } }',
+  );
   await first.feed.until((events) => events.length === 2, 'delta');
   const since = start.version; // a copy that missed the delta
   const resumed = followWs(ws, query, { since }, (data) => data['posts'] as UpdateEvent);
@@ -271,7 +320,8 @@ test('sinceVersion resumes a view created on demand; a new view for the same que
 });
 
 test('limits: limit, offset and where depth are BAD_USER_INPUT; views per connection is LIMIT_EXCEEDED', async () => {
-  const codes = async (query: string): Promise<unknown[]> => ((await post(server, query)).errors ?? []).map((e) => e.extensions?.code);
+  const codes = async (query: string): Promise<unknown[]> =>
+    ((await post(server, query)).errors ?? []).map((e) => e.extensions?.code);
   expect(await codes('{ posts(limit: 1001) { id } }')).toEqual(['BAD_USER_INPUT']);
   expect(await codes('{ posts(limit: -1) { id } }')).toEqual(['BAD_USER_INPUT']);
   expect(await codes('{ posts(offset: 10001) { id } }')).toEqual(['BAD_USER_INPUT']);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningServer } from '../../server/app.js';
 import {
   AllViewsDocument,
+  type ChangeInput,
   CreatePostDocument,
   CreateUserDocument,
   DeletePostDocument,
@@ -12,10 +13,9 @@ import {
   UpdateUserDocument,
   UserDocument,
   ViewsDocument,
-  type ChangeInput,
 } from './generated/graphql.js';
-import { must, run, urqlOverSse, urqlOverWs, type Outcome, type Transport } from './helpers/clients.js';
-import { DEMO_VIEWS, followView, type DemoView } from './helpers/demo.js';
+import { must, type Outcome, run, type Transport, urqlOverSse, urqlOverWs } from './helpers/clients.js';
+import { DEMO_VIEWS, type DemoView, followView } from './helpers/demo.js';
 import { LocalView, plain } from './helpers/local-view.js';
 import { startTestServer } from './helpers/server.js';
 
@@ -90,7 +90,8 @@ describe.each([
     ): Data | undefined => {
       outcomes.set(expected, (outcomes.get(expected) ?? 0) + 1);
       if (expected === 'ok') {
-        if (!outcome.ok) throw new Error(`${label}: expected success, got ${outcome.codes.join(',')}: ${outcome.messages.join('; ')}`);
+        if (!outcome.ok)
+          throw new Error(`${label}: expected success, got ${outcome.codes.join(',')}: ${outcome.messages.join('; ')}`);
         for (const payload of Object.values(outcome.data) as { views?: { view: string; version: number }[] }[]) {
           for (const { view, version } of payload.views ?? []) reported.get(view)?.push(version);
         }
@@ -121,7 +122,11 @@ describe.each([
       if (roll < 0.16) {
         const id = pick(USER_IDS);
         const input = { id, ...newUser() };
-        const data = expectOutcome(await run(client, CreateUserDocument, { input } as never), model.users.has(id) ? 'CONFLICT' : 'ok', label);
+        const data = expectOutcome(
+          await run(client, CreateUserDocument, { input } as never),
+          model.users.has(id) ? 'CONFLICT' : 'ok',
+          label,
+        );
         if (data !== undefined) model.users.set(id, input);
       } else if (roll < 0.32) {
         const id = pick(USER_IDS);
@@ -130,7 +135,11 @@ describe.each([
         if (chance(0.6)) patch['active'] = !(current?.['active'] ?? false);
         if (chance(0.3)) patch['name'] = pick(NAMES);
         if (chance(0.2)) patch['age'] = chance(0.5) ? null : Math.floor(next() * 80);
-        const data = expectOutcome(await run(client, UpdateUserDocument, { id, patch } as never), current ? 'ok' : 'NOT_FOUND', label);
+        const data = expectOutcome(
+          await run(client, UpdateUserDocument, { id, patch } as never),
+          current ? 'ok' : 'NOT_FOUND',
+          label,
+        );
         if (data !== undefined && current !== undefined) model.users.set(id, { ...current, ...patch });
       } else if (roll < 0.4) {
         const id = pick(USER_IDS);
@@ -140,7 +149,11 @@ describe.each([
       } else if (roll < 0.56) {
         const id = pick(POST_IDS);
         const input = { id, ...newPost() };
-        const data = expectOutcome(await run(client, CreatePostDocument, { input } as never), model.posts.has(id) ? 'CONFLICT' : 'ok', label);
+        const data = expectOutcome(
+          await run(client, CreatePostDocument, { input } as never),
+          model.posts.has(id) ? 'CONFLICT' : 'ok',
+          label,
+        );
         if (data !== undefined) model.posts.set(id, input);
       } else if (roll < 0.76) {
         const id = pick(POST_IDS);
@@ -149,7 +162,11 @@ describe.each([
         if (chance(0.5)) patch['published'] = !(current?.['published'] ?? false);
         if (chance(0.5)) patch['likes'] = Math.floor(next() * 16);
         if (chance(0.3)) patch['authorId'] = pick(USER_IDS);
-        const data = expectOutcome(await run(client, UpdatePostDocument, { id, patch } as never), current ? 'ok' : 'NOT_FOUND', label);
+        const data = expectOutcome(
+          await run(client, UpdatePostDocument, { id, patch } as never),
+          current ? 'ok' : 'NOT_FOUND',
+          label,
+        );
         if (data !== undefined && current !== undefined) model.posts.set(id, { ...current, ...patch });
       } else if (roll < 0.84) {
         const id = pick(POST_IDS);
@@ -171,7 +188,9 @@ describe.each([
             changes.push({ table: onUsers ? 'users' : 'posts', op: 'CREATE', id, data });
             table.set(id, { id, ...data });
           } else if (chance(0.5)) {
-            const data = onUsers ? { active: !current['active'] } : { likes: Math.floor(next() * 16), published: !current['published'] };
+            const data = onUsers
+              ? { active: !current['active'] }
+              : { likes: Math.floor(next() * 16), published: !current['published'] };
             changes.push({ table: onUsers ? 'users' : 'posts', op: 'UPDATE', id, data });
             table.set(id, { ...current, ...data });
           } else {
@@ -182,7 +201,11 @@ describe.each([
         const conflicting = [...scratch.users.keys()][0];
         const fail = chance(0.25) && conflicting !== undefined;
         if (fail) changes.push({ table: 'users', op: 'CREATE', id: conflicting, data: newUser() });
-        const data = expectOutcome(await run(client, IngestBatchDocument, { changes }), fail ? 'CONFLICT' : 'ok', label);
+        const data = expectOutcome(
+          await run(client, IngestBatchDocument, { changes }),
+          fail ? 'CONFLICT' : 'ok',
+          label,
+        );
         if (data !== undefined) {
           model.users = scratch.users;
           model.posts = scratch.posts;
@@ -198,7 +221,9 @@ describe.each([
             : variant === 1 && user !== undefined
               ? await run(client, UpdateUserDocument, { id: user, patch: { name: null } } as never)
               : variant === 2
-                ? await run(client, CreatePostDocument, { input: { authorId: 'u1', published: true, likes: 1 } } as never)
+                ? await run(client, CreatePostDocument, {
+                    input: { authorId: 'u1', published: true, likes: 1 },
+                  } as never)
                 : variant === 3
                   ? await run(client, CreateUserDocument, { input: { ...newUser(), nickname: 'x' } } as never)
                   : variant === 4
@@ -216,7 +241,10 @@ describe.each([
     const info = await must(client, ViewsDocument, {});
     const version = new Map(info.views.map((view) => [view.id, view.version]));
     for (const [view, { feed }] of subscriptions) {
-      await feed.until((events) => events.at(-1)?.version === version.get(view), `${view} to reach ${version.get(view)}`);
+      await feed.until(
+        (events) => events.at(-1)?.version === version.get(view),
+        `${view} to reach ${version.get(view)}`,
+      );
     }
 
     const current = await must(client, AllViewsDocument, {});
@@ -230,23 +258,33 @@ describe.each([
       expect(local.sorted(meta?.orderBy ?? []), view).toEqual((current[view as DemoView] as unknown[]).map(plain));
       expect(local.localHash(), view).toBe(local.hash);
       expect(local.hash, view).toBe(server?.hash);
-      expect(local.kinds.filter((kind) => kind === 'SNAPSHOT'), view).toHaveLength(1);
+      expect(
+        local.kinds.filter((kind) => kind === 'SNAPSHOT'),
+        view,
+      ).toHaveLength(1);
 
       const first = feed.events[0]?.version ?? 0;
       const received = feed.events.slice(1).map((event) => event.version);
       expect(received, view).toEqual(Array.from({ length: local.version - first }, (_, i) => first + 1 + i));
-      expect([...(reported.get(view) ?? [])].sort((a, b) => a - b), `${view}: versions reported by mutations`).toEqual(received);
+      expect(
+        [...(reported.get(view) ?? [])].sort((a, b) => a - b),
+        `${view}: versions reported by mutations`,
+      ).toEqual(received);
     }
 
     for (const id of USER_IDS) {
       const { user } = await must(client, UserDocument, { id });
       const expected = model.users.get(id);
-      expect(user === null ? null : plain(user), `user ${id}`).toEqual(expected === undefined ? null : { id, age: null, ...expected });
+      expect(user === null ? null : plain(user), `user ${id}`).toEqual(
+        expected === undefined ? null : { id, age: null, ...expected },
+      );
     }
     for (const id of POST_IDS) {
       const { post } = await must(client, PostDocument, { id });
       const expected = model.posts.get(id);
-      expect(post === null ? null : plain(post), `post ${id}`).toEqual(expected === undefined ? null : { id, ...expected });
+      expect(post === null ? null : plain(post), `post ${id}`).toEqual(
+        expected === undefined ? null : { id, ...expected },
+      );
     }
     // The sequence exercised what it claims to: successes, each error code, every view.
     expect(outcomes.get('ok')).toBeGreaterThan(mutations / 3);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { RunningServer } from '../../server/app.js';
 import { CreateUserDocument, UpdateUserDocument, ViewsDocument } from './generated/graphql.js';
-import { must, urqlOverWs, type Transport } from './helpers/clients.js';
+import { must, type Transport, urqlOverWs } from './helpers/clients.js';
 import { followView } from './helpers/demo.js';
 import { LocalView } from './helpers/local-view.js';
 import { eventually, startTestServer } from './helpers/server.js';
@@ -29,7 +29,13 @@ async function createUsers(count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     created++;
     await must(transport.client, CreateUserDocument, {
-      input: { id: `r${created}`, name: `User ${created}`, email: `u${created}@example.com`, role: 'viewer', active: created % 2 === 0 },
+      input: {
+        id: `r${created}`,
+        name: `User ${created}`,
+        email: `u${created}@example.com`,
+        role: 'viewer',
+        active: created % 2 === 0,
+      },
     });
   }
 }
@@ -51,7 +57,9 @@ test('resuming within the history replays exactly the missed deltas, then goes l
   await createUsers(3);
   const resumed = followView(transport.client, 'usersCount', since);
   await resumed.feed.until((events) => events.length === 3, 'missed deltas');
-  expect(resumed.feed.events.map((e) => [e.kind, e.version, (e.updated[0] as { count?: number } | undefined)?.count])).toEqual([
+  expect(
+    resumed.feed.events.map((e) => [e.kind, e.version, (e.updated[0] as { count?: number } | undefined)?.count]),
+  ).toEqual([
     ['DELTA', since + 1, count + 1],
     ['DELTA', since + 2, count + 2],
     ['DELTA', since + 3, count + 3],
@@ -79,7 +87,11 @@ test('resuming from a version older than the history gets a SNAPSHOT', async () 
   const now = await usersCountVersion();
   const resumed = followView(transport.client, 'usersCount', old);
   await resumed.feed.until((events) => events.length === 1, 'snapshot');
-  expect(resumed.feed.events[0]).toMatchObject({ kind: 'SNAPSHOT', version: now, added: [{ id: '*', count: created }] });
+  expect(resumed.feed.events[0]).toMatchObject({
+    kind: 'SNAPSHOT',
+    version: now,
+    added: [{ id: '*', count: created }],
+  });
   resumed.stop();
 });
 

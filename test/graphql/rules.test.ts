@@ -1,12 +1,20 @@
 import { createClient, type Client as WsClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
 import { loadConfig } from '../../config/load.js';
 import { engineDefinition, type ViewConfig } from '../../config/types.js';
-import { canonicalJson, evaluateView, type Record, type Row, type Value, type ViewDefinition, type ViewParams } from '../../engine/index.js';
+import {
+  canonicalJson,
+  evaluateView,
+  type Record,
+  type Row,
+  type Value,
+  type ViewDefinition,
+  type ViewParams,
+} from '../../engine/index.js';
 import type { RunningServer } from '../../server/app.js';
 import { mintToken } from '../../server/auth.js';
-import { followWs, type Feed } from './helpers/clients.js';
+import { type Feed, followWs } from './helpers/clients.js';
 import { pick, post, random, tablesOf } from './helpers/live.js';
 import { LocalView, plain, type UpdateEvent } from './helpers/local-view.js';
 import { eventually, startTestServer } from './helpers/server.js';
@@ -41,7 +49,8 @@ const POST_IDS = Array.from({ length: 14 }, (_, i) => `p${i}`);
 const AUTHORS = ['u1', 'u2', 'u3'];
 
 /** The demo's rules, written out plainly: the model the server is checked against. */
-const mayReadPost = (viewer: Actor, post: Record): boolean => post['published'] === true || post['authorId'] === viewer.sub;
+const mayReadPost = (viewer: Actor, post: Record): boolean =>
+  post['published'] === true || post['authorId'] === viewer.sub;
 const mayWritePost = (actor: Actor, post: Record): boolean => actor.role === 'admin' || post['authorId'] === actor.sub;
 const mayWriteUser = (actor: Actor, user: Record): boolean =>
   actor.role === 'admin' || (user.id === actor.sub && user['role'] === actor.role);
@@ -88,7 +97,12 @@ async function watchedViews(): Promise<Watched[]> {
   const config = (await loadConfig()).config;
   const named = (id: string, selection: string, postRows: boolean, params: ViewParams = {}): Watched => {
     const view = config.views.find((v) => v.id === id) as ViewConfig;
-    const args = Object.keys(params).length === 0 ? '' : `(${Object.entries(params).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')})`;
+    const args =
+      Object.keys(params).length === 0
+        ? ''
+        : `(${Object.entries(params)
+            .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+            .join(', ')})`;
     return {
       field: id,
       query: `subscription { ${id}${args} { view version kind hash removed added { ${selection} } updated { ${selection} } } }`,
@@ -98,13 +112,20 @@ async function watchedViews(): Promise<Watched[]> {
       postRows,
     };
   };
-  const update = (selection: string): string => `view version kind hash removed added { ${selection} } updated { ${selection} }`;
+  const update = (selection: string): string =>
+    `view version kind hash removed added { ${selection} } updated { ${selection} }`;
   return [
     {
       field: 'posts',
       query: `subscription { posts(where: { likes: { gte: 2 } }, orderBy: [{ field: likes, direction: DESC }], limit: 4) { ${update(POST)} } }`,
       variables: {},
-      definition: { id: 'q', from: 'posts', where: { likes: { gte: 2 } }, orderBy: [{ field: 'likes', direction: 'desc' }], limit: 4 },
+      definition: {
+        id: 'q',
+        from: 'posts',
+        where: { likes: { gte: 2 } },
+        orderBy: [{ field: 'likes', direction: 'desc' }],
+        limit: 4,
+      },
       params: {},
       postRows: true,
     },
@@ -112,7 +133,12 @@ async function watchedViews(): Promise<Watched[]> {
       field: 'posts',
       query: `subscription { posts(where: { or: [{ title: { startsWith: "a" } }, { authorId: { in: ["u2", "u3"] } }] }) { ${update(POST)} } }`,
       variables: {},
-      definition: { id: 'q', from: 'posts', where: { or: [{ title: { startsWith: 'a' } }, { authorId: { in: ['u2', 'u3'] } }] }, limit: 1000 },
+      definition: {
+        id: 'q',
+        from: 'posts',
+        where: { or: [{ title: { startsWith: 'a' } }, { authorId: { in: ['u2', 'u3'] } }] },
+        limit: 1000,
+      },
       params: {},
       postRows: true,
     },
@@ -120,7 +146,13 @@ async function watchedViews(): Promise<Watched[]> {
       field: 'users',
       query: `subscription { users(where: { active: { eq: true } }, orderBy: [{ field: name }]) { ${update(USER)} } }`,
       variables: {},
-      definition: { id: 'q', from: 'users', where: { active: { eq: true } }, orderBy: [{ field: 'name', direction: 'asc' }], limit: 1000 },
+      definition: {
+        id: 'q',
+        from: 'users',
+        where: { active: { eq: true } },
+        orderBy: [{ field: 'name', direction: 'asc' }],
+        limit: 1000,
+      },
       params: {},
       postRows: false,
     },
@@ -143,7 +175,8 @@ describe('two viewers and an admin, random mutations', () => {
           const event = data[w.field] as UpdateEvent;
           if (w.postRows) {
             for (const row of [...event.added, ...event.updated] as Row[]) {
-              if (!mayReadPost(actor, row as Record)) leaks.push(`${actor.sub} got ${JSON.stringify(row)} in ${w.field}`);
+              if (!mayReadPost(actor, row as Record))
+                leaks.push(`${actor.sub} got ${JSON.stringify(row)} in ${w.field}`);
             }
           }
           return event;
@@ -153,20 +186,39 @@ describe('two viewers and an admin, random mutations', () => {
     await Promise.all(feeds.flat().map(({ feed }) => feed.until((events) => events.length >= 1, 'snapshot')));
 
     const boss = ACTORS[2] as Actor;
-    for (const [id, role] of [['u1', 'viewer'], ['u2', 'viewer'], ['u3', 'viewer'], ['boss', 'admin']] as const) {
-      const created = await post(server, `mutation { createUser(input: { id: "${id}", name: "${id.toUpperCase()}", email: "${id}@x", role: "${role}", active: true }) { id } }`, {}, boss.token);
+    for (const [id, role] of [
+      ['u1', 'viewer'],
+      ['u2', 'viewer'],
+      ['u3', 'viewer'],
+      ['boss', 'admin'],
+    ] as const) {
+      const created = await post(
+        server,
+        `mutation { createUser(input: { id: "${id}", name: "${id.toUpperCase()}", email: "${id}@x", role: "${role}", active: true }) { id } }`,
+        {},
+        boss.token,
+      );
       expect(created.errors).toBeUndefined();
     }
 
     const counts = new Map<string, number>();
-    const expectOutcome = async (actor: Actor, query: string, variables: object, expected: string, label: string): Promise<void> => {
+    const expectOutcome = async (
+      actor: Actor,
+      query: string,
+      variables: object,
+      expected: string,
+      label: string,
+    ): Promise<void> => {
       const before = JSON.stringify([...tablesOf(server)].map(([t, rows]) => [t, [...rows.values()]]));
       const result = await post(server, query, variables as { [name: string]: unknown }, actor.token);
       const code = result.errors === undefined ? 'ok' : String(result.errors[0]?.extensions?.code);
       counts.set(code, (counts.get(code) ?? 0) + 1);
       expect(code, `${label}: ${JSON.stringify(result.errors)}`).toBe(expected);
       if (expected !== 'ok') {
-        expect(JSON.stringify([...tablesOf(server)].map(([t, rows]) => [t, [...rows.values()]])), `${label} changed something`).toBe(before);
+        expect(
+          JSON.stringify([...tablesOf(server)].map(([t, rows]) => [t, [...rows.values()]])),
+          `${label} changed something`,
+        ).toBe(before);
       }
     };
 
@@ -177,9 +229,25 @@ describe('two viewers and an admin, random mutations', () => {
       const id = pick(next, POST_IDS);
       const current = server.store.record('posts', id);
       if (roll < 0.3) {
-        const input = { id, authorId: next() < 0.6 ? actor.sub : pick(next, AUTHORS), title: pick(next, ['alpha', 'beta', 'apple']), published: next() < 0.5, likes: Math.floor(next() * 6) };
-        const expected = !mayWritePost(actor, input as Record) ? 'FORBIDDEN' : current !== undefined ? 'CONFLICT' : 'ok';
-        await expectOutcome(actor, 'mutation($i: CreatePostInput!) { createPost(input: $i) { id post { id } } }', { i: input }, expected, label);
+        const input = {
+          id,
+          authorId: next() < 0.6 ? actor.sub : pick(next, AUTHORS),
+          title: pick(next, ['alpha', 'beta', 'apple']),
+          published: next() < 0.5,
+          likes: Math.floor(next() * 6),
+        };
+        const expected = !mayWritePost(actor, input as Record)
+          ? 'FORBIDDEN'
+          : current !== undefined
+            ? 'CONFLICT'
+            : 'ok';
+        await expectOutcome(
+          actor,
+          'mutation($i: CreatePostInput!) { createPost(input: $i) { id post { id } } }',
+          { i: input },
+          expected,
+          label,
+        );
       } else if (roll < 0.7) {
         const patch: { [field: string]: unknown } = {};
         if (next() < 0.5) patch['published'] = next() < 0.5;
@@ -187,8 +255,18 @@ describe('two viewers and an admin, random mutations', () => {
         if (next() < 0.25) patch['authorId'] = pick(next, AUTHORS);
         const after = current === undefined ? undefined : ({ ...current, ...patch } as Record);
         const expected =
-          current === undefined ? 'NOT_FOUND' : mayWritePost(actor, current) && mayWritePost(actor, after as Record) ? 'ok' : 'FORBIDDEN';
-        await expectOutcome(actor, 'mutation($id: ID!, $p: PostPatch!) { updatePost(id: $id, patch: $p) { id } }', { id, p: patch }, expected, label);
+          current === undefined
+            ? 'NOT_FOUND'
+            : mayWritePost(actor, current) && mayWritePost(actor, after as Record)
+              ? 'ok'
+              : 'FORBIDDEN';
+        await expectOutcome(
+          actor,
+          'mutation($id: ID!, $p: PostPatch!) { updatePost(id: $id, patch: $p) { id } }',
+          { id, p: patch },
+          expected,
+          label,
+        );
       } else if (roll < 0.8) {
         const expected = current === undefined || mayWritePost(actor, current) ? 'ok' : 'FORBIDDEN';
         await expectOutcome(actor, 'mutation($id: ID!) { deletePost(id: $id) { id } }', { id }, expected, label);
@@ -197,38 +275,77 @@ describe('two viewers and an admin, random mutations', () => {
         const stored = server.store.record('users', user) as Record;
         const patch: { [field: string]: unknown } = { active: next() < 0.6 };
         if (next() < 0.2) patch['role'] = pick(next, ['viewer', 'admin']);
-        const expected = mayWriteUser(actor, stored) && mayWriteUser(actor, { ...stored, ...patch } as Record) ? 'ok' : 'FORBIDDEN';
-        await expectOutcome(actor, 'mutation($id: ID!, $p: UserPatch!) { updateUser(id: $id, patch: $p) { id } }', { id: user, p: patch }, expected, label);
+        const expected =
+          mayWriteUser(actor, stored) && mayWriteUser(actor, { ...stored, ...patch } as Record) ? 'ok' : 'FORBIDDEN';
+        await expectOutcome(
+          actor,
+          'mutation($id: ID!, $p: UserPatch!) { updateUser(id: $id, patch: $p) { id } }',
+          { id: user, p: patch },
+          expected,
+          label,
+        );
       } else if (roll < 0.94) {
         const expected = actor.role === 'admin' ? 'ok' : 'FORBIDDEN';
         const fresh = `n${String(step)}`;
-        await expectOutcome(actor, `mutation { createUser(input: { id: "${fresh}", name: "N", email: "n@x", role: "viewer", active: true }) { id } }`, {}, expected, label);
+        await expectOutcome(
+          actor,
+          `mutation { createUser(input: { id: "${fresh}", name: "N", email: "n@x", role: "viewer", active: true }) { id } }`,
+          {},
+          expected,
+          label,
+        );
       } else {
         // A batch: one forbidden change refuses all of it.
-        const own = { table: 'posts', op: 'CREATE', id: `b${step}`, data: { authorId: actor.sub, title: 'batch', published: true, likes: 1 } };
-        const other = { table: 'posts', op: 'CREATE', id: `c${step}`, data: { authorId: 'u3', title: 'batch', published: true, likes: 1 } };
+        const own = {
+          table: 'posts',
+          op: 'CREATE',
+          id: `b${step}`,
+          data: { authorId: actor.sub, title: 'batch', published: true, likes: 1 },
+        };
+        const other = {
+          table: 'posts',
+          op: 'CREATE',
+          id: `c${step}`,
+          data: { authorId: 'u3', title: 'batch', published: true, likes: 1 },
+        };
         const changes = next() < 0.5 ? [own] : [own, other];
         const expected = changes.length === 1 || actor.role === 'admin' ? 'ok' : 'FORBIDDEN';
-        await expectOutcome(actor, 'mutation($c: [ChangeInput!]!) { ingestBatch(changes: $c) { ids } }', { c: changes }, expected, label);
+        await expectOutcome(
+          actor,
+          'mutation($c: [ChangeInput!]!) { ingestBatch(changes: $c) { ids } }',
+          { c: changes },
+          expected,
+          label,
+        );
       }
     }
 
     for (const [a, actor] of ACTORS.entries()) {
       const tables = tablesOf(server, readable(actor));
       for (const [w, view] of watched.entries()) {
-        const { feed, stop } = (feeds[a] as { feed: Feed<UpdateEvent>; stop: () => void }[])[w] as { feed: Feed<UpdateEvent>; stop: () => void };
+        const { feed, stop } = (feeds[a] as { feed: Feed<UpdateEvent>; stop: () => void }[])[w] as {
+          feed: Feed<UpdateEvent>;
+          stop: () => void;
+        };
         const expected = evaluateView(view.definition, tables, view.params);
-        const order = (view.definition.orderBy ?? []).map((key) => ({ field: key.field, direction: key.direction ?? 'asc' }));
+        const order = (view.definition.orderBy ?? []).map((key) => ({
+          field: key.field,
+          direction: key.direction ?? 'asc',
+        }));
         const label = `${actor.sub}: ${view.field} ${JSON.stringify(view.params)}`;
-        await feed.until((events) => {
-          const copy = new LocalView();
-          for (const event of events) copy.apply(event);
-          return canonicalJson(copy.sorted(order) as Value) === canonicalJson(expected as Value);
-        }, label).catch((error: unknown) => {
-          const copy = new LocalView();
-          for (const event of feed.events) copy.apply(event);
-          throw new Error(`${String(error)}\nlocal ${JSON.stringify(copy.sorted(order))}\nexpected ${JSON.stringify(expected)}`);
-        });
+        await feed
+          .until((events) => {
+            const copy = new LocalView();
+            for (const event of events) copy.apply(event);
+            return canonicalJson(copy.sorted(order) as Value) === canonicalJson(expected as Value);
+          }, label)
+          .catch((error: unknown) => {
+            const copy = new LocalView();
+            for (const event of feed.events) copy.apply(event);
+            throw new Error(
+              `${String(error)}\nlocal ${JSON.stringify(copy.sorted(order))}\nexpected ${JSON.stringify(expected)}`,
+            );
+          });
         const local = new LocalView();
         for (const event of feed.events) local.apply(event);
         expect(local.sorted(order), label).toEqual(expected.map(plain));
@@ -237,7 +354,8 @@ describe('two viewers and an admin, random mutations', () => {
       }
     }
     expect(leaks).toEqual([]);
-    for (const code of ['ok', 'FORBIDDEN', 'CONFLICT', 'NOT_FOUND']) expect(counts.get(code) ?? 0, code).toBeGreaterThan(3);
+    for (const code of ['ok', 'FORBIDDEN', 'CONFLICT', 'NOT_FOUND'])
+      expect(counts.get(code) ?? 0, code).toBeGreaterThan(3);
     await Promise.all(sockets.map((s) => s.dispose()));
   });
 
@@ -252,7 +370,9 @@ describe('two viewers and an admin, random mutations', () => {
     expect(a).toBe(b);
     expect(a).not.toBe(c);
     // topPosts asks for published posts, readable by everyone: one view for all viewers.
-    const top = clients.map((client) => followWs(client, 'subscription { topPosts { view } }', {}, (data) => data['topPosts'] as { view: string }));
+    const top = clients.map((client) =>
+      followWs(client, 'subscription { topPosts { view } }', {}, (data) => data['topPosts'] as { view: string }),
+    );
     await Promise.all(top.map(({ feed }) => feed.until((events) => events.length === 1, 'snapshot')));
     expect(new Set(top.map(({ feed }) => feed.events[0]?.view))).toEqual(new Set(['topPosts']));
     await Promise.all(clients.map((client) => client.dispose()));
@@ -263,12 +383,27 @@ test('a joined record the viewer may not read is null in a left join', async () 
   const { checkConfig } = await import('../../config/validate.js');
   const checked = checkConfig({
     tables: [
-      { name: 'projects', type: 'Project', fields: { owner: 'ID!', name: 'String!' }, rules: { read: { owner: { eq: { viewer: 'sub' } } } } },
+      {
+        name: 'projects',
+        type: 'Project',
+        fields: { owner: 'ID!', name: 'String!' },
+        rules: { read: { owner: { eq: { viewer: 'sub' } } } },
+      },
       { name: 'tasks', type: 'Task', fields: { projectId: 'ID', title: 'String!' } },
     ],
     views: [
-      { id: 'tasksWithProject', from: 'tasks', join: [{ table: 'projects', as: 'project', on: { left: 'projectId', right: 'id' }, kind: 'left' }] },
-      { id: 'tasksPerProject', from: 'tasks', join: [{ table: 'projects', as: 'project', on: { left: 'projectId', right: 'id' } }], groupBy: ['project.name'], aggregate: { tasks: { fn: 'count' } } },
+      {
+        id: 'tasksWithProject',
+        from: 'tasks',
+        join: [{ table: 'projects', as: 'project', on: { left: 'projectId', right: 'id' }, kind: 'left' }],
+      },
+      {
+        id: 'tasksPerProject',
+        from: 'tasks',
+        join: [{ table: 'projects', as: 'project', on: { left: 'projectId', right: 'id' } }],
+        groupBy: ['project.name'],
+        aggregate: { tasks: { fn: 'count' } },
+      },
     ],
   });
   const own = await startTestServer({ checked, authSecret: SECRET });
@@ -280,8 +415,19 @@ test('a joined record the viewer may not read is null in a left join', async () 
       { table: 'tasks', op: 'CREATE', id: 't2', data: { projectId: 'b', title: 'two' } },
     ]);
     const token = await mintToken(SECRET, { sub: 'u1', role: 'viewer' });
-    const client = createClient({ url: own.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: { authorization: `Bearer ${token}` } });
-    const sub = followWs(client, 'subscription { tasksWithProject { version kind removed added { id title projectId project { id owner name } } updated { id title projectId project { id owner name } } } }', {}, (data) => data['tasksWithProject'] as UpdateEvent);
+    const client = createClient({
+      url: own.wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+      connectionParams: { authorization: `Bearer ${token}` },
+    });
+    const sub = followWs(
+      client,
+      'subscription { tasksWithProject { version kind removed added { id title projectId project { id owner name } } updated { id title projectId project { id owner name } } } }',
+      {},
+      (data) => data['tasksWithProject'] as UpdateEvent,
+    );
     await sub.feed.until((events) => events.length === 1, 'snapshot');
     expect(sub.feed.events[0]?.added).toEqual([
       { id: 't1', title: 'one', projectId: 'a', project: { id: 'a', owner: 'u1', name: 'A' } },
@@ -312,14 +458,20 @@ describe('tokens', () => {
     ['wrong secret', await mintToken('another-secret-0123456789abcdefghijkl', { sub: 'u1', role: 'viewer' })],
     ['expired', await mintToken(SECRET, { sub: 'u1', role: 'viewer' }, -60)],
     ['without exp', await unsigned({ alg: 'HS256' }, { sub: 'u1' }, SECRET)],
-    ['alg none', `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'u1', exp: Math.floor(Date.now() / 1000) + 600 })}.`],
+    [
+      'alg none',
+      `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'u1', exp: Math.floor(Date.now() / 1000) + 600 })}.`,
+    ],
   ];
 
   test('HTTP: refused with 401 and UNAUTHENTICATED; a valid token is served', async () => {
     for (const [label, token] of await badTokens()) {
       const result = await post(server, '{ users { id } }', {}, token);
       expect(result.status, label).toBe(401);
-      expect(result.errors?.map((e) => e.extensions?.code), label).toEqual(['UNAUTHENTICATED']);
+      expect(
+        result.errors?.map((e) => e.extensions?.code),
+        label,
+      ).toEqual(['UNAUTHENTICATED']);
       expect(result.data, label).toBeUndefined();
     }
     const ok = await post(server, '{ users { id } }', {}, (ACTORS[0] as Actor).token);
@@ -331,7 +483,11 @@ describe('tokens', () => {
     for (const [label, token] of await badTokens()) {
       const response = await fetch(server.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        },
         body: JSON.stringify({ query: 'subscription { usersCount { version } }' }),
       });
       expect(response.status, label).toBe(401);
@@ -340,7 +496,11 @@ describe('tokens', () => {
     const controller = new AbortController();
     const ok = await fetch(server.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${(ACTORS[0] as Actor).token}` },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${(ACTORS[0] as Actor).token}`,
+      },
       body: JSON.stringify({ query: 'subscription { usersCount { version } }' }),
       signal: controller.signal,
     });
@@ -356,7 +516,10 @@ describe('tokens', () => {
       const client = await socket(token);
       const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
         client.on('closed', (event) => resolve(event as { code: number; reason: string }));
-        client.subscribe({ query: 'subscription { usersCount { version } }' }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+        client.subscribe(
+          { query: 'subscription { usersCount { version } }' },
+          { next: () => undefined, error: () => undefined, complete: () => undefined },
+        );
       });
       expect(closed.code, label).toBe(4403);
       expect(closed.reason, label).toMatch(/^unauthenticated: /);
@@ -373,11 +536,15 @@ describe('tokens', () => {
 test('npm run token mints a token the server accepts', async () => {
   const { spawnSync } = await import('node:child_process');
   const { resolve } = await import('node:path');
-  const minted = spawnSync(process.execPath, ['--import', 'tsx', 'server/token.ts', '--sub', 'u2', '--role', 'admin', '--expires', '5m'], {
-    cwd: resolve(import.meta.dirname, '../..'),
-    env: { ...process.env, AUTH_SECRET: SECRET },
-    encoding: 'utf8',
-  });
+  const minted = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'server/token.ts', '--sub', 'u2', '--role', 'admin', '--expires', '5m'],
+    {
+      cwd: resolve(import.meta.dirname, '../..'),
+      env: { ...process.env, AUTH_SECRET: SECRET },
+      encoding: 'utf8',
+    },
+  );
   expect(minted.status, minted.stderr).toBe(0);
   const token = minted.stdout.trim();
   const result = await post(server, '{ views { id } }', {}, token);

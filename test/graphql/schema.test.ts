@@ -51,12 +51,30 @@ test('introspection over HTTP returns the schema', async () => {
   expect(printSortedSchema(buildClientSchema(data))).toBe(await demoSchema());
 
   const types = new Map(data.__schema.types.map((type) => [type.name, type]));
-  for (const name of ['User', 'Post', 'UsersListRow', 'UsersListUpdate', 'TopPostsRow', 'ViewUpdateKind', 'ChangeInput']) {
+  for (const name of [
+    'User',
+    'Post',
+    'UsersListRow',
+    'UsersListUpdate',
+    'TopPostsRow',
+    'ViewUpdateKind',
+    'ChangeInput',
+  ]) {
     expect(types.has(name), name).toBe(true);
   }
   const subscription = types.get('Subscription');
-  const fields = subscription !== undefined && 'fields' in subscription ? subscription.fields.map((field) => field.name) : [];
-  expect(fields.sort()).toEqual(['activeUsers', 'posts', 'postsByAuthor', 'postsPerAuthor', 'topPosts', 'users', 'usersCount', 'usersList']);
+  const fields =
+    subscription !== undefined && 'fields' in subscription ? subscription.fields.map((field) => field.name) : [];
+  expect(fields.sort()).toEqual([
+    'activeUsers',
+    'posts',
+    'postsByAuthor',
+    'postsPerAuthor',
+    'topPosts',
+    'users',
+    'usersCount',
+    'usersList',
+  ]);
 });
 
 test('GraphiQL is served to a browser', async () => {

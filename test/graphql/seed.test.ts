@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { RunningServer } from '../../server/app.js';
 import { CreateUserDocument } from './generated/graphql.js';
-import { must, urqlOverWs, type Transport } from './helpers/clients.js';
+import { must, type Transport, urqlOverWs } from './helpers/clients.js';
 import { followView } from './helpers/demo.js';
 import { plain } from './helpers/local-view.js';
 import { startTestServer } from './helpers/server.js';
@@ -46,7 +46,9 @@ test('a createUser with active: true reaches usersList, usersCount and activeUse
 
   const reported = result.createUser.views.map(({ view, version }) => ({ view, version }));
   expect(reported.sort((a, b) => a.view.localeCompare(b.view))).toEqual(
-    [list, count, active].map((event) => ({ view: event?.view, version: event?.version })).sort((a, b) => String(a.view).localeCompare(String(b.view))),
+    [list, count, active]
+      .map((event) => ({ view: event?.view, version: event?.version }))
+      .sort((a, b) => String(a.view).localeCompare(String(b.view))),
   );
   for (const { stop } of subscriptions) stop();
 });

@@ -11,7 +11,12 @@ beforeEach(() => {
 afterEach(() => cleanup());
 
 /** Starts a writer child, SIGKILLs it once it acknowledged `killAfter` commits, and returns the acknowledged ids. */
-async function crashWriter(mode: 'commit-loop' | 'group-loop', file: string, durability: 'process' | 'power', killAfter: number): Promise<string[]> {
+async function crashWriter(
+  mode: 'commit-loop' | 'group-loop',
+  file: string,
+  durability: 'process' | 'power',
+  killAfter: number,
+): Promise<string[]> {
   const child = runChild([mode, file, durability]);
   await child.waitFor((line) => line.startsWith('{'));
   await child.waitFor((line) => line === `ack ${killAfter}`, 60_000);

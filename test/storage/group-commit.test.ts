@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Circuit, type ViewUpdate } from '../../engine/index.js';
-import { GroupCommitter, openStore, StoreError, type Store, type StoreChange } from '../../storage/index.js';
+import { GroupCommitter, openStore, type Store, type StoreChange, type StoreError } from '../../storage/index.js';
 import { tempDir } from './helpers.js';
 
 let dir: string;
@@ -17,7 +17,12 @@ afterEach(() => {
   cleanup();
 });
 
-const create = (id: string, fields: object = {}): StoreChange => ({ table: 't', op: 'CREATE', id, record: { id, ...fields } });
+const create = (id: string, fields: object = {}): StoreChange => ({
+  table: 't',
+  op: 'CREATE',
+  id,
+  record: { id, ...fields },
+});
 const ids = () => [...store.load()].map((r) => r.id);
 
 describe('GroupCommitter', () => {
@@ -67,12 +72,20 @@ describe('GroupCommitter', () => {
     const file = store.file;
     store.close();
     const raw = new Database(file);
-    raw.exec(`CREATE TRIGGER doom BEFORE INSERT ON records WHEN NEW.id = 'doom' BEGIN SELECT RAISE(ROLLBACK, 'simulated I/O failure'); END`);
+    raw.exec(
+      `CREATE TRIGGER doom BEFORE INSERT ON records WHEN NEW.id = 'doom' BEGIN SELECT RAISE(ROLLBACK, 'simulated I/O failure'); END`,
+    );
     raw.close();
     store = openStore({ file });
     const failures: unknown[] = [];
-    const committer = new GroupCommitter(store, { commitFailed: (error, staged) => failures.push([error, staged.length]) });
-    const results = await Promise.allSettled([committer.submit([create('a')]), committer.submit([create('doom')]), committer.submit([create('c')])]);
+    const committer = new GroupCommitter(store, {
+      commitFailed: (error, staged) => failures.push([error, staged.length]),
+    });
+    const results = await Promise.allSettled([
+      committer.submit([create('a')]),
+      committer.submit([create('doom')]),
+      committer.submit([create('c')]),
+    ]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
     expect(((results[0] as PromiseRejectedResult).reason as StoreError).code).toBe('TRANSACTION_ABORTED');
     expect(failures).toHaveLength(1);
@@ -103,7 +116,10 @@ describe('GroupCommitter', () => {
       committer.submit([create('b'), { table: 't', op: 'DELETE', id: 'a' }]),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
-    expect(results.slice(1, 3).map((r) => ((r as PromiseRejectedResult).reason as { code: string }).code)).toEqual(['CONFLICT', 'NOT_FOUND']);
+    expect(results.slice(1, 3).map((r) => ((r as PromiseRejectedResult).reason as { code: string }).code)).toEqual([
+      'CONFLICT',
+      'NOT_FOUND',
+    ]);
     expect(committer.stats.groups).toBe(1);
     expect([...store.load()].map((r) => r.data)).toEqual([...circuit.records('t')]);
     expect(published.map((u) => [u.version, u.updated])).toEqual([

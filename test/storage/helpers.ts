@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const childScript = join(repoRoot, 'test/storage/fixtures/store-child.ts');
+const childScript = join(repoRoot, 'test/storage/fixtures/store-child.ts');
 
 /** A fresh temp directory, removed by the returned cleanup. */
 export function tempDir(prefix = 'store-test-'): { dir: string; cleanup: () => void } {
@@ -64,7 +64,10 @@ export function runChild(args: string[], options: { uid?: number; gid?: number }
   void exited.then(() => (hasExited = true));
   const waitFor = (test: (line: string) => boolean, timeoutMs = 30_000) =>
     new Promise<string>((resolvePromise, reject) => {
-      const timer = setTimeout(() => finish(new Error(`timed out waiting for the child; stdout: ${lines.join('\n')} stderr: ${err}`)), timeoutMs);
+      const timer = setTimeout(
+        () => finish(new Error(`timed out waiting for the child; stdout: ${lines.join('\n')} stderr: ${err}`)),
+        timeoutMs,
+      );
       const finish = (error?: Error, line?: string) => {
         clearTimeout(timer);
         waiters.delete(check);
@@ -75,7 +78,11 @@ export function runChild(args: string[], options: { uid?: number; gid?: number }
         const line = lines.find(test);
         if (line !== undefined) finish(undefined, line);
         else if (hasExited || child.exitCode !== null || child.signalCode !== null)
-          finish(new Error(`the child exited (${child.exitCode ?? child.signalCode}); stdout: ${lines.join('\n')} stderr: ${err}`));
+          finish(
+            new Error(
+              `the child exited (${child.exitCode ?? child.signalCode}); stdout: ${lines.join('\n')} stderr: ${err}`,
+            ),
+          );
       };
       waiters.add(check);
       check();
@@ -90,11 +97,18 @@ export async function runChildToEnd(args: string[], options: { uid?: number; gid
   const { code } = await child.exited;
   const line = child.lines.find((l) => l.startsWith('{'));
   if (line === undefined) throw new Error(`no report from the child (exit ${code}); stderr: ${child.stderr()}`);
-  return { report: JSON.parse(line) as { ok: boolean; code?: string; message?: string; epoch?: number }, exitCode: code };
+  return {
+    report: JSON.parse(line) as { ok: boolean; code?: string; message?: string; epoch?: number },
+    exitCode: code,
+  };
 }
 
 /** Whether a child can run as `nobody` (root spawning with another uid) — the only way to test permissions as root. */
 export function canRunAsNobody(): boolean {
-  const result = spawnSync(process.execPath, ['-e', 'process.exit(process.getuid() === 65534 ? 0 : 1)'], { uid: 65534, gid: 65534, cwd: repoRoot });
+  const result = spawnSync(process.execPath, ['-e', 'process.exit(process.getuid() === 65534 ? 0 : 1)'], {
+    uid: 65534,
+    gid: 65534,
+    cwd: repoRoot,
+  });
   return result.status === 0;
 }

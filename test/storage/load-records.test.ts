@@ -11,7 +11,12 @@ afterEach(() => cleanup());
 test('yields every record of the table once, across chunk boundaries and for any id', () => {
   const store = openStore({ file: `${dir}/live.sqlite` });
   const ids = [...Array.from({ length: 95 }, (_, i) => `id${i}`), 'é', '\u{1F600}', '\uE000', 'a,b', '"q"', ']', 'zz'];
-  const change = (table: string, id: string): StoreChange => ({ table, op: 'CREATE', id, record: { id, n: id.length, nested: { text: `[${id}]` } } });
+  const change = (table: string, id: string): StoreChange => ({
+    table,
+    op: 'CREATE',
+    id,
+    record: { id, n: id.length, nested: { text: `[${id}]` } },
+  });
   store.commit([...ids.map((id) => change('items', id)), change('other', 'x'), change('aaa', 'y')]);
   const expected = [...store.load('items')].map((row) => row.data);
   expect(expected).toHaveLength(ids.length);

@@ -36,7 +36,14 @@ function expectRefused(file: string, code: StoreErrorCode, message: RegExp): Sto
 
 function makeStore(file: string, records = 3): void {
   const store = openStore({ file });
-  store.commit(Array.from({ length: records }, (_, i) => ({ table: 't', op: 'CREATE' as const, id: `r${i}`, record: { id: `r${i}`, i } })));
+  store.commit(
+    Array.from({ length: records }, (_, i) => ({
+      table: 't',
+      op: 'CREATE' as const,
+      id: `r${i}`,
+      record: { id: `r${i}`, i },
+    })),
+  );
   store.close();
 }
 
@@ -74,7 +81,11 @@ describe('openStore refuses bad files and leaves them untouched', () => {
     const raw = new Database(file);
     raw.prepare("UPDATE meta SET value = '2' WHERE key = 'schema_version'").run();
     raw.close();
-    const error = expectRefused(file, 'INCOMPATIBLE_VERSION', /storage format version 2, but this server reads version 1/);
+    const error = expectRefused(
+      file,
+      'INCOMPATIBLE_VERSION',
+      /storage format version 2, but this server reads version 1/,
+    );
     expect(error.exitCode).toBe(65);
   });
 
@@ -85,7 +96,11 @@ describe('openStore refuses bad files and leaves them untouched', () => {
     try {
       expect(JSON.parse(await holder.waitFor((l) => l.startsWith('{')))).toMatchObject({ ok: true, epoch: 2 });
       expect(listing(dir)).toEqual(['live.sqlite', 'live.sqlite-wal']); // WAL in use, no -shm (exclusive mode)
-      const error = expectRefused(file, 'LOCKED', /locked by another process \(is another server running on this file\?\)/);
+      const error = expectRefused(
+        file,
+        'LOCKED',
+        /locked by another process \(is another server running on this file\?\)/,
+      );
       expect(error.exitCode).toBe(75);
       // a third process is refused too, with the same message and exit code
       const third = await runChildToEnd(['open', file]);
@@ -121,9 +136,12 @@ describe('openStore refuses bad files and leaves them untouched', () => {
     // As root, permission bits do not stop writes, so the attempt runs in a child process as
     // `nobody` (uid 65534). Without root, chmod is enough and the attempt runs in this process.
     const skip = asRoot && !nobody;
-    if (skip) console.warn('read-only directory tests skipped: running as root and cannot spawn a child as nobody (uid 65534)');
+    if (skip)
+      console.warn('read-only directory tests skipped: running as root and cannot spawn a child as nobody (uid 65534)');
 
-    async function attempt(file: string): Promise<{ code: string | undefined; message: string; exitCode: number | null }> {
+    async function attempt(
+      file: string,
+    ): Promise<{ code: string | undefined; message: string; exitCode: number | null }> {
       if (nobody) {
         const { report, exitCode } = await runChildToEnd(['open', file], { uid: 65534, gid: 65534 });
         return { code: report.code, message: report.message ?? '', exitCode };

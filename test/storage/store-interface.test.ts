@@ -1,6 +1,15 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GroupCommitter, openStore, StoreError, type JsonObject, type Store, type StoreChange, type StoredRecord, type StoreTransaction } from '../../storage/index.js';
+import {
+  GroupCommitter,
+  type JsonObject,
+  openStore,
+  type Store,
+  type StoreChange,
+  type StoredRecord,
+  StoreError,
+  type StoreTransaction,
+} from '../../storage/index.js';
 import { tempDir } from './helpers.js';
 
 /**
@@ -94,7 +103,11 @@ describe('the Store interface', () => {
         return change.id;
       },
     });
-    const results = await Promise.allSettled([committer.submit(create('a')), committer.submit(create('bad')), committer.submit(create('b'))]);
+    const results = await Promise.allSettled([
+      committer.submit(create('a')),
+      committer.submit(create('bad')),
+      committer.submit(create('b')),
+    ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect([...store.load()].map((r) => r.id)).toEqual(['a', 'b']);
     expect(committer.stats).toEqual({ groups: 1, committed: 2, rejected: 1, largestGroup: 3 });

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, SCHEMA_VERSION, StoreError, type Store, type StoreChange } from '../../storage/index.js';
+import { openStore, SCHEMA_VERSION, type Store, type StoreChange, StoreError } from '../../storage/index.js';
 import { tempDir } from './helpers.js';
 
 let dir: string;
@@ -22,7 +22,12 @@ afterEach(() => {
   cleanup();
 });
 
-const create = (table: string, id: string, fields: object = {}): StoreChange => ({ table, op: 'CREATE', id, record: { id, ...fields } });
+const create = (table: string, id: string, fields: object = {}): StoreChange => ({
+  table,
+  op: 'CREATE',
+  id,
+  record: { id, ...fields },
+});
 const all = (store: Store) => [...store.load()];
 
 describe('store', () => {
@@ -31,7 +36,10 @@ describe('store', () => {
     const store = open(file);
     expect(store.file).toBe(file);
     expect(store.schemaVersion).toBe(SCHEMA_VERSION);
-    store.commit([create('users', 'u2', { name: 'Bob', age: null }), create('users', 'u1', { name: 'Ann', tags: ['a', 'b'], meta: { x: 1.5 } })]);
+    store.commit([
+      create('users', 'u2', { name: 'Bob', age: null }),
+      create('users', 'u1', { name: 'Ann', tags: ['a', 'b'], meta: { x: 1.5 } }),
+    ]);
     store.commit([create('posts', 'p1', { title: 'Hi', likes: 3, published: true })]);
     store.commit([{ table: 'users', op: 'UPDATE', id: 'u2', record: { id: 'u2', name: 'Bobby', age: 40 } }]);
     store.commit([create('posts', 'p2', { title: 'x' }), { table: 'posts', op: 'DELETE', id: 'p2' }]); // created and deleted in one batch
@@ -61,7 +69,9 @@ describe('store', () => {
     store.close();
     // A trigger makes SQLite fail on the 4th write of the next batch, after three writes succeeded.
     const raw = new Database(file);
-    raw.exec(`CREATE TRIGGER boom BEFORE INSERT ON records WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'simulated failure'); END`);
+    raw.exec(
+      `CREATE TRIGGER boom BEFORE INSERT ON records WHEN NEW.id = 'boom' BEGIN SELECT RAISE(ABORT, 'simulated failure'); END`,
+    );
     raw.close();
 
     const again = open(file);

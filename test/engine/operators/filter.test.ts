@@ -12,7 +12,10 @@ describe('Filter', () => {
 
   it('keeps the insertions and retractions whose row passes, with their weights', () => {
     const filter = published();
-    expect(filter.push([insert('p1', p1), insert('p2', p2), retract('p3', p3)])).toEqual([insert('p1', p1), retract('p3', p3)]);
+    expect(filter.push([insert('p1', p1), insert('p2', p2), retract('p3', p3)])).toEqual([
+      insert('p1', p1),
+      retract('p3', p3),
+    ]);
   });
 
   it('drops a single change whose row fails and keeps one that passes', () => {

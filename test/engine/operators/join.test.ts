@@ -89,14 +89,20 @@ describe('Join (left)', () => {
   it('replaces the null row with the joined row when the first match arrives later', () => {
     const join = byAuthor(true);
     join.push([insert('p2', p2)]);
-    expect(join.pushRight([insert('u2', bob)])).toEqual([retract('p2', withAuthor(p2, null)), insert('p2', withAuthor(p2, bob))]);
+    expect(join.pushRight([insert('u2', bob)])).toEqual([
+      retract('p2', withAuthor(p2, null)),
+      insert('p2', withAuthor(p2, bob)),
+    ]);
   });
 
   it('brings the null row back when the last match is retracted', () => {
     const join = byAuthor(true);
     join.pushRight([insert('u2', bob)]);
     join.push([insert('p2', p2)]);
-    expect(join.pushRight([retract('u2', bob)])).toEqual([retract('p2', withAuthor(p2, bob)), insert('p2', withAuthor(p2, null))]);
+    expect(join.pushRight([retract('u2', bob)])).toEqual([
+      retract('p2', withAuthor(p2, bob)),
+      insert('p2', withAuthor(p2, null)),
+    ]);
   });
 
   it('retracts the joined row, not a null row, when a matched left row is retracted', () => {
@@ -135,16 +141,25 @@ describe('Join on a non-id right field', () => {
   it('keys each match `leftKey|rightId`', () => {
     const join = postsOf();
     join.pushRight([insert('p1', p1), insert('p3', p3)]);
-    expect(join.push([insert('u1', ann)])).toEqual([insert('u1|p1', withPost(ann, p1)), insert('u1|p3', withPost(ann, p3))]);
+    expect(join.push([insert('u1', ann)])).toEqual([
+      insert('u1|p1', withPost(ann, p1)),
+      insert('u1|p3', withPost(ann, p3)),
+    ]);
   });
 
   it('keeps the null row away until the last match leaves, then brings it back under the left key', () => {
     const join = postsOf();
     join.push([insert('u1', ann)]);
-    expect(join.pushRight([insert('p1', p1)])).toEqual([retract('u1', withPost(ann, null)), insert('u1|p1', withPost(ann, p1))]);
+    expect(join.pushRight([insert('p1', p1)])).toEqual([
+      retract('u1', withPost(ann, null)),
+      insert('u1|p1', withPost(ann, p1)),
+    ]);
     expect(join.pushRight([insert('p3', p3)])).toEqual([insert('u1|p3', withPost(ann, p3))]);
     expect(join.pushRight([retract('p1', p1)])).toEqual([retract('u1|p1', withPost(ann, p1))]);
-    expect(join.pushRight([retract('p3', p3)])).toEqual([retract('u1|p3', withPost(ann, p3)), insert('u1', withPost(ann, null))]);
+    expect(join.pushRight([retract('p3', p3)])).toEqual([
+      retract('u1|p3', withPost(ann, p3)),
+      insert('u1', withPost(ann, null)),
+    ]);
   });
 
   it('a left row and its match pushed in one step meet once (ΔL⋈ΔR): left first, then right', () => {

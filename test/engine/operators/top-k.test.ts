@@ -4,7 +4,8 @@ import { consolidate } from '../../../engine/zset.js';
 import { insert, retract } from '../changes.js';
 
 const row = (id: string, score: number | null, extra: { [field: string]: string } = {}) => ({ id, score, ...extra });
-const rows = (scores: { [id: string]: number }) => Object.entries(scores).map(([id, score]) => insert(id, row(id, score)));
+const rows = (scores: { [id: string]: number }) =>
+  Object.entries(scores).map(([id, score]) => insert(id, row(id, score)));
 
 describe('TopK', () => {
   it('fills an empty index with the window of the first delta', () => {
@@ -41,7 +42,10 @@ describe('TopK', () => {
 
   it('moves an offset window when a row enters or leaves before it', () => {
     const topK = new TopK([{ field: 'score' }], 1, 2);
-    expect(topK.push(rows({ s1: 1, s2: 2, s3: 3, s4: 4, s5: 5 }))).toEqual([insert('s2', row('s2', 2)), insert('s3', row('s3', 3))]);
+    expect(topK.push(rows({ s1: 1, s2: 2, s3: 3, s4: 4, s5: 5 }))).toEqual([
+      insert('s2', row('s2', 2)),
+      insert('s3', row('s3', 3)),
+    ]);
     // s0 takes rank 0: s1 moves into the window, s3 out of it
     expect(topK.push([insert('s0', row('s0', 0))])).toEqual([insert('s1', row('s1', 1)), retract('s3', row('s3', 3))]);
     expect(topK.push([retract('s0', row('s0', 0))])).toEqual([retract('s1', row('s1', 1)), insert('s3', row('s3', 3))]);
@@ -94,7 +98,10 @@ describe('TopK', () => {
     const topK = new TopK([{ field: 'score', direction: 'desc' }], 0, 2);
     topK.push(rows({ a: 5, b: 3, c: 4 }));
     const renamed = row('a', 5, { name: 'new' });
-    expect(topK.push([retract('a', row('a', 5)), insert('a', renamed)])).toEqual([retract('a', row('a', 5)), insert('a', renamed)]);
+    expect(topK.push([retract('a', row('a', 5)), insert('a', renamed)])).toEqual([
+      retract('a', row('a', 5)),
+      insert('a', renamed),
+    ]);
     // outside the window: nothing to say, but the new row is what enters later
     const renamedB = row('b', 3, { name: 'new' });
     expect(topK.push([retract('b', row('b', 3)), insert('b', renamedB)])).toEqual([]);

@@ -28,7 +28,8 @@ export interface CheckedState {
 
 const keyOf = (row: Row): string => row['id'] as string;
 const byKey = (rows: readonly Row[]): Map<string, Row> => new Map(rows.map((row) => [keyOf(row), row]));
-const sortedByKey = (rows: readonly Row[]): Row[] => [...rows].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+const sortedByKey = (rows: readonly Row[]): Row[] =>
+  [...rows].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
 
 /** Deep equality, fast; falls back to `toEqual` for a readable diff. */
 function same(actual: unknown, expected: unknown, what: string): void {
@@ -43,7 +44,9 @@ function difference(before: readonly Row[], after: readonly Row[]) {
   return {
     added: keys((key) => !old.has(key), now).map((key) => now.get(key) as Row),
     removed: keys((key) => !now.has(key), old),
-    updated: keys((key) => old.has(key) && !equalValues(old.get(key) as Value, now.get(key) as Value), now).map((key) => now.get(key) as Row),
+    updated: keys((key) => old.has(key) && !equalValues(old.get(key) as Value, now.get(key) as Value), now).map(
+      (key) => now.get(key) as Row,
+    ),
   };
 }
 
@@ -79,7 +82,8 @@ export function checkStep(state: CheckedState, updates: readonly ViewUpdate[], p
   for (const table of TABLES) {
     const expected = model.get(table) as Map<string, Record>;
     same(sortedByKey([...circuit.records(table)]), sortedByKey([...expected.values()]), `records of ${table}`);
-    for (const id of IDS[table]) same(circuit.getRecord(table, id) ?? null, expected.get(id) ?? null, `getRecord(${table}, ${id})`);
+    for (const id of IDS[table])
+      same(circuit.getRecord(table, id) ?? null, expected.get(id) ?? null, `getRecord(${table}, ${id})`);
   }
 
   const byView = new Map(updates.map((update) => [update.view, update]));
@@ -117,5 +121,6 @@ export function checkStep(state: CheckedState, updates: readonly ViewUpdate[], p
     // a copy: the next step compares against what the engine showed now, whatever it does to its objects
     registered.snapshot = structuredClone(snapshot);
   }
-  if (partial) expect(updates.length, 'ingestSingleFirst returns an update iff a view changed').toBe(changedViews > 0 ? 1 : 0);
+  if (partial)
+    expect(updates.length, 'ingestSingleFirst returns an update iff a view changed').toBe(changedViews > 0 ? 1 : 0);
 }

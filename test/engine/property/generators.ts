@@ -102,7 +102,11 @@ const commentFields = (p: string): Field[] => [
   [`${p}score`, 'num', SCORES],
 ];
 
-const FIELDS_OF: { [table in Table]: Field[] } = { users: userFields(''), posts: postFields(''), comments: commentFields('') };
+const FIELDS_OF: { [table in Table]: Field[] } = {
+  users: userFields(''),
+  posts: postFields(''),
+  comments: commentFields(''),
+};
 
 /** A `from` with its joins (kind drawn later) and the fields its rows have. */
 interface Shape {
@@ -130,7 +134,12 @@ const SHAPES: Shape[] = [
     extra: ['author', 'author.meta', 'author.meta.tier.x'],
   },
   // on a non-id field: keys u|p
-  { from: 'users', joins: [join('posts', 'post', 'id', 'authorId')], fields: [...userFields(''), ...postFields('post.')], extra: ['post'] },
+  {
+    from: 'users',
+    joins: [join('posts', 'post', 'id', 'authorId')],
+    fields: [...userFields(''), ...postFields('post.')],
+    extra: ['post'],
+  },
   // two joins, the second keyed on a path of the first
   {
     from: 'comments',
@@ -146,7 +155,12 @@ const SHAPES: Shape[] = [
     extra: ['comment'],
   },
   // many-to-many on numbers (null scores match nothing): keys c|p
-  { from: 'comments', joins: [join('posts', 'post', 'score', 'likes')], fields: [...commentFields(''), ...postFields('post.')], extra: [] },
+  {
+    from: 'comments',
+    joins: [join('posts', 'post', 'score', 'likes')],
+    fields: [...commentFields(''), ...postFields('post.')],
+    extra: [],
+  },
 ];
 
 /** An operand to be passed as a `{ param }` at registration. */
@@ -156,7 +170,8 @@ class Param {
 
 /** Mostly a value the field takes; sometimes a value between them, null, or another type. */
 function operandArb([, kind, pool]: Field): fc.Arbitrary<Value> {
-  const between: Value[] = kind === 'num' ? [25, -1] : kind === 'str' ? ['B', 'b', ''] : kind === 'tags' ? [['x', 'z']] : [];
+  const between: Value[] =
+    kind === 'num' ? [25, -1] : kind === 'str' ? ['B', 'b', ''] : kind === 'tags' ? [['x', 'z']] : [];
   return fc.oneof(
     { weight: 8, arbitrary: fc.constantFrom(...pool) },
     { weight: 1, arbitrary: fc.constantFrom(...between, null) },
@@ -196,7 +211,10 @@ function opOperandArb(op: Op, field: Field): fc.Arbitrary<Value> {
 /** `{ op: operand }`, mostly with one op; an operand becomes a parameter one time in five. */
 const fieldFilterArb = (field: Field): fc.Arbitrary<{ [op: string]: Value | Param }> =>
   fc
-    .oneof({ weight: 3, arbitrary: fc.constantFrom(...OPS).map((op) => [op]) }, { weight: 1, arbitrary: fc.uniqueArray(fc.constantFrom(...OPS), { minLength: 2, maxLength: 2 }) })
+    .oneof(
+      { weight: 3, arbitrary: fc.constantFrom(...OPS).map((op) => [op]) },
+      { weight: 1, arbitrary: fc.uniqueArray(fc.constantFrom(...OPS), { minLength: 2, maxLength: 2 }) },
+    )
     .chain((ops) =>
       fc.tuple(
         ...ops.map((op) =>
@@ -214,9 +232,18 @@ function predicateArb(fields: readonly Field[], depth = 2): fc.Arbitrary<Predica
   const leaf = fc
     .oneof(
       { weight: 3, arbitrary: fc.constantFrom(...fields).map((field) => [field]) },
-      { weight: 1, arbitrary: fc.uniqueArray(fc.constantFrom(...fields), { minLength: 2, maxLength: 2, selector: ([path]) => path }) },
+      {
+        weight: 1,
+        arbitrary: fc.uniqueArray(fc.constantFrom(...fields), {
+          minLength: 2,
+          maxLength: 2,
+          selector: ([path]) => path,
+        }),
+      },
     )
-    .chain((chosen) => fc.tuple(...chosen.map((field) => fieldFilterArb(field).map((filter) => [field[0], filter] as const))))
+    .chain((chosen) =>
+      fc.tuple(...chosen.map((field) => fieldFilterArb(field).map((filter) => [field[0], filter] as const))),
+    )
     .map((entries): PredicateSpec => Object.fromEntries(entries));
   if (depth === 0) return leaf;
   const sub = predicateArb(fields, depth - 1);
@@ -246,7 +273,10 @@ const tailArb = (paths: readonly string[], selectable: readonly string[]) =>
     .record({
       orderBy: sometimes(orderByArb(paths), 6),
       select: sometimes(fc.shuffledSubarray([...selectable]), 5),
-      limit: sometimes(fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 6, arbitrary: fc.integer({ min: 1, max: 4 }) }), 5),
+      limit: sometimes(
+        fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 6, arbitrary: fc.integer({ min: 1, max: 4 }) }),
+        5,
+      ),
       offset: sometimes(fc.integer({ min: 1, max: 2 }), 3),
     })
     // offset 0 is the default; write it now and then
@@ -258,14 +288,20 @@ const AGGREGATE_FNS = ['count', 'sum', 'avg', 'min', 'max'] as const;
 const aggregatesArb = (fields: readonly Field[]) =>
   fc
     .array(
-      fc.record({ fn: fc.constantFrom(...AGGREGATE_FNS), field: fc.constantFrom(...fields.map(([path]) => path)) }, { requiredKeys: ['fn'] }),
+      fc.record(
+        { fn: fc.constantFrom(...AGGREGATE_FNS), field: fc.constantFrom(...fields.map(([path]) => path)) },
+        { requiredKeys: ['fn'] },
+      ),
       { minLength: 1, maxLength: 3 },
     )
     .map((list) => Object.fromEntries(list.map((aggregate, i) => [`a${i}`, aggregate])))
     // every function but count needs a field
     .map((aggregates) =>
       Object.fromEntries(
-        Object.entries(aggregates).map(([alias, a]) => [alias, a.fn !== 'count' && a.field === undefined ? { ...a, field: fields[0]?.[0] } : a]),
+        Object.entries(aggregates).map(([alias, a]) => [
+          alias,
+          a.fn !== 'count' && a.field === undefined ? { ...a, field: fields[0]?.[0] } : a,
+        ]),
       ),
     );
 
@@ -311,25 +347,32 @@ export interface ViewCase {
 }
 
 const viewSpecArb = fc.constantFrom(...SHAPES).chain((shape) =>
-  fc.record(
-    {
-      kinds: fc.array(fc.constantFrom('inner', 'left', undefined), { minLength: shape.joins.length, maxLength: shape.joins.length }),
-      // a join's own filter over the joined table's fields (row-level read rules)
-      joinWheres: fc.tuple(...shape.joins.map((j) => sometimes(predicateArb(FIELDS_OF[j.table as Table], 1), 2))),
-      where: predicateArb(shape.fields),
-      body: bodyArb(shape),
-      atStart: fc.boolean(),
-    },
-    { requiredKeys: ['kinds', 'joinWheres', 'body', 'atStart'] },
-  ).map(({ kinds, joinWheres, where, body, atStart }) => ({
-    spec: {
-      from: shape.from,
-      ...(shape.joins.length > 0 ? { join: shape.joins.map((j, i) => ({ ...j, kind: kinds[i], where: joinWheres[i] })) } : {}),
-      ...(where === undefined ? {} : { where }),
-      ...body,
-    },
-    atStart,
-  })),
+  fc
+    .record(
+      {
+        kinds: fc.array(fc.constantFrom('inner', 'left', undefined), {
+          minLength: shape.joins.length,
+          maxLength: shape.joins.length,
+        }),
+        // a join's own filter over the joined table's fields (row-level read rules)
+        joinWheres: fc.tuple(...shape.joins.map((j) => sometimes(predicateArb(FIELDS_OF[j.table as Table], 1), 2))),
+        where: predicateArb(shape.fields),
+        body: bodyArb(shape),
+        atStart: fc.boolean(),
+      },
+      { requiredKeys: ['kinds', 'joinWheres', 'body', 'atStart'] },
+    )
+    .map(({ kinds, joinWheres, where, body, atStart }) => ({
+      spec: {
+        from: shape.from,
+        ...(shape.joins.length > 0
+          ? { join: shape.joins.map((j, i) => ({ ...j, kind: kinds[i], where: joinWheres[i] })) }
+          : {}),
+        ...(where === undefined ? {} : { where }),
+        ...body,
+      },
+      atStart,
+    })),
 );
 
 /** Gives each view its id, turns `Param`s into `{ param }` operands and drops undefined keys. */
@@ -379,21 +422,45 @@ function changeArb(table: Table, batch: boolean): fc.Arbitrary<ChangeSpec> {
   const id = fc.constantFrom(...IDS[table]);
   const data = dataArb(table);
   const arbitraries: fc.WeightedArbitrary<ChangeSpec>[] = [
-    { weight: 8, arbitrary: fc.record({ kind: fc.constant('upsert' as const), table: t, id, data, withId: fc.boolean() }) },
+    {
+      weight: 8,
+      arbitrary: fc.record({ kind: fc.constant('upsert' as const), table: t, id, data, withId: fc.boolean() }),
+    },
     // raw creates and updates, which collide (CONFLICT, NOT_FOUND) on the small id pools
-    { weight: batch ? 1 : 2, arbitrary: fc.record({ kind: fc.constantFrom('create' as const, 'update' as const), table: t, id, data, withId: fc.boolean() }) },
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant('patch' as const), table: t, id, patch: patchArb(table), data }) },
+    {
+      weight: batch ? 1 : 2,
+      arbitrary: fc.record({
+        kind: fc.constantFrom('create' as const, 'update' as const),
+        table: t,
+        id,
+        data,
+        withId: fc.boolean(),
+      }),
+    },
+    {
+      weight: 4,
+      arbitrary: fc.record({ kind: fc.constant('patch' as const), table: t, id, patch: patchArb(table), data }),
+    },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), table: t, id }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('same' as const), table: t, id }) },
     {
       weight: 1,
-      arbitrary: fc.record({ kind: fc.constant('bad' as const), table: t, id, op: fc.constantFrom('CREATE' as const, 'UPDATE' as const), bad: fc.constantFrom(...BAD_KINDS) }),
+      arbitrary: fc.record({
+        kind: fc.constant('bad' as const),
+        table: t,
+        id,
+        op: fc.constantFrom('CREATE' as const, 'UPDATE' as const),
+        bad: fc.constantFrom(...BAD_KINDS),
+      }),
     },
   ];
   if (batch) {
     arbitraries.push(
       { weight: 2, arbitrary: fc.record({ kind: fc.constant('createDelete' as const), table: t, id, data }) },
-      { weight: 2, arbitrary: fc.record({ kind: fc.constant('updateTwice' as const), table: t, id, data, data2: data }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({ kind: fc.constant('updateTwice' as const), table: t, id, data, data2: data }),
+      },
     );
   }
   return fc.oneof(...arbitraries);
@@ -408,7 +475,10 @@ export type Step =
   | { kind: 'batch'; changes: ChangeSpec[] }
   | { kind: 'register' | 'unregister'; view: number };
 
-const viewStepArb: fc.Arbitrary<Step> = fc.record({ kind: fc.constantFrom('register' as const, 'unregister' as const), view: fc.nat(3) });
+const viewStepArb: fc.Arbitrary<Step> = fc.record({
+  kind: fc.constantFrom('register' as const, 'unregister' as const),
+  view: fc.nat(3),
+});
 
 /** Records created right after the first views are registered, so later steps find data. */
 const seedArb = fc.array(
@@ -431,8 +501,22 @@ export const singleStepsArb: fc.Arbitrary<Step[]> = fc
     seedArb,
     fc.array(
       fc.oneof(
-        { weight: 14, arbitrary: fc.record({ kind: fc.constant('single' as const), change: anyChangeArb(false), first: fc.constant(false) }) },
-        { weight: 1, arbitrary: fc.record({ kind: fc.constant('single' as const), change: anyChangeArb(false), first: fc.constant(true) }) },
+        {
+          weight: 14,
+          arbitrary: fc.record({
+            kind: fc.constant('single' as const),
+            change: anyChangeArb(false),
+            first: fc.constant(false),
+          }),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.record({
+            kind: fc.constant('single' as const),
+            change: anyChangeArb(false),
+            first: fc.constant(true),
+          }),
+        },
         { weight: 2, arbitrary: viewStepArb },
       ),
       { maxLength: 30, size: 'max' },

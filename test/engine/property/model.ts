@@ -32,7 +32,9 @@ export function resolve(spec: ChangeSpec, model: Model): RecordChange[] {
       return [{ table, op: 'DELETE', id }];
     case 'same':
       // an identical update, or a delete of a missing id: both no-ops
-      return current === undefined ? [{ table, op: 'DELETE', id }] : [{ table, op: 'UPDATE', id, data: { ...current } }];
+      return current === undefined
+        ? [{ table, op: 'DELETE', id }]
+        : [{ table, op: 'UPDATE', id, data: { ...current } }];
     case 'createDelete':
       return current === undefined
         ? [
@@ -71,7 +73,8 @@ export function resolve(spec: ChangeSpec, model: Model): RecordChange[] {
   }
 }
 
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Applies a change to the model, or returns the error codes it may raise (without changing
@@ -97,4 +100,5 @@ export function applyToModel(model: Model, change: RecordChange): { codes: Engin
   return { changed: true };
 }
 
-export const cloneModel = (model: Model): Model => new Map([...model].map(([table, records]) => [table, new Map(records)]));
+export const cloneModel = (model: Model): Model =>
+  new Map([...model].map(([table, records]) => [table, new Map(records)]));

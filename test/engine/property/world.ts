@@ -1,17 +1,17 @@
 import { expect } from 'vitest';
-import { Circuit } from '../../../engine/index.js';
 import { EngineError, type EngineErrorCode } from '../../../engine/errors.js';
+import { Circuit } from '../../../engine/index.js';
 import type { RecordChange, ViewUpdate } from '../../../engine/types.js';
 import { checkEngineError, checkRegistration, checkStep, type Registered } from './checks.js';
-import { TABLES, type ChangeSpec, type Step, type ViewCase } from './generators.js';
-import { applyToModel, cloneModel, resolve, type Model } from './model.js';
+import { type ChangeSpec, type Step, TABLES, type ViewCase } from './generators.js';
+import { applyToModel, cloneModel, type Model, resolve } from './model.js';
 
 /**
  * The circuit under test beside the model of its tables: runs each step on both, then
  * checks that they agree. A step the model rejects must fail in the circuit with the same
  * error and change nothing.
  */
-export class World {
+class World {
   readonly circuit = new Circuit({ tables: TABLES });
   model: Model = new Map(TABLES.map((table) => [table, new Map()]));
   readonly registered = new Map<string, Registered>();
@@ -57,7 +57,10 @@ export class World {
       first
         ? this.circuit.ingestSingleFirst(change.table, change.op, change.id, change.data)
         : this.circuit.ingestSingle(change.table, change.op, change.id, change.data);
-    if ('codes' in outcome) return this.expectError(run, outcome.codes);
+    if ('codes' in outcome) {
+      this.expectError(run, outcome.codes);
+      return;
+    }
     const result = run();
     this.model = next;
     if (first) {
@@ -81,7 +84,10 @@ export class World {
       }
     }
     this.trail.push(`ingestBatch(${JSON.stringify(changes)})`);
-    if (codes.length > 0) return this.expectError(() => this.circuit.ingestBatch(changes), codes);
+    if (codes.length > 0) {
+      this.expectError(() => this.circuit.ingestBatch(changes), codes);
+      return;
+    }
     const updates = this.circuit.ingestBatch(changes);
     this.model = next;
     this.check(updates, false);
@@ -101,13 +107,17 @@ export class World {
   run(step: Step): void {
     switch (step.kind) {
       case 'single':
-        return this.single(step.change, step.first);
+        this.single(step.change, step.first);
+        return;
       case 'batch':
-        return this.batch(step.changes);
+        this.batch(step.changes);
+        return;
       case 'register':
       case 'unregister': {
         const view = this.views[step.view % this.views.length] as ViewCase;
-        return step.kind === 'register' ? this.register(view) : this.unregister(view);
+        if (step.kind === 'register') this.register(view);
+        else this.unregister(view);
+        return;
       }
     }
   }

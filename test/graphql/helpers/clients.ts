@@ -1,9 +1,9 @@
 import {
+  type AnyVariables,
   Client,
   fetchExchange,
-  subscriptionExchange,
-  type AnyVariables,
   type OperationResult,
+  subscriptionExchange,
   type TypedDocumentNode,
 } from '@urql/core';
 import { createClient as createSseClient } from 'graphql-sse';
@@ -127,10 +127,13 @@ export function follow<Data, Variables extends AnyVariables, T>(
   pick: (data: Data) => T,
 ): { feed: Feed<T>; stop: () => void } {
   const feed = new Feed<T>();
-  const { unsubscribe } = client.subscription(document, variables).subscribe((result: OperationResult<Data, Variables>) => {
-    if (result.error !== undefined) feed.fail(result.error.graphQLErrors.length > 0 ? result.error.graphQLErrors : result.error.message);
-    else if (result.data !== undefined && result.data !== null) feed.push(pick(result.data));
-  });
+  const { unsubscribe } = client
+    .subscription(document, variables)
+    .subscribe((result: OperationResult<Data, Variables>) => {
+      if (result.error !== undefined)
+        feed.fail(result.error.graphQLErrors.length > 0 ? result.error.graphQLErrors : result.error.message);
+      else if (result.data !== undefined && result.data !== null) feed.push(pick(result.data));
+    });
   return { feed, stop: unsubscribe };
 }
 

@@ -6,7 +6,7 @@ import {
   UsersCountDocument,
   UsersListDocument,
 } from '../generated/graphql.js';
-import { follow, type Feed } from './clients.js';
+import { type Feed, follow } from './clients.js';
 import type { UpdateEvent } from './local-view.js';
 
 export const DEMO_VIEWS = ['usersList', 'usersCount', 'activeUsers', 'topPosts', 'postsPerAuthor'] as const;

@@ -89,21 +89,37 @@ function randomCondition(next: Random, field: FieldSpec): [string, unknown] {
   const op = pick(next, ops);
   if (op === 'in' || op === 'nin') return [op, field.values.filter(() => next() < 0.5)];
   if (op === 'isNull') return [op, next() < 0.5];
-  if ((op === 'startsWith' || op === 'contains') && typeof value === 'string') return [op, value.slice(0, 1 + Math.floor(next() * value.length))];
+  if ((op === 'startsWith' || op === 'contains') && typeof value === 'string')
+    return [op, value.slice(0, 1 + Math.floor(next() * value.length))];
   return [op, value];
 }
 
 /** A random `orderBy` (input and definition). */
-export function randomOrder(next: Random, fields: readonly FieldSpec[]): { input: { field: string; direction: 'ASC' | 'DESC' }[]; keys: { field: string; direction: 'asc' | 'desc' }[] } {
-  const keys = Array.from({ length: Math.floor(next() * 3) }, () => ({ field: pick(next, fields).name, direction: next() < 0.5 ? ('asc' as const) : ('desc' as const) }));
-  return { input: keys.map((key) => ({ field: key.field, direction: key.direction === 'asc' ? 'ASC' : 'DESC' })), keys };
+export function randomOrder(
+  next: Random,
+  fields: readonly FieldSpec[],
+): { input: { field: string; direction: 'ASC' | 'DESC' }[]; keys: { field: string; direction: 'asc' | 'desc' }[] } {
+  const keys = Array.from({ length: Math.floor(next() * 3) }, () => ({
+    field: pick(next, fields).name,
+    direction: next() < 0.5 ? ('asc' as const) : ('desc' as const),
+  }));
+  return {
+    input: keys.map((key) => ({ field: key.field, direction: key.direction === 'asc' ? 'ASC' : 'DESC' })),
+    keys,
+  };
 }
 
 /** The server's tables as the plain evaluator takes them, optionally only the records `keep` allows. */
-export function tablesOf(server: RunningServer, keep: (table: string, record: Record) => boolean = () => true): Map<string, Map<string, Record>> {
+export function tablesOf(
+  server: RunningServer,
+  keep: (table: string, record: Record) => boolean = () => true,
+): Map<string, Map<string, Record>> {
   const tables = new Map<string, Map<string, Record>>();
   for (const table of server.store.checked.config.tables) {
-    tables.set(table.name, new Map([...server.store.records(table.name)].filter((r) => keep(table.name, r)).map((r) => [r.id, r])));
+    tables.set(
+      table.name,
+      new Map([...server.store.records(table.name)].filter((r) => keep(table.name, r)).map((r) => [r.id, r])),
+    );
   }
   return tables;
 }
@@ -114,10 +130,17 @@ export async function post(
   query: string,
   variables: { [name: string]: unknown } = {},
   token?: string,
-): Promise<{ status: number; data?: { [field: string]: unknown }; errors?: { message: string; extensions?: { code?: string } }[] }> {
+): Promise<{
+  status: number;
+  data?: { [field: string]: unknown };
+  errors?: { message: string; extensions?: { code?: string } }[];
+}> {
   const response = await fetch(server.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+    headers: {
+      'content-type': 'application/json',
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+    },
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, ...((await response.json()) as object) };

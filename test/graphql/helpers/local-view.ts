@@ -37,11 +37,13 @@ export class LocalView {
       if (!this.rows.delete(id)) throw new Error(`${event.view}: removed ${id} was not there`);
     }
     for (const row of event.added.map(plain)) {
-      if (event.kind === 'DELTA' && this.rows.has(row['id'] as string)) throw new Error(`${event.view}: added ${String(row['id'])} twice`);
+      if (event.kind === 'DELTA' && this.rows.has(row['id'] as string))
+        throw new Error(`${event.view}: added ${String(row['id'])} twice`);
       this.rows.set(row['id'] as string, row);
     }
     for (const row of event.updated.map(plain)) {
-      if (!this.rows.has(row['id'] as string)) throw new Error(`${event.view}: updated ${String(row['id'])} is unknown`);
+      if (!this.rows.has(row['id'] as string))
+        throw new Error(`${event.view}: updated ${String(row['id'])} is unknown`);
       this.rows.set(row['id'] as string, row);
     }
     this.version = event.version;

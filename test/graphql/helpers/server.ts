@@ -1,7 +1,7 @@
+import type { StorageOptions } from '../../../app/index.js';
 import { loadConfig } from '../../../config/load.js';
 import type { CheckedConfig } from '../../../config/validate.js';
-import type { StorageOptions } from '../../../app/index.js';
-import { startServer, type RunningServer, type ServerOptions } from '../../../server/app.js';
+import { type RunningServer, type ServerOptions, startServer } from '../../../server/app.js';
 import { createLogger, type LogLevel } from '../../../server/logger.js';
 
 export interface TestServerOptions {
@@ -17,7 +17,7 @@ export interface TestServerOptions {
 }
 
 /** In memory: the write path is the durable one (SQLite, group commit), without a file. */
-export const IN_MEMORY: StorageOptions = { file: ':memory:' };
+const IN_MEMORY: StorageOptions = { file: ':memory:' };
 
 /**
  * A real server on 127.0.0.1 and a free port, its tables in memory unless `storage` says
