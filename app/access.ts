@@ -1,6 +1,13 @@
-import { bindRule, type Rule, type RuleKind, ruleHolds, scopeView, type Viewer } from '../config/rules.js';
+import { bindRule, type Rule, type RuleKind, scopeView, type Viewer } from '../config/rules.js';
 import { engineDefinition, hasParams } from '../config/types.js';
-import { type Record, type Row, type ViewDefinition, type ViewParams, viewSignature } from '../engine/index.js';
+import {
+  compilePredicate,
+  type Record,
+  type Row,
+  type ViewDefinition,
+  type ViewParams,
+  viewSignature,
+} from '../engine/index.js';
 import { AppError } from './errors.js';
 import { DEFAULT_LIMITS, type LiveQueryLimits } from './live-query.js';
 import type { LiveStore } from './live-store.js';
@@ -8,6 +15,8 @@ import type { ViewEvent } from './view-host.js';
 import { type Lease, ViewRegistry, type ViewRegistryOptions } from './view-registry.js';
 import { ViewStream } from './view-stream.js';
 import type { Authorize, ResolvedChange } from './write-path.js';
+
+const MAX_CACHED_RULE_TESTS = 10_000;
 
 export interface AccessOptions extends ViewRegistryOptions {
   /** Limits of ad-hoc queries and subscriptions; unset ones take `DEFAULT_LIMITS`. */
@@ -46,6 +55,7 @@ export class Access {
   readonly limits: LiveQueryLimits;
   readonly enforceRules: boolean;
   readonly #readRules: ReadonlyMap<string, Rule>;
+  readonly #ruleTests = new Map<string, (record: Record) => boolean>();
 
   constructor(store: LiveStore, options: AccessOptions = {}) {
     this.store = store;
@@ -158,7 +168,21 @@ export class Access {
   readable(table: string, record: Record, viewer: Viewer | undefined): boolean {
     const rule = this.#readRules.get(table);
     if (viewer === undefined || rule === undefined) return true;
-    return ruleHolds(bindRule(rule, viewer, true).rule, record);
+    return this.#ruleTest(table, 'read', rule, viewer)(record);
+  }
+
+  /** A rule bound to a viewer and compiled by the engine, kept per (table, kind, viewer claims). */
+  #ruleTest(table: string, kind: RuleKind, rule: Rule, viewer: Viewer): (record: Record) => boolean {
+    const key = JSON.stringify([table, kind, viewer.sub, viewer.role]);
+    let test = this.#ruleTests.get(key);
+    if (test === undefined) {
+      // Bounded: a server with many viewers recompiles rather than growing without limit.
+      if (this.#ruleTests.size >= MAX_CACHED_RULE_TESTS) this.#ruleTests.clear();
+      const bound = bindRule(rule, viewer, true).rule;
+      test = typeof bound === 'boolean' ? () => bound : compilePredicate(bound);
+      this.#ruleTests.set(key, test);
+    }
+    return test;
   }
 
   /**
@@ -174,11 +198,11 @@ export class Access {
       const kind: RuleKind = change.op === 'CREATE' ? 'create' : change.op === 'UPDATE' ? 'update' : 'delete';
       const rule = rules[kind] ?? rules.write;
       if (rule === undefined) return;
-      const bound = bindRule(rule, viewer, true).rule;
+      const holds = this.#ruleTest(change.table, rules[kind] === undefined ? 'write' : kind, rule, viewer);
       const after = change.op === 'DELETE' ? undefined : (change.data as Record);
       const allowed =
-        (change.before === undefined || change.op === 'CREATE' || ruleHolds(bound, change.before)) &&
-        (after === undefined || ruleHolds(bound, after));
+        (change.before === undefined || change.op === 'CREATE' || holds(change.before)) &&
+        (after === undefined || holds(after));
       if (!allowed) {
         throw new AppError('FORBIDDEN', `forbidden: ${viewer.sub} may not ${kind} ${change.table} ${change.id}`, {
           table: change.table,

@@ -43,7 +43,8 @@ export class VersionClock {
     this.base = count + store.epoch - 1;
     if (this.base > MAX_VERSION - 1) {
       throw new Error(
-        `the store ${store.file} has issued view versions up to ${this.base}, the limit of a GraphQL Int; copy its records to a new file`,
+        `the store ${store.file} has issued view versions up to ${this.base}, the limit of a GraphQL Int; ` +
+          'copy its records to a new file',
       );
     }
   }

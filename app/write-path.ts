@@ -1,7 +1,14 @@
 import type { CheckedConfig } from '../config/validate.js';
-import type { Circuit, Operation, Record, RecordChange, ViewUpdate } from '../engine/index.js';
+import {
+  type Circuit,
+  checkChange,
+  type Operation,
+  type Record,
+  type RecordChange,
+  type ViewUpdate,
+} from '../engine/index.js';
 import { type GroupCommitStats, GroupCommitter, type Store, type StoreTransaction } from '../storage/index.js';
-import { AppError, toAppError } from './errors.js';
+import { AppError, toAppError, withAppErrors } from './errors.js';
 import { RecordValidator } from './record-validator.js';
 import type { VersionClock } from './version-clock.js';
 import type { Logger, ViewHost } from './view-host.js';
@@ -134,64 +141,32 @@ export class WritePath {
     };
   }
 
-  /** Turns requested changes into engine changes with whole, validated records: the one validation pass. */
+  /**
+   * Turns requested changes into engine changes with whole, validated records: the one
+   * validation pass. The engine's `checkChange` judges the change itself (table, id, operation,
+   * data), with the engine's messages; the table's `RecordValidator` judges the fields.
+   */
   #resolve(changes: readonly Change[]): ResolvedChange[] {
     const pending = new Map<string, Record | undefined>();
+    const tableExists = (table: string): boolean => this.#validators.has(table);
     return changes.map((change, index) => {
       const where = changes.length > 1 ? `changes[${index}]: ` : '';
       const { table, op, id } = change;
-      const validator = this.#validators.get(table);
-      if (validator === undefined) throw new AppError('BAD_INPUT', `${where}unknown table '${table}'`, { table });
-      if (typeof id !== 'string' || id.length === 0) {
-        throw new AppError('BAD_INPUT', `${where}table '${table}': id must be a non-empty string`, {
-          table,
-          field: 'id',
-        });
-      }
+      // A patch is checked as data before it is merged (the merged record is whole).
+      const patch = withAppErrors(() => checkChange(tableExists, table, op, id, change.data, where));
+      const validator = this.#validators.get(table) as RecordValidator;
       const key = `${table}\u0000${id}`;
       const before = pending.has(key) ? pending.get(key) : this.#circuit.getRecord(table, id);
-      switch (op) {
-        case 'CREATE': {
-          const record = validator.check(id, { ...objectData(change.data, where, table, id), id }, where);
-          pending.set(key, record);
-          return { table, op, id, data: record, before };
-        }
-        case 'UPDATE': {
-          if (before === undefined)
-            throw new AppError('NOT_FOUND', `${where}${table} '${id}' does not exist`, { table, id });
-          const record = validator.check(id, { ...before, ...objectData(change.data, where, table, id), id }, where);
-          pending.set(key, record);
-          return { table, op, id, data: record, before };
-        }
-        case 'DELETE':
-          pending.set(key, undefined);
-          return { table, op, id, before };
-        default:
-          throw new AppError('BAD_INPUT', `${where}unknown operation '${String(op)}' (CREATE, UPDATE or DELETE)`, {
-            table,
-            id,
-            field: 'op',
-          });
+      if (op === 'DELETE') {
+        pending.set(key, undefined);
+        return { table, op, id, before };
       }
+      if (op === 'UPDATE' && before === undefined) {
+        throw new AppError('NOT_FOUND', `${where}${table} '${id}' does not exist`, { table, id });
+      }
+      const record = validator.check(id, op === 'UPDATE' ? { ...before, ...patch } : { ...patch }, where);
+      pending.set(key, record);
+      return { table, op, id, data: record, before };
     });
   }
-}
-
-function objectData(data: unknown, where: string, table: string, id: string): { readonly [field: string]: unknown } {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new AppError('BAD_INPUT', `${where}${table} '${id}': data must be an object`, { table, id });
-  }
-  const fields = data as { readonly [field: string]: unknown };
-  if ('id' in fields && fields['id'] !== id) {
-    throw new AppError(
-      'BAD_INPUT',
-      `${where}${table} '${id}': data.id '${String(fields['id'])}' differs from the id argument`,
-      {
-        table,
-        id,
-        field: 'id',
-      },
-    );
-  }
-  return fields;
 }

@@ -1,4 +1,13 @@
-import { canonicalJson, compilePredicate } from '../engine/index.js';
+import {
+  canonicalJson,
+  compilePredicate,
+  conjuncts,
+  foldPredicate,
+  isParam,
+  mapFilters,
+  paramsIn,
+  predicateSchema,
+} from '../engine/index.js';
 import type { FieldFilter, Predicate, Record, Value, ViewDefinition, ViewParams } from '../engine/types.js';
 
 /**
@@ -68,34 +77,18 @@ export function bindRule(
     params[VIEWER_PARAM_PREFIX + claim] = viewer[claim];
     return { param: VIEWER_PARAM_PREFIX + claim };
   };
-  const bind = (p: Predicate): BoundRule => {
-    const keys = Object.keys(p);
-    if (keys.length === 1 && 'and' in p && Array.isArray(p.and)) return and((p.and as Predicate[]).map(bind));
-    if (keys.length === 1 && 'or' in p && Array.isArray(p.or)) return or((p.or as Predicate[]).map(bind));
-    if (keys.length === 1 && 'not' in p && isObject(p.not)) {
-      const inner = bind(p.not as Predicate);
-      return typeof inner === 'boolean' ? !inner : { not: inner };
-    }
-    const parts: BoundRule[] = [];
-    for (const [path, filter] of Object.entries(p as { [path: string]: FieldFilter })) {
-      const bound: { [op: string]: Value } = {};
-      for (const [op, value] of Object.entries(filter))
-        bound[op] = path.startsWith(VIEWER_PARAM_PREFIX) ? literalOf(value as Value, viewer) : operand(value as Value);
-      if (path.startsWith(VIEWER_PARAM_PREFIX)) {
-        const claim = path.slice(VIEWER_PARAM_PREFIX.length) as ViewerClaim;
-        parts.push(
-          testRecord(
-            { [path.replace(/\./g, '_')]: bound as FieldFilter },
-            { id: '-', [path.replace(/\./g, '_')]: viewer[claim] },
-          ),
-        );
-      } else {
-        parts.push({ [path]: bound as FieldFilter });
-      }
-    }
-    return and(parts);
-  };
-  const bound = bind(rule);
+  const bound = foldPredicate<BoundRule>(rule, {
+    and,
+    or,
+    not: (inner) => (typeof inner === 'boolean' ? !inner : { not: inner }),
+    field: (path, filter) => {
+      if (!path.startsWith(VIEWER_PARAM_PREFIX)) return { [path]: mapOperands(filter, operand) };
+      // A condition on the viewer itself: decided now, with the engine's semantics.
+      const claim = path.slice(VIEWER_PARAM_PREFIX.length) as ViewerClaim;
+      const test = compilePredicate({ claim: mapOperands(filter, (value) => literalOf(value, viewer)) });
+      return test({ id: '-', claim: viewer[claim] });
+    },
+  });
   // Only the parameters that survived simplification.
   const used = typeof bound === 'boolean' ? new Set<string>() : paramsIn(bound);
   for (const name of Object.keys(params)) if (!used.has(name)) delete params[name];
@@ -104,7 +97,7 @@ export function bindRule(
 
 /** Whether a bound rule holds for a record. */
 export function ruleHolds(rule: BoundRule, record: Record): boolean {
-  return typeof rule === 'boolean' ? rule : testRecord(rule, record);
+  return typeof rule === 'boolean' ? rule : compilePredicate(rule)(record);
 }
 
 /**
@@ -148,47 +141,18 @@ export function scopeView(
 /** Whether `where` (its params bound) implies `rule`: some disjunct of the rule is among its conjuncts. */
 function implied(rule: Predicate, where: Predicate | undefined, params: ViewParams): boolean {
   if (where === undefined) return false;
-  const have = new Set(conjunctsOf(substituteParams(where, params)).map((p) => canonicalJson(p as Value)));
+  const have = new Set(conjuncts(substituteParams(where, params)).map((p) => canonicalJson(p as Value)));
   const disjuncts =
     Object.keys(rule).length === 1 && 'or' in rule && Array.isArray(rule.or) ? (rule.or as Predicate[]) : [rule];
-  return disjuncts.some((disjunct) => conjunctsOf(disjunct).every((p) => have.has(canonicalJson(p as Value))));
-}
-
-/** Top-level conjuncts, each an `or`/`not` or a single-field filter with a single operator. */
-function conjunctsOf(p: Predicate): Predicate[] {
-  const keys = Object.keys(p);
-  if (keys.length === 1 && 'and' in p && Array.isArray(p.and)) return (p.and as Predicate[]).flatMap(conjunctsOf);
-  if (keys.length === 1 && (('or' in p && Array.isArray(p.or)) || 'not' in p)) return [p];
-  return Object.entries(p as { [path: string]: FieldFilter }).flatMap(([path, filter]) =>
-    Object.entries(filter).map(([op, value]) => ({ [path]: { [op]: value } }) as Predicate),
-  );
+  return disjuncts.some((disjunct) => conjuncts(disjunct).every((p) => have.has(canonicalJson(p as Value))));
 }
 
 function substituteParams(p: Predicate, params: ViewParams): Predicate {
-  const visit = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(visit);
-    if (!isObject(value)) return value;
-    const keys = Object.keys(value);
-    if (keys.length === 1 && typeof value['param'] === 'string' && params[value['param']] !== undefined)
-      return params[value['param']];
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, visit(inner)]));
-  };
-  return visit(p) as Predicate;
-}
-
-/** The `{ param }` names a predicate reads. */
-export function paramsIn(predicate: Predicate): Set<string> {
-  const names = new Set<string>();
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(visit);
-    else if (isObject(value)) {
-      const keys = Object.keys(value);
-      if (keys.length === 1 && typeof value['param'] === 'string') names.add(value['param']);
-      else Object.values(value).forEach(visit);
-    }
-  };
-  visit(predicate);
-  return names;
+  return mapFilters(p, (_path, filter) =>
+    mapOperands(filter, (value) =>
+      isParam(value) && typeof value.param === 'string' ? (params[value.param] ?? value) : value,
+    ),
+  );
 }
 
 /**
@@ -205,14 +169,16 @@ export function checkRules(table: string, rules: unknown, check: (where: Predica
       problems.push(`${at}: unknown rule (${RULE_KINDS.join(', ')})`);
       continue;
     }
-    if (!isObject(rule)) {
-      problems.push(`${at} must be a predicate object`);
+    const parsed = predicateSchema.safeParse(rule);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      problems.push(`${at} must be a predicate: ${issue?.message ?? 'invalid'} at "${issue?.path.join('.') ?? ''}"`);
       continue;
     }
     const viewerProblems: string[] = [];
-    const rewritten = stripViewer(rule as Predicate, (message) => viewerProblems.push(`${at}: ${message}`));
+    const rewritten = stripViewer(parsed.data, (message) => viewerProblems.push(`${at}: ${message}`));
     problems.push(...viewerProblems);
-    if (rewritten !== undefined) problems.push(...check(rewritten).map((problem) => `${at}: ${problem}`));
+    problems.push(...check(rewritten).map((problem) => `${at}: ${problem}`));
   }
   return problems;
 }
@@ -253,48 +219,41 @@ function viewerClaim(value: unknown): ViewerClaim | undefined {
   return (VIEWER_CLAIMS as readonly unknown[]).includes(claim) ? (claim as ViewerClaim) : undefined;
 }
 
-/** Tests a predicate (operands bound) on one record with the engine's compiled predicate: its semantics exactly. */
-function testRecord(predicate: Predicate, record: Record): boolean {
-  return compilePredicate(predicate)(record);
+/** A field filter with each operand replaced. */
+function mapOperands(filter: FieldFilter, map: (value: Value) => Value): FieldFilter {
+  const mapped: { [op: string]: Value } = {};
+  for (const [op, value] of Object.entries(filter)) mapped[op] = map(value as Value);
+  return mapped as FieldFilter;
 }
 
 /**
  * The rule with `$viewer.*` conditions dropped and `{ viewer }` operands replaced by a
  * parameter, for the ordinary predicate checks; reports unknown claims.
  */
-function stripViewer(rule: Predicate, fail: (message: string) => void): Predicate | undefined {
-  const visit = (p: Predicate): Predicate => {
-    const keys = Object.keys(p);
-    if (keys.length === 1 && 'and' in p && Array.isArray(p.and)) return { and: (p.and as Predicate[]).map(visit) };
-    if (keys.length === 1 && 'or' in p && Array.isArray(p.or)) return { or: (p.or as Predicate[]).map(visit) };
-    if (keys.length === 1 && 'not' in p && isObject(p.not)) return { not: visit(p.not as Predicate) };
-    const out: { [path: string]: FieldFilter } = {};
-    for (const [path, filter] of Object.entries(p as { [path: string]: FieldFilter })) {
-      const claimOk = (claim: unknown): boolean => (VIEWER_CLAIMS as readonly unknown[]).includes(claim);
-      if (path.startsWith(VIEWER_PARAM_PREFIX) && !claimOk(path.slice(VIEWER_PARAM_PREFIX.length))) {
-        fail(
-          `unknown viewer claim in path "${path}" (${VIEWER_CLAIMS.map((c) => VIEWER_PARAM_PREFIX + c).join(', ')})`,
-        );
-      }
-      if (!isObject(filter)) {
-        if (!path.startsWith(VIEWER_PARAM_PREFIX)) out[path] = filter;
-        continue;
-      }
-      const rewritten: { [op: string]: unknown } = {};
-      for (const [op, value] of Object.entries(filter)) {
-        if (isObject(value) && Object.keys(value).length === 1 && 'viewer' in value) {
-          if (!claimOk(value['viewer']))
-            fail(`unknown viewer claim ${JSON.stringify(value['viewer'])} (${VIEWER_CLAIMS.join(', ')})`);
-          rewritten[op] = { param: VIEWER_PARAM_PREFIX.slice(0, -1) };
-        } else {
-          rewritten[op] = value;
+function stripViewer(rule: Predicate, fail: (message: string) => void): Predicate {
+  const isClaim = (claim: unknown): boolean => (VIEWER_CLAIMS as readonly unknown[]).includes(claim);
+  const stripped = foldPredicate<Predicate | undefined>(rule, {
+    and: (parts) => ({ and: parts.filter((p): p is Predicate => p !== undefined) }),
+    or: (parts) => ({ or: parts.filter((p): p is Predicate => p !== undefined) }),
+    not: (part) => (part === undefined ? undefined : { not: part }),
+    field: (path, filter) => {
+      const operands = mapOperands(filter, (value) => {
+        if (!isObject(value) || Object.keys(value).length !== 1 || !('viewer' in value)) return value;
+        if (!isClaim(value['viewer'])) {
+          fail(`unknown viewer claim ${JSON.stringify(value['viewer'])} (${VIEWER_CLAIMS.join(', ')})`);
         }
+        return { param: VIEWER_PARAM_PREFIX.slice(0, -1) };
+      });
+      if (!path.startsWith(VIEWER_PARAM_PREFIX)) return { [path]: operands };
+      if (!isClaim(path.slice(VIEWER_PARAM_PREFIX.length))) {
+        const claims = VIEWER_CLAIMS.map((c) => VIEWER_PARAM_PREFIX + c).join(', ');
+        fail(`unknown viewer claim in path "${path}" (${claims})`);
       }
-      if (!path.startsWith(VIEWER_PARAM_PREFIX)) out[path] = rewritten as FieldFilter;
-    }
-    return out;
-  };
-  return visit(rule);
+      return undefined;
+    },
+    fields: (parts) => Object.assign({}, ...parts.filter((p) => p !== undefined)) as Predicate,
+  });
+  return stripped ?? {};
 }
 
 function isObject(value: unknown): value is { [key: string]: unknown } {

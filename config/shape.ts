@@ -1,4 +1,4 @@
-import type { Predicate, ViewDefinition } from '../engine/types.js';
+import { isCombinator, type Predicate, type ViewDefinition } from '../engine/index.js';
 import { isGraphQLName } from './names.js';
 import { parseFieldType, type ScalarType, type TableConfig } from './types.js';
 
@@ -67,6 +67,8 @@ export function analyzeView(tables: ReadonlyMap<string, TableConfig>, view: View
       continue;
     }
     if (!read.includes(table.name)) read.push(table.name);
+    // A join's own `where` filters the joined table's records before they are matched.
+    if (join.where !== undefined) checkPredicate(join.where, recordShape(table), `join[${i}].where`, fail);
     const left = resolvePath(scope, join.on.left);
     if (left === undefined) fail(`unknown field "${join.on.left}" in join[${i}].on.left${known(scope)}`);
     else if (left.kind === 'object') fail(`join[${i}].on.left "${join.on.left}" is an object, not a value`);
@@ -202,24 +204,15 @@ function copyPath(source: Shape, path: readonly string[], target: Map<string, Fi
 const OPERATORS = new Set(['eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'nin', 'contains', 'startsWith', 'isNull']);
 
 function checkPredicate(predicate: Predicate, scope: Shape, at: string, fail: (message: string) => void): void {
-  if (!isObject(predicate)) {
-    fail(`${at} must be an object`);
+  if (isCombinator(predicate)) {
+    if ('not' in predicate) checkPredicate(predicate.not, scope, `${at}.not`, fail);
+    else {
+      const [key, list] = 'and' in predicate ? ['and', predicate.and] : ['or', predicate.or];
+      for (const [i, inner] of list.entries()) checkPredicate(inner, scope, `${at}.${key}[${i}]`, fail);
+    }
     return;
   }
   const entries = Object.entries(predicate);
-  const [only] = entries;
-  if (entries.length === 1 && only !== undefined) {
-    const [key, value] = only;
-    if ((key === 'and' || key === 'or') && Array.isArray(value)) {
-      for (const [i, inner] of (value as Predicate[]).entries())
-        checkPredicate(inner, scope, `${at}.${key}[${i}]`, fail);
-      return;
-    }
-    if (key === 'not' && isObject(value) && !isFieldFilter(value)) {
-      checkPredicate(value as Predicate, scope, `${at}.not`, fail);
-      return;
-    }
-  }
   for (const [path, filter] of entries) {
     const field = resolvePath(scope, path);
     if (field === undefined) {
@@ -264,10 +257,6 @@ function checkLiteral(value: unknown, field: FieldShape, at: string, fail: (mess
   const expected =
     field.type === 'Int' || field.type === 'Float' ? 'number' : field.type === 'Boolean' ? 'boolean' : 'string';
   if (typeof value !== expected) fail(`${at}: ${JSON.stringify(value)} can never match a ${field.type} field`);
-}
-
-function isFieldFilter(value: { [key: string]: unknown }): boolean {
-  return Object.keys(value).some((key) => OPERATORS.has(key));
 }
 
 function isObject(value: unknown): value is { [key: string]: unknown } {

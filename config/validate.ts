@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { paramsIn, viewDefinitionSchema } from '../engine/index.js';
 import {
   BUILT_IN_TYPE_NAMES,
   FIXED_MUTATION_FIELDS,
@@ -9,7 +10,7 @@ import {
   tableNames,
   viewNames,
 } from './names.js';
-import { checkRules, paramsIn, type Rule } from './rules.js';
+import { checkRules, type Rule } from './rules.js';
 import { analyzeView, type Shape, type ViewAnalysis } from './shape.js';
 import { type AppConfig, engineDefinition, SCALAR_TYPES, type TableConfig, type ViewConfig } from './types.js';
 
@@ -35,8 +36,6 @@ export interface CheckedConfig {
 
 const name = z.string().refine(isGraphQLName, 'must be a GraphQL name ([_A-Za-z][_0-9A-Za-z]*, not starting with __)');
 const fieldType = z.enum(SCALAR_TYPES.flatMap((type) => [type, `${type}!`]) as [string, ...string[]]);
-const path = z.string().min(1);
-
 const tableSchema = z.strictObject({
   name,
   type: name,
@@ -44,30 +43,10 @@ const tableSchema = z.strictObject({
   rules: z.unknown().optional(),
 });
 
-const viewSchema = z.strictObject({
+/** The engine's view definition (one schema for both), plus what the config adds: a GraphQL name and params. */
+const viewSchema = viewDefinitionSchema.extend({
   id: name,
   params: z.record(name, fieldType).optional(),
-  from: z.string(),
-  where: z.record(z.string(), z.unknown()).optional(),
-  join: z
-    .array(
-      z.strictObject({
-        table: z.string(),
-        as: z.string(),
-        on: z.strictObject({ left: path, right: path }),
-        kind: z.enum(['inner', 'left']).optional(),
-      }),
-    )
-    .optional(),
-  select: z.array(path).min(1).optional(),
-  groupBy: z.array(path).min(1).optional(),
-  aggregate: z
-    .record(z.string(), z.strictObject({ fn: z.enum(['count', 'sum', 'avg', 'min', 'max']), field: path.optional() }))
-    .optional(),
-  distinct: z.array(path).min(1).optional(),
-  orderBy: z.array(z.strictObject({ field: path, direction: z.enum(['asc', 'desc']).optional() })).optional(),
-  limit: z.int().min(0).optional(),
-  offset: z.int().min(0).optional(),
 });
 
 const configSchema = z.strictObject({

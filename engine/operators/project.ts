@@ -57,7 +57,8 @@ function projectRow(row: Row, key: string, paths: readonly (readonly string[])[]
       let next = target[step];
       if (next === null || next === undefined || typeof next !== 'object' || Array.isArray(next))
         target[step] = next = {};
-      else if (next === value) target[step] = next = { ...value }; // copied whole by an earlier path: never write into a record
+      // Copied whole by an earlier path: never write into a record.
+      else if (next === value) target[step] = next = { ...value };
       source = value;
       target = next;
     }

@@ -43,7 +43,8 @@ export function defineLiveQueryTypes(
     values: fields.map((f) => f.name),
   });
   const orderBy = builder.inputRef<OrderByShape, false>(names.orderBy).implement({
-    description: `A sort key of a live query over \`${table.name}\`. The id, ascending, is always the last tie-breaker.`,
+    description:
+      `A sort key of a live query over \`${table.name}\`. ` + 'The id, ascending, is always the last tie-breaker.',
     fields: (t) => ({
       field: t.field({ type: field, required: true }),
       direction: t.field({ type: meta.direction, defaultValue: 'asc' }),
@@ -65,8 +66,10 @@ export function defineLiveQueryTypes(
     });
   const update = builder.objectRef<ViewUpdateShape>(names.listUpdate).implement({
     description:
-      `A change to a live query over \`${table.name}\`. Apply it to a local copy: SNAPSHOT replaces the copy with \`added\`; ` +
-      "DELTA inserts `added`, replaces `updated` by id and deletes the ids in `removed`. Rows are ordered by the query's orderBy, then id.",
+      `A change to a live query over \`${table.name}\`. ` +
+      'Apply it to a local copy: SNAPSHOT replaces the copy with `added`; ' +
+      'DELTA inserts `added`, replaces `updated` by id and deletes the ids in `removed`. ' +
+      "Rows are ordered by the query's orderBy, then id.",
     fields: (t) => ({
       view: t.field({
         type: 'String',

@@ -96,7 +96,8 @@ export function defineMetaTypes(builder: Builder, tables: readonly TableConfig[]
   });
   const changeInput = builder.inputType(FIXED_TYPE_NAMES.changeInput, {
     description:
-      'One change of a batch. `data`: the record for CREATE, a patch merged into the record for UPDATE, ignored for DELETE.',
+      'One change of a batch. `data`: the record for CREATE, ' +
+      'a patch merged into the record for UPDATE, ignored for DELETE.',
     fields: (t) => ({
       table: t.field({ type: tableName, required: true }),
       op: t.field({ type: operation, required: true }),

@@ -153,3 +153,16 @@ test('a config is plain data: the demo round-trips through JSON', () => {
   const copy = JSON.parse(JSON.stringify(demo)) as AppConfig;
   expect(checkConfig(copy).config).toEqual(demo);
 });
+
+test("a join's where is accepted (one view schema with the engine) and checked against the joined table", () => {
+  const join = (where: unknown): unknown =>
+    withViews({
+      id: 'v',
+      from: 'posts',
+      join: [{ table: 'users', as: 'author', on: { left: 'authorId', right: 'id' }, where }],
+    });
+  expect(problems(join({ active: { eq: true } }))).toEqual([]);
+  expect(problems(join({ likes: { gt: 1 } }))).toEqual([
+    'view "v": unknown field "likes" in join[0].where (fields: id, name, active, age)',
+  ]);
+});
