@@ -435,7 +435,7 @@ function renderReport(
   const targets = evaluateTargets(results);
   const targetTable = markdownTable<Target>(
     [
-      { header: 'target (issue 2)', value: (t) => t.target },
+      { header: 'target', value: (t) => t.target },
       { header: 'measured', value: (t) => t.measured },
       { header: 'met', value: (t) => (t.met === undefined ? 'not measured' : t.met ? 'met' : 'not met') },
     ],

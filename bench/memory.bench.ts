@@ -1,7 +1,7 @@
 /**
  * `npm run bench:memory`: bytes per stored row, and bytes per row held by a filter, top-k,
  * join and group view, measured as the growth of the V8 heap after full garbage collections
- * (`--expose-gc`; the script re-runs itself with it). Target (issue 6): a view holding a row
+ * (`--expose-gc`; the script re-runs itself with it). Target: a view holding a row
  * costs ≤ 100 bytes beyond the stored row it references.
  *
  * For each table size: the records are built (heap growth ÷ N = one record object, with its

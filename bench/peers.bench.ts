@@ -1,6 +1,6 @@
 /**
  * `npm run bench:peers`: our `Circuit` against TanStack DB live queries and against the plain
- * evaluator recomputing every view after every change (DESIGN §7, issue 6).
+ * evaluator recomputing every view after every change (DESIGN §7).
  *
  * For each workload the three systems start from the same data and receive the same changes,
  * in the same process, interleaved: every round generates a batch of changes and each system

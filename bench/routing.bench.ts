@@ -1,6 +1,6 @@
 /**
  * `npm run bench:routing` (also run by `npm run bench:engine`): the cost of routing a change
- * when thousands of parameterised views read one table (issue 5). The demo's
+ * when thousands of parameterised views read one table. The demo's
  * `postsByAuthor(authorId)`: 10,000 views, one per author, against a single such view, over
  * the same 100,000 posts and the same changes, interleaved op by op. A third circuit holds
  * the 10,000 views as a viewer who is not their author gets them (the posts read rule ANDed
@@ -280,7 +280,7 @@ function main(): void {
       rows,
     ),
     '',
-    '## Targets (issue 5)',
+    '## Targets',
     '',
     markdownTable(
       [

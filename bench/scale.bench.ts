@@ -1,6 +1,6 @@
 /**
  * `npm run bench:scale`: latency of one `ingestSingle` as the table grows and as the number
- * of views on one table grows, for filter, top-k, join and group views (issue 6).
+ * of views on one table grows, for filter, top-k, join and group views.
  *
  * Rows curve: for each table size, one Circuit holds `posts` (and 1,000 `users`); each view
  * kind is registered alone, measured over a stream of single-row changes, and unregistered.

@@ -5,7 +5,7 @@ const isAdmin: Rule = { '$viewer.role': { eq: 'admin' } };
 
 /**
  * The demo application of DESIGN §4: users, posts and six live views over them, with the
- * row-level rules of issue 5 (enforced when the server has an AUTH_SECRET):
+ * row-level rules (enforced when the server has an AUTH_SECRET):
  * - posts are readable when published or written by the viewer; a post is created, changed
  *   or deleted only by its author or an admin, so an author cannot hand a post to someone
  *   else (the new row must be theirs too); an admin may reassign it;
