@@ -1,5 +1,6 @@
 import { badInput } from './errors.js';
 import { foldPredicate, isParam } from './predicate.js';
+import { groupRowKey, joinRowKey } from './row-keys.js';
 import type { Operand, Predicate, Record, Row, Value, ViewDefinition, ViewParams } from './types.js';
 import {
   compareStrings,
@@ -49,7 +50,10 @@ export function evaluateView(definition: ViewDefinition, tables: Tables, params:
                 (join.where === undefined || test(join.where, r, params)),
             );
       for (const match of matches) {
-        joined.push({ key: join.on.right === 'id' ? key : `${key}|${match.id}`, row: { ...row, [join.as]: match } });
+        joined.push({
+          key: join.on.right === 'id' ? key : joinRowKey(key, match.id),
+          row: { ...row, [join.as]: match },
+        });
       }
       if (matches.length === 0 && join.kind === 'left') joined.push({ key, row: { ...row, [join.as]: null } });
     }
@@ -183,9 +187,7 @@ function group(
     else existing.members.push(keyed);
   }
   return [...groups.values()].map(({ values, members }) => {
-    const first = values[0] as Value;
-    const key =
-      values.length === 1 ? (typeof first === 'string' ? first : JSON.stringify(first)) : JSON.stringify(values);
+    const key = groupRowKey(values);
     const row: JsonObject = {};
     for (const [i, path] of paths.entries()) setPath(row, path, values[i] as Value);
     Object.assign(row, aggregateRow(aggregate, members));

@@ -1,6 +1,7 @@
+import { groupRowKey } from '../row-keys.js';
 import { BTree } from '../sorted-index.js';
 import type { AggregateDefinition, Row, Value } from '../types.js';
-import { compareValues, equalValues, getPath, setPath, splitPath, valueKey } from '../values.js';
+import { compareValues, equalValues, getPath, setPath, splitPath } from '../values.js';
 import type { Change, Delta } from '../zset.js';
 import type { Operator } from './operator.js';
 
@@ -34,14 +35,10 @@ export class Aggregate implements Operator {
     const touched = new Set<Group>();
     for (const { row, weight } of delta) {
       const values = this.#groupPaths.map((path) => getPath(row, path));
-      const groupId = this.#global
-        ? '*'
-        : values.length === 1
-          ? valueKey(values[0] as Value)
-          : values.map(valueKey).join('\u0000');
+      // the row key is injective, so it also identifies the group
+      const groupId = this.#global ? '*' : groupRowKey(values);
       let group = this.#groups.get(groupId);
-      if (group === undefined)
-        this.#groups.set(groupId, (group = this.#createGroup(groupId, groupKey(values), values)));
+      if (group === undefined) this.#groups.set(groupId, (group = this.#createGroup(groupId, groupId, values)));
       group.count += weight;
       for (const [i, accumulator] of group.accumulators.entries()) {
         accumulator.add(getPath(row, this.#fieldPaths[i] as string[]), weight);
@@ -94,15 +91,6 @@ interface Group {
   count: number;
   emitted: Row | undefined;
   readonly accumulators: Accumulator[];
-}
-
-/** The row key of a group (DESIGN §3.2): the value as a string for one field, else JSON. */
-function groupKey(values: readonly Value[]): string {
-  if (values.length === 1) {
-    const value = values[0] as Value;
-    return typeof value === 'string' ? value : JSON.stringify(value);
-  }
-  return JSON.stringify(values);
 }
 
 interface Accumulator {

@@ -1,3 +1,4 @@
+import { joinRowKey } from '../row-keys.js';
 import type { Record, Row, Value } from '../types.js';
 import { getPath, valueKey } from '../values.js';
 import { type Change, consolidate, type Delta } from '../zset.js';
@@ -14,7 +15,7 @@ import type { Operator } from './operator.js';
  * A left join emits `{ ...left, [as]: null }` while a left row has no match; the first
  * match retracts that row and the last match's removal brings it back. A null join value
  * matches nothing. Row keys (DESIGN §3.2): joining on the right's `id` keeps the left key;
- * any other right field may match many records, so the key becomes `leftKey|rightId`.
+ * any other right field may match many records, so the key encodes both (`joinRowKey`).
  */
 export class Join implements Operator {
   readonly #leftPath: readonly string[];
@@ -85,7 +86,7 @@ export class Join implements Operator {
   }
 
   #key(leftKey: string, rightId: string): string {
-    return this.#keepsLeftKey ? leftKey : `${leftKey}|${rightId}`;
+    return this.#keepsLeftKey ? leftKey : joinRowKey(leftKey, rightId);
   }
 
   #nest(left: Row, right: Record | null): Row {

@@ -26,7 +26,7 @@ const ids = (definition: Omit<ViewDefinition, 'id'>): string[] =>
   evaluateView(view(definition), data).map((row) => row['id'] as string);
 
 describe('evaluateView', () => {
-  it('keys a join on id by the driving id, and any other join by driving|matched', () => {
+  it('keys a join on id by the driving id, and any other join by the JSON array of driving and matched ids', () => {
     expect(
       evaluateView(
         view({ from: 'posts', join: [{ table: 'users', as: 'author', on: { left: 'authorId', right: 'id' } }] }),
@@ -38,13 +38,13 @@ describe('evaluateView', () => {
     ]);
     expect(
       ids({ from: 'users', join: [{ table: 'posts', as: 'post', on: { left: 'id', right: 'authorId' } }] }),
-    ).toEqual(['u1|p1', 'u1|p2']);
+    ).toEqual(['["u1","p1"]', '["u1","p2"]']);
     expect(
       ids({
         from: 'users',
         join: [{ table: 'posts', as: 'post', on: { left: 'id', right: 'authorId' }, kind: 'left' }],
       }),
-    ).toEqual(['u1|p1', 'u1|p2', 'u2', 'u3']);
+    ).toEqual(['["u1","p1"]', '["u1","p2"]', 'u2', 'u3']);
   });
 
   it('nests null for an unmatched left join and drops the row for an inner join', () => {
@@ -69,7 +69,7 @@ describe('evaluateView', () => {
     });
     const def = view({ from: 'a', join: [{ table: 'b', as: 'b', on: { left: 'ref', right: 'n' }, kind: 'left' }] });
     expect(evaluateView(def, numbers).map((r) => [r['id'], r['b']])).toEqual([
-      ['a1|b1', { id: 'b1', n: 1 }],
+      ['["a1","b1"]', { id: 'b1', n: 1 }],
       ['a2', null],
       ['a3', null],
     ]);

@@ -8,7 +8,7 @@ import { runCase } from './property/world.js';
  *
  * Views are drawn from every feature of DESIGN §3.2: filters with every operator, and/or/not,
  * dot paths into nested fields, `{ param }` operands; inner and left joins on id and on other
- * fields (keys `a|b`), two joins in one view, a join's own `where`; select (joined and nested
+ * fields (keys encode both ids, injectively), two joins in one view, a join's own `where`; select (joined and nested
  * paths, paths through null); groupBy with count/sum/avg/min/max over one or two fields,
  * global aggregates, distinct; orderBy over one or two keys with ties and nulls; limit and
  * offset, with and without orderBy.

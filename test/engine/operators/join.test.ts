@@ -133,17 +133,17 @@ describe('Join (left)', () => {
 });
 
 describe('Join on a non-id right field', () => {
-  /** users ⋈ posts on `id = authorId`: a user matches many posts, keys are `user|post` */
+  /** users ⋈ posts on `id = authorId`: a user matches many posts, keys encode user and post */
   const postsOf = () => new Join({ leftPath: ['id'], rightField: 'authorId', as: 'post', outer: true });
   const withPost = (user: Row, post: Row | null): Row => ({ ...user, post });
   const p3 = { id: 'p3', authorId: 'u1' };
 
-  it('keys each match `leftKey|rightId`', () => {
+  it('keys each match by the JSON array of the left key and the right id', () => {
     const join = postsOf();
     join.pushRight([insert('p1', p1), insert('p3', p3)]);
     expect(join.push([insert('u1', ann)])).toEqual([
-      insert('u1|p1', withPost(ann, p1)),
-      insert('u1|p3', withPost(ann, p3)),
+      insert('["u1","p1"]', withPost(ann, p1)),
+      insert('["u1","p3"]', withPost(ann, p3)),
     ]);
   });
 
@@ -152,12 +152,12 @@ describe('Join on a non-id right field', () => {
     join.push([insert('u1', ann)]);
     expect(join.pushRight([insert('p1', p1)])).toEqual([
       retract('u1', withPost(ann, null)),
-      insert('u1|p1', withPost(ann, p1)),
+      insert('["u1","p1"]', withPost(ann, p1)),
     ]);
-    expect(join.pushRight([insert('p3', p3)])).toEqual([insert('u1|p3', withPost(ann, p3))]);
-    expect(join.pushRight([retract('p1', p1)])).toEqual([retract('u1|p1', withPost(ann, p1))]);
+    expect(join.pushRight([insert('p3', p3)])).toEqual([insert('["u1","p3"]', withPost(ann, p3))]);
+    expect(join.pushRight([retract('p1', p1)])).toEqual([retract('["u1","p1"]', withPost(ann, p1))]);
     expect(join.pushRight([retract('p3', p3)])).toEqual([
-      retract('u1|p3', withPost(ann, p3)),
+      retract('["u1","p3"]', withPost(ann, p3)),
       insert('u1', withPost(ann, null)),
     ]);
   });
@@ -166,6 +166,6 @@ describe('Join on a non-id right field', () => {
     const join = postsOf();
     const left = join.push([insert('u1', ann)]);
     const right = join.pushRight([insert('p1', p1)]);
-    expect(consolidate([...left, ...right])).toEqual([insert('u1|p1', withPost(ann, p1))]);
+    expect(consolidate([...left, ...right])).toEqual([insert('["u1","p1"]', withPost(ann, p1))]);
   });
 });

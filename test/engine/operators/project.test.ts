@@ -11,11 +11,11 @@ describe('Project', () => {
     expect(out[0]?.row).toBe(row);
   });
 
-  it('without select, gives each row its key as id (a join on a non-id field keys rows `left|right`)', () => {
+  it('without select, gives each row its key as id (a join on a non-id field keys rows by both ids)', () => {
     const project = new Project(undefined, []);
     const row = { id: 'u1', name: 'Ann', post: { id: 'p1' } };
-    expect(project.push([insert('u1|p1', row), retract('u2', { id: 'u2' })])).toEqual([
-      insert('u1|p1', { id: 'u1|p1', name: 'Ann', post: { id: 'p1' } }),
+    expect(project.push([insert('["u1","p1"]', row), retract('u2', { id: 'u2' })])).toEqual([
+      insert('["u1","p1"]', { id: '["u1","p1"]', name: 'Ann', post: { id: 'p1' } }),
       retract('u2', { id: 'u2' }),
     ]);
     expect(row.id).toBe('u1');

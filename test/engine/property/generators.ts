@@ -13,24 +13,26 @@ export type JsonObject = { [field: string]: Value };
 export type Table = 'users' | 'posts' | 'comments';
 export const TABLES: readonly Table[] = ['users', 'posts', 'comments'];
 export const IDS: { [table in Table]: readonly string[] } = {
-  users: ['u1', 'u2', 'u3', 'u4', 'u5'],
-  posts: ['p1', 'p2', 'p3', 'p4', 'p5'],
-  comments: ['c1', 'c2', 'c3', 'c4'],
+  // hostile ids: `x|y` + `z` and `x` + `y|z` would collide under a `left|right` join key;
+  // `null`, `5` and JSON-looking ids next to the values they spell
+  users: ['u1', 'x', 'x|y', 'null', '5', 'a"*\u0000'],
+  posts: ['p1', 'z', 'y|z', 'true', '[1]'],
+  comments: ['c1', 'c2', '"c3"', 'c|4'],
 };
 
-// The values each field takes. Each field keeps one type (or null / missing), so group keys
-// never collide; the pools are small so that filters match and sort keys tie.
+// The values each field takes; the pools are small so that filters match and sort keys tie.
+// Some fields mix `null` with `"null"` and `5` with `"5"`: group keys must still differ.
 const NAMES = ['Ann', 'Bob', 'Cy', 'ann', 'Bo'];
 const EMAILS = ['a@x', 'b@y'];
 const ROLES = ['user', 'admin', 'guest'];
 const AGES = [null, 20, 30, 41.5];
-const TIERS = ['a', 'b', null];
+const TIERS = ['a', 'null', null, 5, '5', true, 'true'];
 const TAGS = ['x', 'y', 'z'];
-const AUTHOR_IDS = ['u1', 'u2', 'u3', 'u4', 'u5', 'u9'];
+const AUTHOR_IDS = [...IDS.users, 'u9', null];
 const TITLES = ['Hello', 'Help', 'World', 'hello'];
 const LIKES = [0, 1, 5, 10];
-const POST_IDS = ['p1', 'p2', 'p3', 'p4', 'p5', 'p9'];
-const USER_IDS = ['u1', 'u2', 'u3'];
+const POST_IDS = [...IDS.posts, 'p9'];
+const USER_IDS = IDS.users.slice(0, 3);
 const TEXTS = ['ok', 'nice', 'no'];
 const SCORES = [null, 1, 5, 10];
 
@@ -133,7 +135,7 @@ const SHAPES: Shape[] = [
     fields: [...postFields(''), ...userFields('author.')],
     extra: ['author', 'author.meta', 'author.meta.tier.x'],
   },
-  // on a non-id field: keys u|p
+  // on a non-id field: keys encode user and post
   {
     from: 'users',
     joins: [join('posts', 'post', 'id', 'authorId')],
@@ -147,14 +149,14 @@ const SHAPES: Shape[] = [
     fields: [...commentFields(''), ...postFields('post.'), ...userFields('author.')],
     extra: ['post', 'author.meta'],
   },
-  // two joins, the second on a non-id field: keys p|c
+  // two joins, the second on a non-id field: keys encode post and comment
   {
     from: 'posts',
     joins: [join('users', 'author', 'authorId', 'id'), join('comments', 'comment', 'id', 'postId')],
     fields: [...postFields(''), ...userFields('author.'), ...commentFields('comment.')],
     extra: ['comment'],
   },
-  // many-to-many on numbers (null scores match nothing): keys c|p
+  // many-to-many on numbers (null scores match nothing): keys encode comment and post
   {
     from: 'comments',
     joins: [join('posts', 'post', 'score', 'likes')],
