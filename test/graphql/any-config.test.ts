@@ -159,7 +159,7 @@ test('every view query returns exactly the engine rows, through mutations of eve
     }
   }
   expect(store.snapshot('estimateByProject').rows.map((row) => row['project'])).toEqual([{ name: 'Beta 2' }]);
-  expect(store.snapshot('projectTasks').rows.map((row) => row['id'])).toEqual(['p2|t1', 'p2|t4']);
+  expect(store.snapshot('projectTasks').rows.map((row) => row['id'])).toEqual(['["p2","t1"]', '["p2","t4"]']);
 
   const next = await stream.next();
   expect(next.value).toMatchObject({
