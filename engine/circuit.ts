@@ -11,6 +11,7 @@ import type {
   ViewDefinition,
   ViewParams,
   ViewSnapshot,
+  ViewStats,
   ViewUpdate,
   ViewUpdateList,
 } from './types.js';
@@ -282,6 +283,23 @@ export class Circuit {
     }
     for (const table of this.#tables.values()) records += table.size;
     return { views: this.#views.size, routes, indexEntries, lookups, records };
+  }
+
+  /**
+   * What one view holds: its result rows, the entries of its private operator state, the
+   * shared indexes it uses, and an approximate heap size of the private part, for budgets.
+   */
+  viewStats(viewId: string): ViewStats {
+    const view = this.#view(viewId);
+    const { resultRows, entries, bytes } = view.held();
+    const lookup = this.#lookupOf.get(view);
+    return {
+      view: view.id,
+      resultRows,
+      privateIndexEntries: entries,
+      sharedIndexes: lookup === undefined ? [] : [{ kind: 'equality', table: view.definition.from, path: lookup.path }],
+      approxBytes: bytes,
+    };
   }
 
   #store({ table, id, before, after }: PlannedChange): void {

@@ -7,12 +7,14 @@ import { getPath, splitPath, valueKey } from './values.js';
  * creating thousands of per-author views on demand costs what their rows cost.
  */
 export class EqualityLookup {
+  readonly path: string;
   readonly #steps: string[];
   readonly #byValue = new Map<string, Map<string, Record>>();
   /** Views registered through this lookup and not yet unregistered. */
   users = 0;
 
   constructor(path: string, records: Iterable<Record>) {
+    this.path = path;
     this.#steps = splitPath(path);
     for (const record of records) this.#add(record);
   }

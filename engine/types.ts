@@ -106,3 +106,24 @@ export interface ViewSnapshot {
   readonly rows: readonly Row[];
   readonly hash: string;
 }
+
+/** A shared structure a view reads, owned by the circuit and kept while some view uses it. */
+export interface SharedIndexUse {
+  readonly kind: 'equality';
+  readonly table: string;
+  readonly path: string;
+}
+
+/**
+ * What one view holds, for memory budgets. `privateIndexEntries` counts the entries of the
+ * view's own operator state (top-k candidates, join sides, groups); rows there are references
+ * to stored records, not copies. `approxBytes` estimates the heap of the result and of that
+ * private state (not of shared indexes or tables), from per-entry costs measured by bench:memory.
+ */
+export interface ViewStats {
+  readonly view: string;
+  readonly resultRows: number;
+  readonly privateIndexEntries: number;
+  readonly sharedIndexes: readonly SharedIndexUse[];
+  readonly approxBytes: number;
+}

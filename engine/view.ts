@@ -6,6 +6,10 @@ import { Project } from './operators/project.js';
 import { TopK } from './operators/top-k.js';
 import { compilePredicate, conjuncts, predicatePaths } from './predicate.js';
 import type { Predicate, Record, Row, ViewDefinition, ViewSnapshot, ViewUpdate } from './types.js';
+
+/** Approximate heap per result row: its slot, hash and stamp, and the projected row object. */
+const RESULT_ROW_BYTES = 160;
+
 import { compareStrings, splitPath } from './values.js';
 import { ViewResult } from './view-result.js';
 import { type Change, consolidate, type Delta } from './zset.js';
@@ -123,6 +127,19 @@ export class View {
 
   get size(): number {
     return this.#result.size;
+  }
+
+  /** The result's rows and the entries of every operator's own state, with their approximate heap. */
+  held(): { resultRows: number; entries: number; bytes: number } {
+    let entries = 0;
+    let bytes = this.#result.size * RESULT_ROW_BYTES;
+    for (const stage of this.#stages) {
+      const state = stage.held?.();
+      if (state === undefined) continue;
+      entries += state.entries;
+      bytes += state.bytes;
+    }
+    return { resultRows: this.#result.size, entries, bytes };
   }
 
   #run(delta: Delta, from: number, always: boolean): void {

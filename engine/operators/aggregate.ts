@@ -3,7 +3,10 @@ import { BTree } from '../sorted-index.js';
 import type { AggregateDefinition, Row, Value } from '../types.js';
 import { compareValues, equalValues, getPath, setPath, splitPath } from '../values.js';
 import type { Change, Delta } from '../zset.js';
-import type { Operator } from './operator.js';
+import type { HeldState, Operator } from './operator.js';
+
+/** Approximate heap per group: its key, values, accumulators and last emitted row. */
+const GROUP_BYTES = 250;
 
 /**
  * Group by + aggregates (and distinct, which is a group without aggregates). Stateful:
@@ -29,6 +32,10 @@ export class Aggregate implements Operator {
     this.#fieldPaths = Object.values(aggregates).map(({ field }) => splitPath(field ?? 'id'));
     this.#global = groupBy.length === 0;
     if (this.#global) this.#groups.set('*', this.#createGroup('*', '*', []));
+  }
+
+  held(): HeldState {
+    return { entries: this.#groups.size, bytes: this.#groups.size * GROUP_BYTES };
   }
 
   push(delta: Delta): Delta {

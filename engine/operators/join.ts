@@ -2,7 +2,10 @@ import { joinRowKey } from '../row-keys.js';
 import type { Record, Row, Value } from '../types.js';
 import { getPath, valueKey } from '../values.js';
 import { type Change, consolidate, type Delta } from '../zset.js';
-import type { Operator } from './operator.js';
+import type { HeldState, Operator } from './operator.js';
+
+/** Heap per row held on either side (its bucket slot), about half of a joined row's cost. */
+const ENTRY_BYTES = 100;
 
 /**
  * Equi-join of the rows so far (left) with the records of a table (right), nesting the
@@ -34,6 +37,13 @@ export class Join implements Operator {
     this.#as = options.as;
     this.#outer = options.outer;
     this.#keepsLeftKey = options.rightField === 'id';
+  }
+
+  held(): HeldState {
+    let entries = 0;
+    for (const bucket of this.#left.values()) entries += bucket.size;
+    for (const bucket of this.#right.values()) entries += bucket.size;
+    return { entries, bytes: entries * ENTRY_BYTES };
   }
 
   /** Pushes a delta of the left input. */

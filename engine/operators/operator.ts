@@ -7,4 +7,11 @@ import type { Delta } from '../zset.js';
  */
 export interface Operator {
   push(delta: Delta): Delta;
+  /** Entries of the state it holds (none for a stateless operator) and their approximate heap. */
+  held?(): HeldState;
+}
+
+export interface HeldState {
+  readonly entries: number;
+  readonly bytes: number;
 }

@@ -3,7 +3,10 @@ import { BTree } from '../sorted-index.js';
 import type { OrderKey, Row, Value } from '../types.js';
 import { compareStrings, compareValues, getPath, splitPath } from '../values.js';
 import { type Change, consolidate, type Delta } from '../zset.js';
-import type { Operator } from './operator.js';
+import type { HeldState, Operator } from './operator.js';
+
+/** Heap per candidate entry (the entry object and its B+ tree slot), measured by bench:memory. */
+const ENTRY_BYTES = 72;
 
 /**
  * A candidate row and its key. The first sort value is kept beside the row: most
@@ -57,6 +60,10 @@ export class TopK implements Operator {
       return compareStrings(a.key, b.key);
     };
     this.#index = new BTree<Entry, undefined>(undefined, this.#compare);
+  }
+
+  held(): HeldState {
+    return { entries: this.#index.size, bytes: this.#index.size * ENTRY_BYTES };
   }
 
   push(delta: Delta): Delta {
