@@ -2,7 +2,7 @@ import { type LiveQueryLimits, liveQueryDefinition } from '../../app/index.js';
 import { engineDefinition, type ViewConfig } from '../../config/types.js';
 import { withGraphQLErrorsSync } from '../errors.js';
 import { type Builder, LIVE_VIEW, type SchemaTypeRefs } from '../schema/index.js';
-import { argsOf, liveQueryArgs, paramArgs, paramsOf } from './arguments.js';
+import { argsOf, liveQueryArgs, orderKeysOf, paramArgs, paramsOf } from './arguments.js';
 
 const SINCE_VERSION =
   'The version of a local copy: the server sends only the deltas after it while it still holds them, else a SNAPSHOT.';
@@ -62,7 +62,7 @@ export function addSubscriptionFields(
             const definition = liveQueryDefinition(table, argsOf(args), access.limits);
             return access.stream(table, definition, {}, context, args['sinceVersion'] as number | null | undefined);
           }),
-        resolve: (event) => event,
+        resolve: (event, args) => ({ ...event, orderBy: orderKeysOf(argsOf(args)) }),
       }),
     );
   }
