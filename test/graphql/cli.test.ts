@@ -183,7 +183,7 @@ test('limit flags reach the server; a bad value exits 2', async () => {
       max: 8,
     });
   } finally {
-    server.child.kill('SIGTERM');
+    server.child.signal('SIGTERM');
   }
   expect(await server.exit).toBe(0);
   const bad = start(['--max-json-depth', '0']);
