@@ -12,6 +12,7 @@ import {
   type LiveStore,
   openLiveStore,
   type StorageOptions,
+  unavailable,
   type WriteLimits,
 } from '../app/index.js';
 import type { Viewer } from '../config/rules.js';
@@ -29,6 +30,7 @@ import {
   useSharedEventExecution,
 } from '../graphql/index.js';
 import { Authenticator, unauthenticated } from './auth.js';
+import { InFlightRequests } from './in-flight.js';
 import { createLogger, type Logger, yogaLogger } from './logger.js';
 
 export interface ServerOptions {
@@ -55,6 +57,8 @@ export interface ServerOptions {
   readonly requestLimits?: Partial<RequestLimits>;
   /** What one write may carry (see `WriteLimits`). */
   readonly writeLimits?: Partial<WriteLimits>;
+  /** How long a graceful stop waits for HTTP requests in flight before cutting them off (default 10 s). */
+  readonly drainMs?: number;
 }
 
 export interface RunningServer {
@@ -67,8 +71,10 @@ export interface RunningServer {
   /** Views created on demand and the rules (for monitoring and tests). */
   readonly access: Access;
   /**
-   * Graceful stop: refuse new connections, complete every subscription (graphql-ws
-   * `complete`, end of SSE streams), then close the sockets that remain.
+   * Graceful stop: refuse new connections and, with UNAVAILABLE (HTTP 503, Retry-After), every
+   * new operation on the open ones; commit what is queued; complete every subscription
+   * (graphql-ws `complete`, end of SSE streams); let the HTTP requests in flight finish (up to
+   * `drainMs`); then close the sockets that remain.
    */
   close(): Promise<void>;
 }
@@ -76,6 +82,7 @@ export interface RunningServer {
 const ENDPOINT = '/graphql';
 /** How long closing waits for clients to read their `complete` before cutting them off. */
 const CLOSE_GRACE_MS = 200;
+const DEFAULT_DRAIN_MS = 10_000;
 
 /**
  * Serves a config: graphql-yoga on node:http (HTTP, SSE, GraphiQL) and graphql-ws on the
@@ -92,6 +99,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.writeLimits === undefined ? {} : { writeLimits: options.writeLimits }),
   });
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  // Set by `close`: from then on no new operation starts (it gets the retryable UNAVAILABLE).
+  let stopping = false;
+  const refuseWhenStopping = (): void => {
+    if (stopping) throw toGraphQLError(unavailable());
+  };
   const authenticator = options.authSecret === undefined ? undefined : new Authenticator(options.authSecret);
   const access = new Access(store, { ...options.liveQueries, enforceRules: authenticator !== undefined });
   const yoga = createYoga<{ graphqlWs?: { viewer: Viewer | undefined; connection: ConnectionState } }, RequestContext>({
@@ -102,6 +114,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // HTTP and SSE: the token of each request, one connection state per request. graphql-ws
     // authenticated its socket once (onConnect) and passes the viewer and its connection state.
     context: async ({ request, graphqlWs: socket }): Promise<RequestContext> => {
+      refuseWhenStopping();
       if (socket !== undefined) return { access, viewer: socket.viewer, connection: socket.connection };
       if (authenticator === undefined) return { access, viewer: undefined, connection: { subscriptions: 0 } };
       try {
@@ -132,6 +145,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   const httpServer = createServer(yoga);
+  const inFlight = new InFlightRequests(httpServer);
   // A larger message closes the socket with 1009 (Message Too Big) before it is read whole.
   const wss = new WebSocketServer({ server: httpServer, path: ENDPOINT, maxPayload: maxPayloadBytes });
   const graphqlWs = useServer<
@@ -155,6 +169,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       execute: (args) => (args.rootValue as Enveloped).execute(args),
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
       onSubscribe: async (ctx, _id, payload) => {
+        if (stopping) {
+          // Over a WebSocket the code is what counts: no HTTP status to carry.
+          const { http: _http, ...extensions } = (toGraphQLError(unavailable()) as GraphQLError).extensions;
+          return [new GraphQLError(unavailable().message, { extensions })];
+        }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -198,10 +217,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
+    stopping = true;
     const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
     await store.close();
     // Let graphql-ws send `complete` and yoga end the SSE streams before the sockets go.
     await new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS));
+    // Operations sent meanwhile, on a WebSocket or in a request still in flight, get UNAVAILABLE.
+    if (!(await inFlight.idle(options.drainMs ?? DEFAULT_DRAIN_MS)))
+      logger.warn('closing HTTP requests still in flight', { requests: inFlight.count });
     await graphqlWs.dispose();
     httpServer.closeAllConnections();
     await stopped;

@@ -5,6 +5,7 @@ import { isStoreError } from '../storage/index.js';
 import { type RunningServer, startServer } from './app.js';
 import { LIMIT_FLAG_OPTIONS, LIMIT_USAGE, limitOptions } from './limit-flags.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './logger.js';
+import { stopOnSignals } from './signals.js';
 
 const USAGE = `Usage: tsx server/main.ts [options]
 
@@ -21,6 +22,7 @@ const USAGE = `Usage: tsx server/main.ts [options]
   --max-where-depth <n>          deepest nesting of a live query's where (default 6)
   --max-views-per-connection <n> live subscriptions one connection may hold (default 100)
   --view-grace-ms <n> how long a view created on demand outlives its last subscriber (default 5000)
+  --drain-ms <n>      on SIGTERM/SIGINT, how long HTTP requests in flight may take to finish (default 10000)
 ${LIMIT_USAGE}
   -h, --help          this text
 
@@ -43,6 +45,7 @@ function parseFlags() {
       'max-where-depth': { type: 'string' },
       'max-views-per-connection': { type: 'string' },
       'view-grace-ms': { type: 'string' },
+      'drain-ms': { type: 'string' },
       ...LIMIT_FLAG_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
@@ -93,8 +96,10 @@ async function main(): Promise<void> {
   const maxWhereDepth = limit('max-where-depth', 100);
   const maxViewsPerConnection = limit('max-views-per-connection', 1_000_000);
   const graceMs = limit('view-grace-ms', 86_400_000);
+  const drainMs = flags['drain-ms'] === undefined ? undefined : integer(flags['drain-ms'], '--drain-ms', 0, 3_600_000);
   const { maxPayloadBytes, requestLimits, writeLimits } = limitOptions(flags, usageError);
 
+  const signals = stopOnSignals(logger);
   let server: RunningServer;
   try {
     const checked = await loadConfig(flags.config);
@@ -108,6 +113,7 @@ async function main(): Promise<void> {
       ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
       requestLimits,
       writeLimits,
+      ...(drainMs === undefined ? {} : { drainMs }),
       liveQueries: {
         ...(graceMs === undefined ? {} : { graceMs }),
         limits: {
@@ -141,29 +147,6 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const running = server;
-  // Before the `listening` line: a SIGTERM sent as soon as it is read must stop gracefully
-  // (until a handler is installed, SIGTERM kills the process outright).
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      logger.warn('second signal: exiting now', { signal });
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info('shutting down', { signal });
-    running.close().then(
-      () => {
-        logger.info('stopped', { commits: running.store.commitStats() });
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error('shutdown failed', { error });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
   for (const { table, count } of running.store.storage.ignoredTables) {
     logger.warn('the data file holds a table the config does not list; its records are kept, not served', {
       table,
@@ -185,6 +168,7 @@ async function main(): Promise<void> {
   if (authSecret === '') {
     logger.warn('AUTH_SECRET is not set: the server runs open (no authentication; row-level rules are not enforced)');
   }
+  signals.serving(running); // stops now if a signal came during start-up
 }
 
 const DEFAULT_DATA = './data/live.sqlite';
