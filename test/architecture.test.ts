@@ -6,7 +6,8 @@ import { expect, test } from 'vitest';
 /**
  * The import graph reads top-down: server → graphql → app → engine / storage / config, with
  * no arrow back up; the engine imports nothing outside itself; the service layer never
- * imports GraphQL.
+ * imports GraphQL; the client (browsers and Node) imports nothing of the server's and only a
+ * few packages.
  */
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,7 +20,11 @@ const ALLOWED: { readonly [folder: string]: readonly string[] } = {
   app: ['engine', 'storage', 'config'],
   graphql: ['app', 'engine', 'config'],
   server: ['graphql', 'app', 'engine', 'storage', 'config'],
+  client: [],
 };
+
+/** The client runs in browsers: besides itself it may import only these packages. */
+const CLIENT_PACKAGES = /^(graphql|@urql\/core|wonka|@apollo\/client(\/.*)?|rxjs)$/;
 
 const GRAPHQL_PACKAGES = /^(graphql|graphql-yoga|graphql-ws|@pothos\/.*|graphql-scalars)(\/.*)?$/;
 
@@ -55,4 +60,18 @@ test.each(['engine', 'config', 'storage', 'app'])('%s/ never imports a GraphQL p
       .map((specifier) => `${relative(root, file)} → ${specifier}`),
   );
   expect(wrong).toEqual([]);
+});
+
+test('client/ imports no server folder and only its own packages', () => {
+  const wrong = sources('client').flatMap((file) =>
+    importsOf(file)
+      .filter((specifier) =>
+        specifier.startsWith('.')
+          ? !resolve(dirname(file), specifier).startsWith(join(root, 'client'))
+          : !CLIENT_PACKAGES.test(specifier),
+      )
+      .map((specifier) => `${relative(root, file)} → ${specifier}`),
+  );
+  expect(wrong).toEqual([]);
+  expect(sources('client').length).toBeGreaterThan(3);
 });

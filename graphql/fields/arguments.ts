@@ -1,7 +1,7 @@
 import type { ArgBuilder as PothosArgBuilder } from '@pothos/core';
 import type { LiveQueryArgs, LiveQueryLimits } from '../../app/index.js';
 import { parseFieldType, type ViewConfig } from '../../config/types.js';
-import type { Value, ViewParams } from '../../engine/index.js';
+import type { OrderKey, Value, ViewParams } from '../../engine/index.js';
 import type { Builder } from '../schema/index.js';
 import type { LiveQueryTypeRefs } from '../schema/live-query-types.js';
 
@@ -35,6 +35,11 @@ export function liveQueryArgs(t: { arg: ArgBuilder }, types: LiveQueryTypeRefs, 
 /** The ad-hoc query arguments out of a resolver's `args`. */
 export function argsOf(args: { readonly [name: string]: unknown }): LiveQueryArgs {
   return args as LiveQueryArgs;
+}
+
+/** The sort keys of an ad-hoc query's arguments, as its view definition has them. */
+export function orderKeysOf(args: LiveQueryArgs): OrderKey[] {
+  return (args.orderBy ?? []).map((key) => ({ field: key.field, direction: key.direction ?? 'asc' }));
 }
 
 /** The parameter values of a view from its field's arguments (an absent nullable one is null). */

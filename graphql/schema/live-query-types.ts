@@ -4,7 +4,7 @@ import type { Builder } from './builder.js';
 import type { FilterRef } from './filter-types.js';
 import type { MetaTypeRefs } from './meta-types.js';
 import type { RecordTypeRefs } from './record-types.js';
-import type { ViewUpdateShape } from './view-types.js';
+import { ORDER_BY_DESCRIPTION, type ViewUpdateShape } from './view-types.js';
 
 type Types = Builder['$inferSchemaTypes'];
 
@@ -82,6 +82,11 @@ export function defineLiveQueryTypes(
         resolve: (u) => u.version,
       }),
       kind: t.field({ type: meta.updateKind, resolve: (u) => u.kind }),
+      orderBy: t.field({
+        type: [meta.orderKey],
+        description: ORDER_BY_DESCRIPTION,
+        resolve: (u) => u.orderBy ?? [],
+      }),
       added: t.field({ type: [record.object], resolve: (u) => u.added }),
       updated: t.field({ type: [record.object], resolve: (u) => u.updated }),
       removed: t.field({ type: ['ID'], resolve: (u) => u.removed }),

@@ -32,6 +32,7 @@ interface ChangeInputShape {
 
 export interface MetaTypeRefs {
   readonly direction: PothosSchemaTypes.EnumRef<Types, 'asc' | 'desc'>;
+  readonly orderKey: PothosSchemaTypes.ObjectRef<Types, OrderKey>;
   readonly updateKind: PothosSchemaTypes.EnumRef<Types, 'SNAPSHOT' | 'DELTA'>;
   readonly viewVersion: PothosSchemaTypes.ObjectRef<Types, ViewVersionShape>;
   readonly viewInfo: PothosSchemaTypes.ObjectRef<Types, ViewInfoShape>;
@@ -114,5 +115,5 @@ export function defineMetaTypes(builder: Builder, tables: readonly TableConfig[]
     }),
   });
 
-  return { direction, updateKind, viewVersion, viewInfo, changeInput, batchPayload };
+  return { direction, orderKey, updateKind, viewVersion, viewInfo, changeInput, batchPayload };
 }

@@ -1,7 +1,7 @@
 import type { ViewEvent } from '../../app/index.js';
 import { nestedRowTypeName, type ViewNames, viewNames } from '../../config/names.js';
 import type { Shape, ViewAnalysis } from '../../config/shape.js';
-import type { Row } from '../../engine/index.js';
+import type { OrderKey, Row } from '../../engine/index.js';
 import type { Builder } from './builder.js';
 import { scalarField } from './fields.js';
 import type { MetaTypeRefs } from './meta-types.js';
@@ -10,8 +10,14 @@ import type { RecordTypeRefs } from './record-types.js';
 type Types = Builder['$inferSchemaTypes'];
 type RowRef = PothosSchemaTypes.ObjectRef<Types, Row>;
 
-/** What a view subscription yields: the service layer's event, as published. */
-export type ViewUpdateShape = ViewEvent;
+/**
+ * What a view subscription yields: the service layer's event, as published; a live query's
+ * event also carries the sort keys of its arguments (a config view's are in its config).
+ */
+export type ViewUpdateShape = ViewEvent & { readonly orderBy?: readonly OrderKey[] };
+
+export const ORDER_BY_DESCRIPTION =
+  "The view's sort keys: a client keeps rows in this order, then by id ascending (the same on every event).";
 
 export interface ViewTypeRefs {
   readonly names: ViewNames;
@@ -61,6 +67,7 @@ export function defineViewTypes(
     });
 
   const row = defineRow(names.row, analysis.shape, []);
+  const orderBy: readonly OrderKey[] = view.orderBy ?? [];
   const order = (view.orderBy ?? []).map((key) => `${key.field} ${key.direction ?? 'asc'}`).join(', ');
   const update = builder.objectRef<ViewUpdateShape>(names.update).implement({
     description:
@@ -75,6 +82,7 @@ export function defineViewTypes(
         resolve: (u) => u.version,
       }),
       kind: t.field({ type: meta.updateKind, resolve: (u) => u.kind }),
+      orderBy: t.field({ type: [meta.orderKey], description: ORDER_BY_DESCRIPTION, resolve: () => orderBy }),
       added: t.field({ type: [row], resolve: (u) => u.added }),
       updated: t.field({ type: [row], resolve: (u) => u.updated }),
       removed: t.field({ type: ['ID'], resolve: (u) => u.removed }),
