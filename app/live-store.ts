@@ -65,6 +65,7 @@ export async function openLiveStore(checked: CheckedConfig, options: LiveStoreOp
     const clock = new VersionClock(store);
     const circuit = new Circuit({ tables: checked.config.tables.map((table) => table.name) });
     const loaded = loadTables(store, circuit, checked);
+    clock.reserve(0); // stored before any view has a version
     const host = new ViewHost(circuit, clock, {
       logger: options.logger,
       ...(options.historySize === undefined ? {} : { historySize: options.historySize }),

@@ -52,8 +52,9 @@ interface Request {
  * `GroupCommitter`: requests that arrive in the same event-loop turn share a transaction,
  * each staged in arrival order in its own savepoint — resolve and validate its changes
  * against the engine's current state, check the write rules, write them, apply them to the
- * engine (all or nothing), count it on the version clock. A refused request rolls back its
- * savepoint and only its caller gets the error. After COMMIT the updates are published in
+ * engine (all or nothing), count it on the version clock (the group's versions were reserved
+ * before its first savepoint). A refused request rolls back its savepoint and only its caller
+ * gets the error. After COMMIT the updates are published in
  * commit order (so each view's in version order), and only then do the callers' promises
  * resolve. Everything from BEGIN to publishing runs synchronously, so no reader sees the
  * engine ahead of the store; if COMMIT fails, the host stops and `onCommitFailed` runs.
@@ -85,6 +86,8 @@ export class WritePath {
     this.#host = host;
     for (const table of checked.config.tables) this.#validators.set(table.name, new RecordValidator(table));
     this.#committer = new GroupCommitter<Request, Applied>(store, {
+      // Versions for every request of the group are reserved before any is staged (see VersionClock).
+      begin: (requests) => clock.reserve(requests.length),
       stage: (request, tx) => this.#stage(request, tx),
       committed: (staged) => {
         for (const { result } of staged) host.publish(result.updates);
@@ -147,7 +150,7 @@ export class WritePath {
     } catch (error) {
       throw toAppError(error);
     }
-    // Counted only once applied: a refused request raises no version, in memory or stored.
+    // Counted only once applied, so a refused request leaves no gap in the versions.
     this.#clock.tick();
     return {
       updates,
