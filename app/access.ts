@@ -59,7 +59,7 @@ export class Access {
 
   constructor(store: LiveStore, options: AccessOptions = {}) {
     this.store = store;
-    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.limits = { ...DEFAULT_LIMITS, maxJsonDepth: store.writes.limits.maxJsonDepth, ...options.limits };
     this.enforceRules = options.enforceRules ?? false;
     this.#readRules = store.checked.readRules;
     this.registry = new ViewRegistry(store.views, {

@@ -13,4 +13,5 @@ export {
 export type { ViewEvent } from './view-host.js';
 
 export { ViewStream } from './view-stream.js';
+export type { WriteLimits } from './write-limits.js';
 export type { Change } from './write-path.js';

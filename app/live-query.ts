@@ -1,5 +1,6 @@
 import type { FieldFilter, OrderKey, Predicate, Value, ViewDefinition } from '../engine/index.js';
 import { AppError, type AppErrorDetails } from './errors.js';
+import { checkJsonDepth, DEFAULT_WRITE_LIMITS } from './write-limits.js';
 
 /**
  * Ad-hoc live queries: the arguments of `posts(where, orderBy, limit, offset)` as an
@@ -16,6 +17,8 @@ export interface LiveQueryLimits {
   readonly maxWhereDepth: number;
   /** Live subscriptions one connection may hold at once (default 100). */
   readonly maxViewsPerConnection: number;
+  /** Nesting of a JSON filter operand (default: the write limit's, 32). */
+  readonly maxJsonDepth: number;
 }
 
 export const DEFAULT_LIMITS: LiveQueryLimits = {
@@ -23,6 +26,7 @@ export const DEFAULT_LIMITS: LiveQueryLimits = {
   maxOffset: 10_000,
   maxWhereDepth: 6,
   maxViewsPerConnection: 100,
+  maxJsonDepth: DEFAULT_WRITE_LIMITS.maxJsonDepth,
 };
 
 /** A `where` input as GraphQL hands it over: explicit nulls included. */
@@ -60,7 +64,7 @@ export function liveQueryDefinition(table: string, args: LiveQueryArgs, limits: 
     field: key.field,
     direction: key.direction ?? 'asc',
   }));
-  const where = args.where == null ? undefined : toPredicate(args.where, 1, limits.maxWhereDepth);
+  const where = args.where == null ? undefined : toPredicate(args.where, 1, limits);
   return {
     id: table,
     from: table,
@@ -79,7 +83,8 @@ const NULLABLE_OPS = new Set(['eq', 'ne']);
  * null (`eq: null` is `isNull: true`); for any other operator it is an error, and a null
  * list, input or field filter counts as absent.
  */
-function toPredicate(input: WhereInput, depth: number, maxDepth: number): Predicate {
+function toPredicate(input: WhereInput, depth: number, limits: LiveQueryLimits): Predicate {
+  const maxDepth = limits.maxWhereDepth;
   if (depth > maxDepth) {
     throw badInput(`where is nested deeper than ${maxDepth} levels`, { field: 'where', max: maxDepth });
   }
@@ -87,16 +92,17 @@ function toPredicate(input: WhereInput, depth: number, maxDepth: number): Predic
   for (const [key, value] of Object.entries(input)) {
     if (value === undefined || value === null) continue;
     if (key === 'and' || key === 'or') {
-      const items = (value as readonly WhereInput[]).map((item) => toPredicate(item, depth + 1, maxDepth));
+      const items = (value as readonly WhereInput[]).map((item) => toPredicate(item, depth + 1, limits));
       parts.push(key === 'and' ? { and: items } : { or: items });
     } else if (key === 'not') {
-      parts.push({ not: toPredicate(value as WhereInput, depth + 1, maxDepth) });
+      parts.push({ not: toPredicate(value as WhereInput, depth + 1, limits) });
     } else {
       const filter: { [op: string]: Value } = {};
       for (const [op, operand] of Object.entries(value as { [op: string]: unknown })) {
         if (operand === undefined) continue;
         if (operand === null && !NULLABLE_OPS.has(op))
           throw badInput(`where.${key}.${op} cannot be null`, { field: key });
+        checkJsonDepth(operand, limits.maxJsonDepth, `where.${key}.${op}`, { field: key });
         filter[op] = operand as Value;
       }
       if (Object.keys(filter).length > 0) parts.push({ [key]: filter as FieldFilter });

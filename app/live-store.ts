@@ -7,6 +7,7 @@ import { loadTables } from './load-tables.js';
 import type { UpdateHistory } from './update-history.js';
 import { VersionClock } from './version-clock.js';
 import { type Logger, type ViewEvent, ViewHost } from './view-host.js';
+import type { WriteLimits } from './write-limits.js';
 import { type Applied, type Authorize, type Change, WritePath } from './write-path.js';
 
 export interface LiveStoreOptions {
@@ -15,6 +16,8 @@ export interface LiveStoreOptions {
   readonly logger?: Logger;
   /** Where the tables are kept. Default: a throwaway in-memory SQLite database. */
   readonly storage?: StorageOptions;
+  /** Size of one write: changes per request, bytes per record, JSON depth (see `WriteLimits`). */
+  readonly writeLimits?: Partial<WriteLimits>;
 }
 
 export interface StorageOptions {
@@ -62,6 +65,7 @@ export async function openLiveStore(checked: CheckedConfig, options: LiveStoreOp
     const clock = new VersionClock(store);
     const circuit = new Circuit({ tables: checked.config.tables.map((table) => table.name) });
     const loaded = loadTables(store, circuit, checked);
+    clock.reserve(0); // stored before any view has a version
     const host = new ViewHost(circuit, clock, {
       logger: options.logger,
       ...(options.historySize === undefined ? {} : { historySize: options.historySize }),
@@ -79,6 +83,7 @@ export async function openLiveStore(checked: CheckedConfig, options: LiveStoreOp
     const writes = new WritePath(store, circuit, clock, host, checked, {
       logger: options.logger,
       onCommitFailed: storage.onCommitFailed,
+      limits: options.writeLimits,
     });
     const info: StorageInfo = {
       file: store.file,

@@ -12,6 +12,7 @@ import { AppError, toAppError, withAppErrors } from './errors.js';
 import { RecordValidator } from './record-validator.js';
 import type { VersionClock } from './version-clock.js';
 import type { Logger, ViewHost } from './view-host.js';
+import { checkJsonDepth, DEFAULT_WRITE_LIMITS, type WriteLimits } from './write-limits.js';
 
 /**
  * One requested record change. Unlike the engine's `RecordChange`, `data` of an UPDATE is a
@@ -51,8 +52,9 @@ interface Request {
  * `GroupCommitter`: requests that arrive in the same event-loop turn share a transaction,
  * each staged in arrival order in its own savepoint — resolve and validate its changes
  * against the engine's current state, check the write rules, write them, apply them to the
- * engine (all or nothing), count it on the version clock. A refused request rolls back its
- * savepoint and only its caller gets the error. After COMMIT the updates are published in
+ * engine (all or nothing), count it on the version clock (the group's versions were reserved
+ * before its first savepoint). A refused request rolls back its savepoint and only its caller
+ * gets the error. After COMMIT the updates are published in
  * commit order (so each view's in version order), and only then do the callers' promises
  * resolve. Everything from BEGIN to publishing runs synchronously, so no reader sees the
  * engine ahead of the store; if COMMIT fails, the host stops and `onCommitFailed` runs.
@@ -63,6 +65,7 @@ export class WritePath {
   readonly #host: ViewHost;
   readonly #committer: GroupCommitter<Request, Applied>;
   readonly #validators = new Map<string, RecordValidator>();
+  readonly limits: WriteLimits;
   #closed = false;
 
   constructor(
@@ -71,13 +74,20 @@ export class WritePath {
     clock: VersionClock,
     host: ViewHost,
     checked: CheckedConfig,
-    options: { logger?: Logger | undefined; onCommitFailed?: ((error: unknown) => void) | undefined } = {},
+    options: {
+      logger?: Logger | undefined;
+      onCommitFailed?: ((error: unknown) => void) | undefined;
+      limits?: Partial<WriteLimits> | undefined;
+    } = {},
   ) {
+    this.limits = { ...DEFAULT_WRITE_LIMITS, ...options.limits };
     this.#circuit = circuit;
     this.#clock = clock;
     this.#host = host;
     for (const table of checked.config.tables) this.#validators.set(table.name, new RecordValidator(table));
     this.#committer = new GroupCommitter<Request, Applied>(store, {
+      // Versions for every request of the group are reserved before any is staged (see VersionClock).
+      begin: (requests) => clock.reserve(requests.length),
       stage: (request, tx) => this.#stage(request, tx),
       committed: (staged) => {
         for (const { result } of staged) host.publish(result.updates);
@@ -96,10 +106,19 @@ export class WritePath {
    * Applies `changes` atomically (all or none: in the store and in the engine) and resolves
    * once they are committed and their updates published. Rejects with an `AppError`
    * (`BAD_INPUT`, `NOT_FOUND`, `CONFLICT`, or whatever `authorize` throws) and changes nothing
-   * when any change is refused.
+   * when any change is refused; more changes than `limits.maxBatchChanges` are refused first.
    */
   apply(changes: readonly Change[], authorize?: Authorize): Promise<Applied> {
     if (this.#closed) return Promise.reject(new Error('the live store is closed'));
+    const max = this.limits.maxBatchChanges;
+    if (changes.length > max) {
+      return Promise.reject(
+        new AppError('BAD_INPUT', `a request may hold at most ${max} changes, got ${changes.length}`, {
+          limit: 'maxBatchChanges',
+          max,
+        }),
+      );
+    }
     return this.#committer.submit({ changes, authorize });
   }
 
@@ -131,7 +150,7 @@ export class WritePath {
     } catch (error) {
       throw toAppError(error);
     }
-    // Counted only once applied: a refused request raises no version, in memory or stored.
+    // Counted only once applied, so a refused request leaves no gap in the versions.
     this.#clock.tick();
     return {
       updates,
@@ -139,6 +158,30 @@ export class WritePath {
         change.op === 'DELETE' ? change.before : this.#circuit.getRecord(change.table, change.id),
       ),
     };
+  }
+
+  /** Each field's value (a record itself is not a level). */
+  #checkDepth(data: unknown, what: string): void {
+    const max = this.limits.maxJsonDepth;
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      checkJsonDepth(data, max, what);
+      return;
+    }
+    for (const [field, value] of Object.entries(data))
+      checkJsonDepth(value, max, `${what}: field '${field}'`, { field });
+  }
+
+  #checkSize(record: Record, table: string, id: string, where: string): void {
+    const max = this.limits.maxRecordBytes;
+    const bytes = Buffer.byteLength(JSON.stringify(record));
+    if (bytes > max) {
+      throw new AppError('BAD_INPUT', `${where}${table} '${id}' is ${bytes} bytes as JSON, more than ${max}`, {
+        table,
+        id,
+        limit: 'maxRecordBytes',
+        max,
+      });
+    }
   }
 
   /**
@@ -152,6 +195,8 @@ export class WritePath {
     return changes.map((change, index) => {
       const where = changes.length > 1 ? `changes[${index}]: ` : '';
       const { table, op, id } = change;
+      // Before anything walks the data recursively: a hostile depth must not overflow the stack.
+      this.#checkDepth(change.data, `${where}${table} '${id}'`);
       // A patch is checked as data before it is merged (the merged record is whole).
       const patch = withAppErrors(() => checkChange(tableExists, table, op, id, change.data, where));
       const validator = this.#validators.get(table) as RecordValidator;
@@ -165,6 +210,7 @@ export class WritePath {
         throw new AppError('NOT_FOUND', `${where}${table} '${id}' does not exist`, { table, id });
       }
       const record = validator.check(id, op === 'UPDATE' ? { ...before, ...patch } : { ...patch }, where);
+      this.#checkSize(record, table, id, where);
       pending.set(key, record);
       return { table, op, id, data: record, before };
     });

@@ -233,7 +233,7 @@ async function seed(url: string): Promise<void> {
       data: postData(i, USERS),
     })),
   ];
-  for (let i = 0; i < changes.length; i += 500) await post(url, BATCH, { changes: changes.slice(i, i + 500) });
+  for (let i = 0; i < changes.length; i += 100) await post(url, BATCH, { changes: changes.slice(i, i + 100) });
 }
 
 const userData = (i: number) => ({

@@ -158,7 +158,7 @@ async function seed(url: string): Promise<void> {
       data: { authorId: `u${i % USERS}`, title: `Post ${i}`, published: i % 4 !== 0, likes: i % 500 },
     })),
   ];
-  for (let i = 0; i < changes.length; i += 500) await post(url, batch, { changes: changes.slice(i, i + 500) });
+  for (let i = 0; i < changes.length; i += 100) await post(url, batch, { changes: changes.slice(i, i + 100) });
 }
 
 function wsClient(url: string): WsClient {

@@ -41,3 +41,11 @@ export function withGraphQLErrorsSync<T>(run: () => T): T {
     throw toGraphQLError(error);
   }
 }
+
+/**
+ * A request refused by a server limit before any work is done: `LIMIT_EXCEEDED` naming the
+ * limit and its value, answered over HTTP with `status` (400, or 413 for a body too large).
+ */
+export function limitExceeded(message: string, limit: string, max: number, status = 400): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'LIMIT_EXCEEDED', limit, max, http: { status } } });
+}

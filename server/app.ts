@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ExecutionArgs } from 'graphql';
+import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -12,14 +12,20 @@ import {
   type LiveStore,
   openLiveStore,
   type StorageOptions,
+  type WriteLimits,
 } from '../app/index.js';
 import type { Viewer } from '../config/rules.js';
 import type { CheckedConfig } from '../config/validate.js';
 import {
   buildSchema,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_REQUEST_LIMITS,
   type RequestContext,
+  type RequestLimits,
   toGraphQLError,
   useInputErrorCodes,
+  usePayloadLimit,
+  useRequestLimits,
   useSharedEventExecution,
 } from '../graphql/index.js';
 import { Authenticator, unauthenticated } from './auth.js';
@@ -43,6 +49,12 @@ export interface ServerOptions {
   readonly authSecret?: string;
   /** Limits, grace period and capacity of live queries (see `AccessOptions`). */
   readonly liveQueries?: Omit<AccessOptions, 'enforceRules'>;
+  /** Largest HTTP body and graphql-ws message, in bytes (default 4 MiB). */
+  readonly maxPayloadBytes?: number;
+  /** What one document may ask for (see `RequestLimits`). */
+  readonly requestLimits?: Partial<RequestLimits>;
+  /** What one write may carry (see `WriteLimits`). */
+  readonly writeLimits?: Partial<WriteLimits>;
 }
 
 export interface RunningServer {
@@ -77,7 +89,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger,
     ...(options.historySize === undefined ? {} : { historySize: options.historySize }),
     ...(options.storage === undefined ? {} : { storage: options.storage }),
+    ...(options.writeLimits === undefined ? {} : { writeLimits: options.writeLimits }),
   });
+  const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
   const authenticator = options.authSecret === undefined ? undefined : new Authenticator(options.authSecret);
   const access = new Access(store, { ...options.liveQueries, enforceRules: authenticator !== undefined });
   const yoga = createYoga<{ graphqlWs?: { viewer: Viewer | undefined; connection: ConnectionState } }, RequestContext>({
@@ -108,11 +122,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       subscriptionsProtocol: authenticator === undefined ? 'WS' : 'SSE',
     },
     logging: yogaLogger(logger),
-    plugins: [useInputErrorCodes(), useSharedEventExecution()],
+    maxRequestBodySize: maxPayloadBytes,
+    plugins: [
+      usePayloadLimit(maxPayloadBytes),
+      ...useRequestLimits({ ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits }),
+      useInputErrorCodes(),
+      useSharedEventExecution(),
+    ],
   });
 
   const httpServer = createServer(yoga);
-  const wss = new WebSocketServer({ server: httpServer, path: ENDPOINT });
+  // A larger message closes the socket with 1009 (Message Too Big) before it is read whole.
+  const wss = new WebSocketServer({ server: httpServer, path: ENDPOINT, maxPayload: maxPayloadBytes });
   const graphqlWs = useServer<
     { [key: string]: unknown },
     { socket: WebSocket; request: IncomingMessage; viewer?: Viewer; connection?: ConnectionState }
@@ -141,10 +162,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           params: payload,
           graphqlWs: { viewer: ctx.extra.viewer, connection: ctx.extra.connection ?? { subscriptions: 0 } },
         });
+        let document: ExecutionArgs['document'];
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          // A syntax error or a refused document (too many tokens) is this operation's error.
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         const args: ExecutionArgs = {
           schema,
           operationName: payload.operationName ?? null,
-          document: parse(payload.query),
+          document,
           variableValues: payload.variables ?? null,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../config/validate.js';
 import { isStoreError } from '../storage/index.js';
 import { type RunningServer, startServer } from './app.js';
+import { LIMIT_FLAG_OPTIONS, LIMIT_USAGE, limitOptions } from './limit-flags.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './logger.js';
 
 const USAGE = `Usage: tsx server/main.ts [options]
@@ -20,6 +21,7 @@ const USAGE = `Usage: tsx server/main.ts [options]
   --max-where-depth <n>          deepest nesting of a live query's where (default 6)
   --max-views-per-connection <n> live subscriptions one connection may hold (default 100)
   --view-grace-ms <n> how long a view created on demand outlives its last subscriber (default 5000)
+${LIMIT_USAGE}
   -h, --help          this text
 
 Environment: AUTH_SECRET (at least 32 characters) turns on bearer-token authentication
@@ -41,6 +43,7 @@ function parseFlags() {
       'max-where-depth': { type: 'string' },
       'max-views-per-connection': { type: 'string' },
       'view-grace-ms': { type: 'string' },
+      ...LIMIT_FLAG_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -90,6 +93,7 @@ async function main(): Promise<void> {
   const maxWhereDepth = limit('max-where-depth', 100);
   const maxViewsPerConnection = limit('max-views-per-connection', 1_000_000);
   const graceMs = limit('view-grace-ms', 86_400_000);
+  const { maxPayloadBytes, requestLimits, writeLimits } = limitOptions(flags, usageError);
 
   let server: RunningServer;
   try {
@@ -101,6 +105,9 @@ async function main(): Promise<void> {
       historySize,
       logger,
       ...(authSecret === '' ? {} : { authSecret }),
+      ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
+      requestLimits,
+      writeLimits,
       liveQueries: {
         ...(graceMs === undefined ? {} : { graceMs }),
         limits: {

@@ -12,6 +12,7 @@ import type { Store, StoreChange, StoreTransaction } from './types.js';
  * The flush, for the whole group, in one synchronous run (nothing else can observe the state
  * in between):
  *   BEGIN
+ *   begin(requests)                 — optional, e.g. writes that must cover the whole group
  *   for each request, in arrival order, inside its own SAVEPOINT:
  *     result = stage(request, tx)   — writes with tx.write(...); a throw rejects this request
  *                                     alone and rolls back only its writes
@@ -31,6 +32,11 @@ import type { Store, StoreChange, StoreTransaction } from './types.js';
  * nothing was published, so no client ever saw a change that is not durable.
  */
 export interface GroupCommitOptions<Req, Res> {
+  /**
+   * Runs first in the group's transaction, outside any request's savepoint, so what it writes
+   * is kept whichever requests are refused. If it throws, the whole group fails (`commitFailed`).
+   */
+  begin?: (requests: readonly Req[]) => void;
   /** Runs one request inside the group's transaction. Default: `tx.write(request)`. */
   stage?: (request: Req, tx: StoreTransaction) => Res;
   /**
@@ -66,6 +72,7 @@ interface Pending<Req, Res> {
 
 export class GroupCommitter<Req = readonly StoreChange[], Res = void> {
   readonly #store: Store;
+  readonly #begin: GroupCommitOptions<Req, Res>['begin'];
   readonly #stage: (request: Req, tx: StoreTransaction) => Res;
   readonly #committed: GroupCommitOptions<Req, Res>['committed'];
   readonly #commitFailed: GroupCommitOptions<Req, Res>['commitFailed'];
@@ -78,6 +85,7 @@ export class GroupCommitter<Req = readonly StoreChange[], Res = void> {
 
   constructor(store: Store, options: GroupCommitOptions<Req, Res> = {}) {
     this.#store = store;
+    this.#begin = options.begin;
     this.#stage = options.stage ?? ((request, tx) => tx.write(request as readonly StoreChange[]) as Res);
     this.#committed = options.committed;
     this.#commitFailed = options.commitFailed;
@@ -138,6 +146,7 @@ export class GroupCommitter<Req = readonly StoreChange[], Res = void> {
     const rejected: { pending: Pending<Req, Res>; error: unknown }[] = [];
     try {
       this.#store.transaction((tx) => {
+        this.#begin?.(group.map((pending) => pending.request));
         for (const pending of group) {
           try {
             staged.push({ pending, result: tx.savepoint(() => this.#stage(pending.request, tx)) });

@@ -1,7 +1,7 @@
 import { type LiveQueryLimits, liveQueryDefinition } from '../../app/index.js';
 import { engineDefinition, hasParams, type ViewConfig } from '../../config/types.js';
 import { withGraphQLErrors } from '../errors.js';
-import type { Builder, SchemaTypeRefs } from '../schema/index.js';
+import { type Builder, LIVE_VIEW, type SchemaTypeRefs } from '../schema/index.js';
 import { argsOf, liveQueryArgs, paramArgs, paramsOf } from './arguments.js';
 
 /**
@@ -24,6 +24,7 @@ export function addQueryFields(
     builder.queryField(view.names.field, (t) =>
       t.field({
         type: [view.row],
+        extensions: { [LIVE_VIEW]: true },
         description: `The current rows of view \`${id}\`, in view order. Subscribe to \`${id}\` to follow them.`,
         args: paramArgs(t, config),
         resolve: (_root, args, context) =>
@@ -39,6 +40,7 @@ export function addQueryFields(
     builder.queryField(record.names.list, (t) =>
       t.field({
         type: [record.object],
+        extensions: { [LIVE_VIEW]: true },
         description:
           `The records of table \`${table}\` that match \`where\`, in \`orderBy\` order then by id, ` +
           `after \`offset\`, at most \`limit\` (default and maximum ${limits.maxLimit}). ` +

@@ -1,7 +1,7 @@
 import { type LiveQueryLimits, liveQueryDefinition } from '../../app/index.js';
 import { engineDefinition, type ViewConfig } from '../../config/types.js';
 import { withGraphQLErrorsSync } from '../errors.js';
-import type { Builder, SchemaTypeRefs } from '../schema/index.js';
+import { type Builder, LIVE_VIEW, type SchemaTypeRefs } from '../schema/index.js';
 import { argsOf, liveQueryArgs, orderKeysOf, paramArgs, paramsOf } from './arguments.js';
 
 const SINCE_VERSION =
@@ -26,6 +26,7 @@ export function addSubscriptionFields(
     builder.subscriptionField(view.names.field, (t) =>
       t.field({
         type: view.update,
+        extensions: { [LIVE_VIEW]: true },
         description:
           `Follows view \`${id}\`: first a SNAPSHOT, then each DELTA in version order. ` +
           'A SNAPSHOT may come again later (it then replaces the local copy).',
@@ -50,6 +51,7 @@ export function addSubscriptionFields(
     builder.subscriptionField(record.names.list, (t) =>
       t.field({
         type: types.update,
+        extensions: { [LIVE_VIEW]: true },
         description:
           `Follows the records of table \`${table}\` that match \`where\` (ordered, offset and limited as given): ` +
           'first a SNAPSHOT, then each DELTA in version order.',

@@ -13,6 +13,12 @@ export { type Builder, createBuilder } from './builder.js';
 export type { ViewVersionShape } from './meta-types.js';
 export type { RecordPayloadShape } from './record-types.js';
 
+/**
+ * The extension marking a root field that leases a view (a view or an ad-hoc live query, as
+ * Query or Subscription): the request limits count them per operation.
+ */
+export const LIVE_VIEW = 'liveView';
+
 export interface SchemaTypeRefs {
   readonly meta: MetaTypeRefs;
   /** By table name. */

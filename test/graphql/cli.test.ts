@@ -167,3 +167,30 @@ test('bad flags exit 2 with the usage', async () => {
   expect(server.stderr.join('\n')).toContain('--port must be an integer');
   expect(server.stderr.join('\n')).toContain('Usage:');
 });
+
+test('limit flags reach the server; a bad value exits 2', async () => {
+  const server = start(['--port', '0', '--memory', '--max-tokens', '8', '--max-batch-changes', '1']);
+  try {
+    const url = await listening(server);
+    const post = async (query: string) =>
+      (await (
+        await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query }),
+        })
+      ).json()) as { errors?: { extensions?: unknown }[] };
+    expect((await post('{ usersCount { id count } }')).errors).toBeUndefined();
+    expect((await post('{ usersCount { id count id count } }')).errors?.[0]?.extensions).toMatchObject({
+      code: 'LIMIT_EXCEEDED',
+      limit: 'maxTokens',
+      max: 8,
+    });
+  } finally {
+    server.child.kill('SIGTERM');
+  }
+  expect(await server.exit).toBe(0);
+  const bad = start(['--max-json-depth', '0']);
+  expect(await bad.exit).toBe(2);
+  expect(bad.stderr.join('\n')).toContain('--max-json-depth must be an integer');
+});

@@ -45,6 +45,24 @@ describe('GroupCommitter', () => {
     expect(committer.stats.groups).toBe(2);
   });
 
+  it('begin runs once per group, before the savepoints: what it writes stays when every request is refused', async () => {
+    const groups: number[] = [];
+    const committer = new GroupCommitter(store, {
+      begin: (requests) => {
+        groups.push(requests.length);
+        store.setMeta('groups', String(groups.length));
+      },
+      stage: () => {
+        throw new Error('refused');
+      },
+    });
+    const results = await Promise.allSettled([committer.submit([create('a')]), committer.submit([create('b')])]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(groups).toEqual([2]);
+    expect(store.getMeta('groups')).toBe('1');
+    expect(ids()).toEqual([]);
+  });
+
   it('a failing request is rejected alone (its writes rolled back); the others commit', async () => {
     const committer = new GroupCommitter(store);
     const results = await Promise.allSettled([

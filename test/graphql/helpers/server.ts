@@ -14,6 +14,9 @@ export interface TestServerOptions {
   /** Turns on bearer tokens and row-level rules. */
   readonly authSecret?: string;
   readonly liveQueries?: ServerOptions['liveQueries'];
+  readonly maxPayloadBytes?: number;
+  readonly requestLimits?: ServerOptions['requestLimits'];
+  readonly writeLimits?: ServerOptions['writeLimits'];
 }
 
 /** In memory: the write path is the durable one (SQLite, group commit), without a file. */
@@ -36,6 +39,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     storage: options.storage ?? IN_MEMORY,
     ...(options.authSecret === undefined ? {} : { authSecret: options.authSecret }),
     ...(options.liveQueries === undefined ? {} : { liveQueries: options.liveQueries }),
+    ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
+    ...(options.requestLimits === undefined ? {} : { requestLimits: options.requestLimits }),
+    ...(options.writeLimits === undefined ? {} : { writeLimits: options.writeLimits }),
   });
 }
 
