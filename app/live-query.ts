@@ -1,4 +1,12 @@
-import type { FieldFilter, OrderKey, Predicate, Value, ViewDefinition } from '../engine/index.js';
+import {
+  type FieldFilter,
+  literalOperand,
+  type Operand,
+  type OrderKey,
+  type Predicate,
+  type Value,
+  type ViewDefinition,
+} from '../engine/index.js';
 import { AppError, type AppErrorDetails } from './errors.js';
 import { checkJsonDepth, DEFAULT_WRITE_LIMITS } from './write-limits.js';
 
@@ -97,13 +105,14 @@ function toPredicate(input: WhereInput, depth: number, limits: LiveQueryLimits):
     } else if (key === 'not') {
       parts.push({ not: toPredicate(value as WhereInput, depth + 1, limits) });
     } else {
-      const filter: { [op: string]: Value } = {};
+      const filter: { [op: string]: Operand } = {};
       for (const [op, operand] of Object.entries(value as { [op: string]: unknown })) {
         if (operand === undefined) continue;
         if (operand === null && !NULLABLE_OPS.has(op))
           throw badInput(`where.${key}.${op} cannot be null`, { field: key });
         checkJsonDepth(operand, limits.maxJsonDepth, `where.${key}.${op}`, { field: key });
-        filter[op] = operand as Value;
+        // A client's value is data: never read as engine syntax such as `{ param: name }`.
+        filter[op] = literalOperand(operand as Value);
       }
       if (Object.keys(filter).length > 0) parts.push({ [key]: filter as FieldFilter });
     }

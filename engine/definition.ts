@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { badInput } from './errors.js';
-import { isParam, mapFilters } from './predicate.js';
+import { isParam, isTaggedLiteral, mapFilters } from './predicate.js';
 import type { FieldFilter, Operand, Predicate, Value, ViewDefinition, ViewParams } from './types.js';
 
 /**
@@ -138,7 +138,8 @@ function bindOperand(
   field: string,
   fail: (message: string, field?: string) => never,
 ): Value {
-  if (!isParam(operand)) return operand;
+  if (isTaggedLiteral(operand)) return operand.literal;
+  if (!isParam(operand)) return operand as Value;
   const name = operand.param;
   if (typeof name !== 'string') return fail(`parameter name on '${field}' must be a string`, field);
   const value = params[name];

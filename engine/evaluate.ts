@@ -1,5 +1,5 @@
 import { badInput } from './errors.js';
-import { foldPredicate, isParam } from './predicate.js';
+import { foldPredicate, isParam, isTaggedLiteral } from './predicate.js';
 import { groupRowKey, joinRowKey } from './row-keys.js';
 import type { Operand, Predicate, Record, Row, Value, ViewDefinition, ViewParams } from './types.js';
 import {
@@ -124,7 +124,8 @@ function test(predicate: Predicate, row: Row, params: ViewParams): boolean {
 }
 
 function bind(operand: Operand, params: ViewParams): Value {
-  if (!isParam(operand)) return operand;
+  if (isTaggedLiteral(operand)) return operand.literal;
+  if (!isParam(operand)) return operand as Value;
   const value = params[operand.param as string];
   if (value === undefined) throw badInput(`missing parameter '${String(operand.param)}'`);
   return value;

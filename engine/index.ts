@@ -17,6 +17,7 @@ export {
   foldPredicate,
   isCombinator,
   isParam,
+  literalOperand,
   mapFilters,
   type PredicateFold,
   paramsIn,

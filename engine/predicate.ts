@@ -114,6 +114,23 @@ export function isParam(operand: Operand | undefined): operand is { param: Value
   return keys.length === 1 && keys[0] === 'param';
 }
 
+/** Whether an operand is a tagged literal, `{ literal: value }`. */
+export function isTaggedLiteral(operand: Operand | undefined): operand is { literal: Value } {
+  if (operand === null || typeof operand !== 'object' || Array.isArray(operand)) return false;
+  const keys = Object.keys(operand);
+  return keys.length === 1 && keys[0] === 'literal';
+}
+
+/**
+ * A value from outside (a client's filter operand) as an operand that stands for itself,
+ * whatever its shape: an object is tagged `{ literal: value }`, so `{ param: 'x' }` or any
+ * syntax added later is compared as data. Other values cannot be read as syntax and stay
+ * as they are (so equal requests keep equal definitions).
+ */
+export function literalOperand(value: Value): Operand {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? { literal: value } : value;
+}
+
 /** The names of the `{ param: name }` operands of a predicate. */
 export function paramsIn(predicate: Predicate): Set<string> {
   const names = foldPredicate<string[]>(predicate, {

@@ -17,8 +17,12 @@ export interface RecordChange {
   data?: unknown;
 }
 
-/** A literal, or a parameter bound when the view is registered. */
-export type Operand = Value | { param: string };
+/**
+ * A literal, a parameter bound when the view is registered (`{ param: name }`), or a tagged
+ * literal (`{ literal: value }`) whose value is never read as syntax: how a caller passes a
+ * value that comes from outside (see `literalOperand`).
+ */
+export type Operand = Value | { param: string } | { literal: Value };
 
 export interface FieldFilter {
   eq?: Operand;

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { openStore } from '../../storage/index.js';
+import { killProcessGroups } from '../process-groups.js';
 import {
   canRunAsNobody,
   digest,
@@ -27,6 +28,7 @@ beforeAll(() => {
   ({ dir, cleanup } = tempDir('durability-bad-files-'));
   chmodSync(dir, 0o755); // `nobody` must traverse it (read-only test)
 });
+afterEach(killProcessGroups);
 afterAll(() => cleanup());
 
 /** Runs the server on `file` (as `uid` when given) and expects a refusal; returns exit code and stderr. */

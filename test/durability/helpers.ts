@@ -1,9 +1,8 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { print } from 'graphql';
 import type { Record as EngineRecord } from '../../engine/index.js';
 import { openStore } from '../../storage/index.js';
 import { AllViewsDocument, type AllViewsQuery } from '../graphql/generated/graphql.js';
+import { spawnProcess, type TestProcess } from '../process-groups.js';
 import { repoRoot } from '../storage/helpers.js';
 
 export { canRunAsNobody, digest, listing, tempDir } from '../storage/helpers.js';
@@ -11,9 +10,11 @@ export { canRunAsNobody, digest, listing, tempDir } from '../storage/helpers.js'
 /** One JSON log line of the server. */
 export type LogLine = { readonly msg?: string; readonly level?: string; readonly [field: string]: unknown };
 
-/** `server/main.ts` in a child process, as a user runs it. */
+/** `server/main.ts` in a child process (its own process group), as a user runs it. */
 export interface ServerProcess {
-  readonly child: ChildProcessWithoutNullStreams;
+  readonly process: TestProcess;
+  readonly child: TestProcess['child'];
+  /** Its JSON log lines (stdout), parsed. */
   readonly logs: LogLine[];
   /** Resolves with the exit code (null when killed by a signal) and the signal. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -25,43 +26,40 @@ export function spawnServer(
   args: readonly string[],
   options: { uid?: number; gid?: number; env?: { [name: string]: string } } = {},
 ): ServerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
+  const started = spawnProcess(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...options.env },
     ...(options.uid === undefined ? {} : { uid: options.uid }),
     ...(options.gid === undefined ? {} : { gid: options.gid }),
   });
-  const logs: LogLine[] = [];
-  let err = '';
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    try {
-      logs.push(JSON.parse(line) as LogLine);
-    } catch {
-      logs.push({ msg: line });
-    }
-  });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, logs, exited, stderr: () => err };
+  return serverProcess(started);
 }
 
-/** Waits for the `listening` line; returns it (with `url`). */
-async function listening(server: ServerProcess, timeoutMs = 60_000): Promise<LogLine & { url: string }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const line = server.logs.find((log) => log.msg === 'listening');
-    if (line !== undefined) return line as LogLine & { url: string };
-    if (server.child.exitCode !== null || server.child.signalCode !== null) {
-      throw new Error(
-        `the server exited (${server.child.exitCode ?? server.child.signalCode}) before listening: ${server.stderr()}`,
-      );
-    }
-    if (Date.now() > deadline) throw new Error(`the server did not start within ${timeoutMs} ms: ${server.stderr()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+/** The log of a process running `server/main.ts`, however it was started. */
+function serverProcess(started: TestProcess): ServerProcess {
+  return {
+    process: started,
+    child: started.child,
+    get logs() {
+      return started.lines.map(parseLog);
+    },
+    exited: started.exited,
+    stderr: () => started.stderr(),
+  };
+}
+
+function parseLog(line: string): LogLine {
+  try {
+    return JSON.parse(line) as LogLine;
+  } catch {
+    return { msg: line };
   }
+}
+
+/** Waits for the `listening` line, however long start-up takes; returns it (with `url`). */
+async function listening(server: ServerProcess): Promise<LogLine & { url: string }> {
+  const line = await server.process.waitForLine((text) => parseLog(text).msg === 'listening');
+  return parseLog(line) as LogLine & { url: string };
 }
 
 /** Starts a server on a free port and waits until it listens. */
@@ -73,15 +71,15 @@ export async function startServerProcess(
     const ready = await listening(server);
     return { server, url: ready.url, ready };
   } catch (error) {
-    server.child.kill('SIGKILL');
+    await server.process.killGroup();
     throw error;
   }
 }
 
 /** SIGTERM, then waits for the exit; returns the exit code. */
 export async function stopServer(server: ServerProcess): Promise<number | null> {
-  if (server.child.exitCode !== null || server.child.signalCode !== null) return server.child.exitCode;
-  server.child.kill('SIGTERM');
+  if (server.process.hasExited) return server.child.exitCode;
+  server.process.signal('SIGTERM');
   return (await server.exited).code;
 }
 

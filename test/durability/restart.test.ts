@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import demo from '../../config/demo.js';
 import type { AppConfig } from '../../config/types.js';
 import { type Record as EngineRecord, evaluateView, hashRows, type ViewDefinition } from '../../engine/index.js';
@@ -7,6 +7,7 @@ import type { RunningServer } from '../../server/app.js';
 import { type Transport, urqlOverWs } from '../graphql/helpers/clients.js';
 import { DEMO_VIEWS, followView } from '../graphql/helpers/demo.js';
 import { LocalView } from '../graphql/helpers/local-view.js';
+import { killProcessGroups } from '../process-groups.js';
 import {
   allViews,
   gql,
@@ -31,21 +32,16 @@ import {
 let dir: string;
 let cleanup: () => void;
 let file: string;
-const running: ServerProcess[] = [];
 
 beforeAll(() => {
   ({ dir, cleanup } = tempDir('durability-restart-'));
   file = `${dir}/live.sqlite`;
 });
-afterAll(() => {
-  for (const server of running) server.child.kill('SIGKILL');
-  cleanup();
-});
+afterEach(killProcessGroups);
+afterAll(() => cleanup());
 
 async function start(args: string[] = []): Promise<{ server: ServerProcess; url: string; ready: LogLine }> {
-  const started = await startServerProcess(['--data', file, ...args]);
-  running.push(started.server);
-  return started;
+  return await startServerProcess(['--data', file, ...args]);
 }
 
 function transportFor(url: string): Transport {
@@ -240,7 +236,6 @@ test('a config that adds a table and a nullable field works on the existing file
   const requiredFile = `${dir}/required.json`;
   writeFileSync(requiredFile, JSON.stringify(required));
   const refused = spawnServer(['--port', '0', '--data', file, '--config', requiredFile]);
-  running.push(refused);
   expect((await refused.exited).code).toBe(2);
   expect(refused.stderr()).toMatch(/stored record users 'u\d+': field 'score'/);
   const fifth = await start(['--config', evolvedFile]);

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { type Feed, followWs } from '../graphql/helpers/clients.js';
 import { LocalView, type UpdateEvent } from '../graphql/helpers/local-view.js';
+import { killProcessGroups } from '../process-groups.js';
 import { gql, must, type ServerProcess, startServerProcess, stopServer, tempDir } from './helpers.js';
 
 /**
@@ -23,10 +24,8 @@ beforeEach(() => {
 });
 afterEach(async () => {
   for (const socket of sockets.splice(0)) await socket.dispose();
-  for (const server of servers.splice(0)) {
-    if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
-    await server.exited;
-  }
+  servers.splice(0);
+  await killProcessGroups();
   cleanup();
 });
 

@@ -1,13 +1,12 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { print } from 'graphql';
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import WebSocket from 'ws';
+import { killProcessGroups, spawnProcess, type TestProcess } from '../process-groups.js';
 import { UsersCountDocument } from './generated/graphql.js';
 import { Feed } from './helpers/clients.js';
 
@@ -20,42 +19,39 @@ const root = resolve(import.meta.dirname, '../..');
 let dir: string;
 
 interface Started {
-  child: ChildProcessWithoutNullStreams;
-  logs: { [key: string]: unknown }[];
-  stderr: string[];
+  child: TestProcess;
+  readonly logs: { [key: string]: unknown }[];
+  readonly stderr: string[];
   exit: Promise<number | null>;
 }
 
 function start(args: string[], env: { [name: string]: string } = {}): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
+  const child = spawnProcess(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
     cwd: root,
     env: { ...process.env, AUTH_SECRET: '', ...env },
   });
-  const logs: { [key: string]: unknown }[] = [];
-  const stderr: string[] = [];
-  createInterface({ input: child.stdout }).on('line', (line) =>
-    logs.push(JSON.parse(line) as { [key: string]: unknown }),
-  );
-  createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, logs, stderr, exit };
+  return {
+    child,
+    get logs() {
+      return child.lines.map((line) => JSON.parse(line) as { [key: string]: unknown });
+    },
+    get stderr() {
+      return child.stderr().split('\n');
+    },
+    exit: child.exited.then(({ code }) => code),
+  };
 }
 
 async function listening(started: Started): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const line = started.logs.find((log) => log['msg'] === 'listening');
-    if (line !== undefined) return String(line['url']);
-    if (Date.now() > deadline || started.child.exitCode !== null)
-      throw new Error(`server did not start: ${started.stderr.join('\n')}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const line = await started.child.waitForLine((text) => (JSON.parse(text) as { msg?: unknown }).msg === 'listening');
+  return String((JSON.parse(line) as { url?: unknown }).url);
 }
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'live-views-cli-'));
 });
 
+afterEach(killProcessGroups);
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
@@ -93,7 +89,7 @@ test('SIGTERM completes graphql-ws and SSE subscriptions, then exits 0', async (
     await overWs.until((events) => events.length === 1, 'ws snapshot');
     await overSse.until((events) => events.length === 1, 'sse snapshot');
 
-    server.child.kill('SIGTERM');
+    server.child.signal('SIGTERM');
     expect(await server.exit).toBe(0);
     expect(overWs.completed).toBe(true);
     expect(overSse.completed).toBe(true);
@@ -107,7 +103,7 @@ test('SIGTERM completes graphql-ws and SSE subscriptions, then exits 0', async (
     await ws.dispose();
     sse.dispose();
   } finally {
-    server.child.kill('SIGKILL');
+    await server.child.killGroup();
   }
 });
 
@@ -156,7 +152,7 @@ test('another config file is served with its own schema', async () => {
       data: { createNote: { note: { text: 'hi' }, views: [{ view: 'pinned', version: 1 }] } },
     });
   } finally {
-    server.child.kill('SIGTERM');
+    server.child.signal('SIGTERM');
   }
   expect(await server.exit).toBe(0);
 });
@@ -187,7 +183,7 @@ test('limit flags reach the server; a bad value exits 2', async () => {
       max: 8,
     });
   } finally {
-    server.child.kill('SIGTERM');
+    server.child.signal('SIGTERM');
   }
   expect(await server.exit).toBe(0);
   const bad = start(['--max-json-depth', '0']);

@@ -533,6 +533,9 @@ describe('tokens', () => {
   });
 });
 
+/** spawnSync blocks the worker, so no test timeout can fire: the script gets its own bound. */
+const TOKEN_SCRIPT_LIMIT = { timeout: 120_000, killSignal: 'SIGKILL' } as const;
+
 test('npm run token mints a token the server accepts', async () => {
   const { spawnSync } = await import('node:child_process');
   const { resolve } = await import('node:path');
@@ -543,6 +546,7 @@ test('npm run token mints a token the server accepts', async () => {
       cwd: resolve(import.meta.dirname, '../..'),
       env: { ...process.env, AUTH_SECRET: SECRET },
       encoding: 'utf8',
+      ...TOKEN_SCRIPT_LIMIT,
     },
   );
   expect(minted.status, minted.stderr).toBe(0);
@@ -555,6 +559,7 @@ test('npm run token mints a token the server accepts', async () => {
     cwd: resolve(import.meta.dirname, '../..'),
     env: { ...process.env, AUTH_SECRET: '' },
     encoding: 'utf8',
+    ...TOKEN_SCRIPT_LIMIT,
   });
   expect(missing.status).toBe(2);
   expect(missing.stderr).toContain('AUTH_SECRET');

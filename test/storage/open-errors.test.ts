@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, StoreError, type StoreErrorCode } from '../../storage/index.js';
+import { killProcessGroups } from '../process-groups.js';
 import { canRunAsNobody, digest, listing, runChild, runChildToEnd, tempDir } from './helpers.js';
 
 let dir: string;
@@ -11,7 +12,10 @@ let cleanup: () => void;
 beforeEach(() => {
   ({ dir, cleanup } = tempDir());
 });
-afterEach(() => cleanup());
+afterEach(async () => {
+  await killProcessGroups();
+  cleanup();
+});
 
 function openError(file: string): StoreError {
   try {
@@ -94,7 +98,7 @@ describe('openStore refuses bad files and leaves them untouched', () => {
     makeStore(file);
     const holder = runChild(['hold', file]);
     try {
-      expect(JSON.parse(await holder.waitFor((l) => l.startsWith('{')))).toMatchObject({ ok: true, epoch: 2 });
+      expect(JSON.parse(await holder.waitForLine((l) => l.startsWith('{')))).toMatchObject({ ok: true, epoch: 2 });
       expect(listing(dir)).toEqual(['live.sqlite', 'live.sqlite-wal']); // WAL in use, no -shm (exclusive mode)
       const error = expectRefused(
         file,
@@ -107,8 +111,7 @@ describe('openStore refuses bad files and leaves them untouched', () => {
       expect(third.report).toMatchObject({ ok: false, code: 'LOCKED' });
       expect(third.exitCode).toBe(75);
     } finally {
-      holder.process.kill('SIGKILL');
-      await holder.exited;
+      await holder.killGroup();
     }
     const store = openStore({ file });
     expect(store.epoch).toBe(3);

@@ -148,3 +148,36 @@ export async function post(
 
 export const POST_SELECTION = 'id authorId title published likes';
 export const USER_SELECTION = 'id name email role active age';
+
+/**
+ * A JSON value a client may send that looks like syntax: engine operands (`{ param }`, a
+ * tagged `{ literal }`), rule operands (`{ viewer }`), predicate combinators and operators,
+ * `$viewer.*` strings, nested in objects and arrays, next to plain values. Whatever its
+ * shape, a filter operand must compare as this value.
+ */
+export function hostileJson(next: Random, depth = 3): Value {
+  const leaf = (): Value =>
+    pick(next, [null, true, 0, 1, 'x', '$viewer.sub', 'u1', 'sub', 'param', '', -2.5] as readonly Value[]);
+  if (depth <= 0 || next() < 0.25) return leaf();
+  const inner = (): Value => hostileJson(next, depth - 1);
+  switch (Math.floor(next() * 10)) {
+    case 0:
+      return { param: pick(next, ['x', '$viewer.sub', '$viewer.role', 'authorId']) };
+    case 1:
+      return { viewer: pick(next, ['sub', 'role']) };
+    case 2:
+      return { literal: inner() };
+    case 3:
+      return { [pick(next, ['and', 'or'])]: [inner(), inner()] };
+    case 4:
+      return { not: inner() };
+    case 5:
+      return { [pick(next, ['eq', 'ne', 'in', 'isNull', 'startsWith'])]: inner() };
+    case 6:
+      return { param: inner(), viewer: inner() };
+    case 7:
+      return Array.from({ length: Math.floor(next() * 3) }, inner);
+    default:
+      return { [pick(next, ['a', 'param', 'id', '$viewer.sub'])]: inner() };
+  }
+}
