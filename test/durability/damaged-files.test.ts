@@ -2,16 +2,8 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import {
-  digest,
-  listing,
-  must,
-  type ServerProcess,
-  spawnServer,
-  startServerProcess,
-  stopServer,
-  tempDir,
-} from './helpers.js';
+import { killProcessGroups } from '../process-groups.js';
+import { digest, listing, must, spawnServer, startServerProcess, stopServer, tempDir } from './helpers.js';
 
 /**
  * Damaged data files, through the real server CLI. One real file is written by a server (users
@@ -24,7 +16,6 @@ import {
 let dir: string;
 let cleanup: () => void;
 let original: string;
-const servers: ServerProcess[] = [];
 
 const BATCH = 'mutation($changes: [ChangeInput!]!) { ingestBatch(changes: $changes) { ids } }';
 
@@ -32,7 +23,6 @@ beforeAll(async () => {
   ({ dir, cleanup } = tempDir('durability-damaged-'));
   original = join(dir, 'original.sqlite');
   const { server, url } = await startServerProcess(['--data', original]);
-  servers.push(server);
   const users = Array.from({ length: 60 }, (_, i) => {
     const id = `u${String(i).padStart(3, '0')}`;
     return {
@@ -60,15 +50,9 @@ beforeAll(async () => {
   for (let i = 0; i < changes.length; i += 100) await must(url, BATCH, { changes: changes.slice(i, i + 100) });
   expect(await stopServer(server)).toBe(0);
 });
-async function killServers(): Promise<void> {
-  for (const server of servers.splice(0)) {
-    if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
-    await server.exited;
-  }
-}
-afterEach(killServers);
+afterEach(killProcessGroups);
 afterAll(async () => {
-  await killServers(); // the one beforeAll started, had it failed
+  await killProcessGroups(); // the one beforeAll started, had it failed
   cleanup();
 });
 
@@ -111,7 +95,6 @@ async function expectRefused(file: string, message: RegExp): Promise<void> {
   const sub = join(file, '..');
   const before = digest(file);
   const server = spawnServer(['--port', '0', '--data', file]);
-  servers.push(server);
   const { code, signal } = await server.exited;
   expect(signal).toBeNull();
   expect(server.logs.map((log) => log.msg)).toEqual(['cannot open the data file']);
@@ -173,7 +156,6 @@ test('a table the config does not list is not damage: its records are kept, not 
     withSql("INSERT INTO records (tbl, id, data) VALUES ('ghosts', 'g1', ?)", JSON.stringify({ id: 'g1', boo: true })),
   );
   const { server, url } = await startServerProcess(['--data', file]);
-  servers.push(server);
   expect(server.logs).toContainEqual(expect.objectContaining({ level: 'warn', table: 'ghosts', records: 1 }));
   expect(await must(url, '{ usersCount { count } }')).toEqual({ usersCount: [{ count: 60 }] });
   expect(await stopServer(server)).toBe(0);
