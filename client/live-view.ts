@@ -20,6 +20,8 @@ export interface LiveState<Row extends LiveRow = LiveRow> {
   readonly version: number;
   readonly hash: string;
   readonly rows: readonly Row[];
+  /** The event that brought the copy here, as received (its other fields, e.g. `__typename`). */
+  readonly event: LiveEvent<Row>;
 }
 
 /**
@@ -126,7 +128,7 @@ export class LiveView<Row extends LiveRow = LiveRow> {
       this.reset();
       return 'mismatch';
     }
-    this.#state = { view: event.view, version: event.version, hash: event.hash, rows: this.#rows };
+    this.#state = { view: event.view, version: event.version, hash: event.hash, rows: this.#rows, event };
     for (const listener of [...this.#listeners]) listener(this.#state);
     return 'applied';
   }

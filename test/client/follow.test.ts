@@ -5,13 +5,11 @@ import { print } from 'graphql';
 import { createClient, type Client as WsClient } from 'graphql-ws';
 import { afterEach, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { type Following, followView, type LiveRow, type SubscribeClient } from '../../client/index.js';
-import { loadConfig } from '../../config/load.js';
-import { type RunningServer, startServer } from '../../server/app.js';
-import { createLogger } from '../../server/logger.js';
-import { AllViewsDocument, TopPostsDocument, UsersListDocument } from '../graphql/generated/graphql.js';
+import { followView, type SubscribeClient } from '../../client/index.js';
+import { TopPostsDocument, UsersListDocument } from '../graphql/generated/graphql.js';
 import { post, random } from '../graphql/helpers/live.js';
 import { eventually } from '../graphql/helpers/server.js';
+import { AD_HOC_ARGS, expectEqualToQuery, mutate, POST, serve, strip } from './helpers.js';
 
 /**
  * `followView` over graphql-ws against a real server on a file: random mutations, the client's
@@ -24,17 +22,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function serve(file: string, port = 0): Promise<RunningServer> {
-  const server = await startServer({
-    checked: await loadConfig(),
-    port,
-    host: '127.0.0.1',
-    storage: { file },
-    logger: createLogger({ level: 'error', write: (line) => void process.stderr.write(`${line}\n`) }),
-  });
-  return server;
-}
 
 /** A transport that records what it sends and receives. */
 function recording(ws: WsClient): { client: SubscribeClient; sent: Record<string, unknown>[]; kinds: string[] } {
@@ -55,67 +42,6 @@ function recording(ws: WsClient): { client: SubscribeClient; sent: Record<string
     },
   };
   return { client, sent, kinds };
-}
-
-const MUTATIONS = {
-  createUser: 'mutation($input: CreateUserInput!) { createUser(input: $input) { id } }',
-  updateUser: 'mutation($id: ID!, $patch: UserPatch!) { updateUser(id: $id, patch: $patch) { id } }',
-  deleteUser: 'mutation($id: ID!) { deleteUser(id: $id) { id } }',
-  createPost: 'mutation($input: CreatePostInput!) { createPost(input: $input) { id } }',
-  updatePost: 'mutation($id: ID!, $patch: PostPatch!) { updatePost(id: $id, patch: $patch) { id } }',
-  deletePost: 'mutation($id: ID!) { deletePost(id: $id) { id } }',
-};
-
-/** One random mutation; errors (a create of an existing id, an update of a missing one) are fine. */
-async function mutate(server: RunningServer, next: () => number): Promise<void> {
-  const n = (k: number) => Math.floor(next() * k);
-  const userId = `u${n(6)}`;
-  const postId = `p${n(15)}`;
-  const roll = next();
-  if (roll < 0.15) {
-    await post(server, MUTATIONS.createUser, {
-      input: {
-        id: userId,
-        name: ['Ann', 'bob', 'Émile', 'zoë'][n(4)],
-        email: 'x@example.com',
-        role: 'r',
-        active: true,
-      },
-    });
-  } else if (roll < 0.25) await post(server, MUTATIONS.updateUser, { id: userId, patch: { name: `N${n(9)}` } });
-  else if (roll < 0.3) await post(server, MUTATIONS.deleteUser, { id: userId });
-  else if (roll < 0.55) {
-    await post(server, MUTATIONS.createPost, {
-      input: { id: postId, authorId: userId, title: `t${n(9)}`, published: next() < 0.7, likes: n(5) },
-    });
-  } else if (roll < 0.9) {
-    const patch = [{ likes: n(5) }, { published: next() < 0.5 }, { authorId: userId }, { title: `t${n(9)}` }][n(4)];
-    await post(server, MUTATIONS.updatePost, { id: postId, patch });
-  } else await post(server, MUTATIONS.deletePost, { id: postId });
-}
-
-const POST = 'id authorId title published likes';
-const AD_HOC_ARGS = 'where: { published: { eq: true } }, orderBy: [{ field: title, direction: DESC }], limit: 5';
-
-const strip = (rows: readonly unknown[]) => JSON.parse(JSON.stringify(rows)) as unknown[];
-
-/** Polls the Query until every followed copy has its version and its rows, in order. */
-async function expectEqualToQuery(server: RunningServer, follows: { [view: string]: Following<LiveRow> }) {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const data = (await post(server, print(AllViewsDocument))).data as { [view: string]: unknown[] } & {
-      views: { id: string; version: number }[];
-    };
-    const differ = Object.entries(follows).filter(([view, follow]) => {
-      const version = data.views.find((v) => v.id === view)?.version;
-      const state = follow.state;
-      return state?.version !== version || JSON.stringify(strip(state?.rows ?? [])) !== JSON.stringify(data[view]);
-    });
-    if (differ.length === 0) return;
-    if (Date.now() > deadline)
-      throw new Error(`views differ from the Query: ${differ.map(([view]) => view).join(', ')}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 test('random mutations, a cut socket and a server restart: the copies equal the Query', async () => {
