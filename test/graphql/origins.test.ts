@@ -124,15 +124,21 @@ describe('default: same origin only', () => {
     for (const id of ['f1', 'f2', 'f3']) expect(await exists(server, id)).toBe(false);
   });
 
-  test('a GET needs the CSRF header', async () => {
-    const path = `${new URL(server.url).pathname}?query=${encodeURIComponent('{ usersCount { count } }')}`;
-    expect((await send(server, { method: 'GET', path, headers: { accept: 'application/json' } })).status).toBe(403);
-    const allowed = await send(server, {
+  test('a GET may query (clients send queries as GETs) but never write', async () => {
+    const path = (query: string) => `${new URL(server.url).pathname}?query=${encodeURIComponent(query)}`;
+    const query = await send(server, {
       method: 'GET',
-      path,
-      headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1' },
+      path: path('{ usersCount { count } }'),
+      headers: { accept: 'application/json' },
     });
-    expect(allowed.status).toBe(200);
+    expect(query.status).toBe(200);
+    const write = await send(server, {
+      method: 'GET',
+      path: path(CREATE('g1')),
+      headers: { accept: 'application/json' },
+    });
+    expect(write.status).toBe(405);
+    expect(await exists(server, 'g1')).toBe(false);
   });
 
   test('a foreign Host (DNS rebinding) is refused; localhost and IP addresses are served', async () => {
