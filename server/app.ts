@@ -29,7 +29,9 @@ import {
   useSharedEventExecution,
 } from '../graphql/index.js';
 import { Authenticator, unauthenticated } from './auth.js';
+import { useCsrfPrevention } from './csrf.js';
 import { createLogger, type Logger, yogaLogger } from './logger.js';
+import { OriginPolicy, type OriginPolicyOptions } from './origin-policy.js';
 
 export interface ServerOptions {
   readonly checked: CheckedConfig;
@@ -55,6 +57,8 @@ export interface ServerOptions {
   readonly requestLimits?: Partial<RequestLimits>;
   /** What one write may carry (see `WriteLimits`). */
   readonly writeLimits?: Partial<WriteLimits>;
+  /** Other origins allowed to call the server and other host names it answers to (default: none; see `OriginPolicy`). */
+  readonly origins?: OriginPolicyOptions;
 }
 
 export interface RunningServer {
@@ -92,6 +96,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.writeLimits === undefined ? {} : { writeLimits: options.writeLimits }),
   });
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const origins = new OriginPolicy(options.origins ?? {}, options.host ?? '127.0.0.1');
   const authenticator = options.authSecret === undefined ? undefined : new Authenticator(options.authSecret);
   const access = new Access(store, { ...options.liveQueries, enforceRules: authenticator !== undefined });
   const yoga = createYoga<{ graphqlWs?: { viewer: Viewer | undefined; connection: ConnectionState } }, RequestContext>({
@@ -123,7 +128,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     logging: yogaLogger(logger),
     maxRequestBodySize: maxPayloadBytes,
+    cors: origins.cors(),
     plugins: [
+      origins.plugin(),
+      useCsrfPrevention(),
       usePayloadLimit(maxPayloadBytes),
       ...useRequestLimits({ ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits }),
       useInputErrorCodes(),
@@ -133,7 +141,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const httpServer = createServer(yoga);
   // A larger message closes the socket with 1009 (Message Too Big) before it is read whole.
-  const wss = new WebSocketServer({ server: httpServer, path: ENDPOINT, maxPayload: maxPayloadBytes });
+  const wss = new WebSocketServer({
+    server: httpServer,
+    path: ENDPOINT,
+    maxPayload: maxPayloadBytes,
+    verifyClient: origins.verifyClient(),
+  });
   const graphqlWs = useServer<
     { [key: string]: unknown },
     { socket: WebSocket; request: IncomingMessage; viewer?: Viewer; connection?: ConnectionState }
