@@ -1,9 +1,9 @@
 import type { CheckedConfig } from '../config/validate.js';
 import { ConfigError } from '../config/validate.js';
 import type { Circuit, Record } from '../engine/index.js';
-import { isEngineError } from '../engine/index.js';
-import { type JsonObject, type Store, type StoreChange, StoreError } from '../storage/index.js';
-import { isAppError } from './errors.js';
+import { checkChange, isEngineError } from '../engine/index.js';
+import { type LoadedRecord, type Store, type StoreChange, StoreError } from '../storage/index.js';
+import { isAppError, withAppErrors } from './errors.js';
 import { RecordValidator } from './record-validator.js';
 
 /** Meta key: the tables of the config the stored records were last checked against. */
@@ -21,16 +21,18 @@ export interface LoadedTables {
 }
 
 /**
- * Loads every stored record of the config's tables into `circuit` with `circuit.load`.
+ * Loads every stored record of the config's tables into `circuit` with `circuit.load`, each
+ * checked on the way exactly as the write path checks a new record (the engine's `checkChange`,
+ * then the table's `RecordValidator`) and normalised: a nullable field it lacks becomes `null`.
  *
- * Records were validated when they were written, so a start with the same tables as the
- * previous one reads them as they are (fast path: ~1M records in a few seconds). When the
- * tables changed (a field or a table added, a type changed), every record is checked against
- * the new config and normalised — a nullable field it lacks becomes `null`, as for a new
- * record — and, in one transaction, the normalised records are written back and the new
- * tables remembered, so that the file and the engine hold the same records and the next
- * start can trust them again. A record that does not fit (a required field added, a field
- * removed, a type changed) stops the start with a `ConfigError` naming it; nothing is written.
+ * Nothing is written before every record loaded. A record that does not fit stops the start,
+ * named with its table and id, and leaves the file as it was:
+ * - when the config's tables are the ones the records were last checked against, the record is
+ *   damaged: a `StoreError` `CORRUPT` (exit 65), like a record the store cannot read;
+ * - when the tables changed since (a field or a table added, a type changed), the config is the
+ *   likely cause: a `ConfigError` naming the first records that do not fit.
+ * After a load under changed tables the normalised records are written back and the new tables
+ * remembered, in one transaction, so that the file and the engine hold the same records.
  */
 export function loadTables(store: Store, circuit: Circuit, checked: CheckedConfig): LoadedTables {
   const fingerprint = tablesFingerprint(checked);
@@ -42,22 +44,26 @@ export function loadTables(store: Store, circuit: Circuit, checked: CheckedConfi
   const rewrites: StoreChange[] = [];
   for (const table of checked.config.tables) {
     if (!stored.has(table.name)) continue;
-    const validator = trusted ? undefined : new RecordValidator(table);
-    const rows =
-      validator === undefined
-        ? (store.loadRecords(table.name) as IterableIterator<Record>) // circuit.load checks each id
-        : normalised(store.loadRecords(table.name), validator, {
-            misfit: (problem) => {
-              if (problems.length < 5) problems.push(problem);
-              misfits++;
-            },
-            changed: (record) => rewrites.push({ table: table.name, op: 'UPDATE', id: record.id, record }),
-          });
+    const rows = checkedRecords(table.name, store.loadRecords(table.name), new RecordValidator(table), {
+      misfit: (problem) => {
+        if (trusted) {
+          throw new StoreError(
+            'CORRUPT',
+            `the store ${store.file} is damaged: stored record ${problem}, though the records were checked against ` +
+              'this config before; it was left untouched',
+            { file: store.file },
+          );
+        }
+        if (problems.length < 5) problems.push(problem);
+        misfits++;
+      },
+      changed: (record) => rewrites.push({ table: table.name, op: 'UPDATE', id: record.id, record }),
+    });
     try {
       records += circuit.load(table.name, rows);
     } catch (error) {
       if (isEngineError(error))
-        throw new StoreError('CORRUPT', `the store ${store.file}: ${error.message}`, {
+        throw new StoreError('CORRUPT', `the store ${store.file} is damaged: ${error.message}; it was left untouched`, {
           file: store.file,
           cause: error,
         });
@@ -68,11 +74,12 @@ export function loadTables(store: Store, circuit: Circuit, checked: CheckedConfi
     if (misfits > problems.length) problems.push(`… ${misfits - problems.length} more stored records that do not fit`);
     throw new ConfigError(
       problems.map(
-        (problem) => `stored record ${problem} (in ${store.file}); change the config back, or use another --data file`,
+        (problem) =>
+          `stored record ${problem} (in ${store.file}, left untouched); change the config back, or use another --data file`,
       ),
     );
   }
-  if (store.getMeta(TABLES_KEY) !== fingerprint) {
+  if (store.getMeta(TABLES_KEY) !== fingerprint || rewrites.length > 0) {
     store.transaction((tx) => {
       tx.write(rewrites);
       store.setMeta(TABLES_KEY, fingerprint);
@@ -84,15 +91,18 @@ export function loadTables(store: Store, circuit: Circuit, checked: CheckedConfi
   return { records, ignored, checked: !trusted, rewritten: rewrites.length };
 }
 
-function* normalised(
-  rows: IterableIterator<JsonObject>,
+/** The stored records of `table`, each checked as the write path checks a CREATE; a misfit is reported and skipped. */
+function* checkedRecords(
+  table: string,
+  rows: IterableIterator<LoadedRecord>,
   validator: RecordValidator,
   report: { misfit: (problem: string) => void; changed: (record: Record) => void },
 ): IterableIterator<Record> {
-  for (const data of rows) {
+  const tableExists = (name: string) => name === table;
+  for (const { id, data } of rows) {
     let record: Record;
     try {
-      record = validator.check(String(data['id']), data);
+      record = validator.check(id, withAppErrors(() => checkChange(tableExists, table, 'CREATE', id, data)) as Record);
     } catch (error) {
       if (!isAppError(error)) throw error;
       report.misfit(error.message);

@@ -15,7 +15,7 @@ export class RecordValidator {
 
   constructor(table: TableConfig) {
     this.#table = table.name;
-    const shape: { [field: string]: z.ZodType } = { id: z.string().min(1) };
+    const shape: { [field: string]: z.ZodType } = { id: ID };
     for (const [field, type] of Object.entries(table.fields)) {
       const { scalar, nullable } = parseFieldType(type);
       shape[field] = nullable ? scalarSchema(scalar).nullable().default(null) : scalarSchema(scalar);
@@ -40,6 +40,16 @@ export class RecordValidator {
     });
   }
 }
+
+/**
+ * A record id: a non-empty string of well-formed Unicode. The store keeps ids as UTF-8 text, where
+ * a lone surrogate cannot be kept: two such ids would become one key.
+ */
+const ID = z
+  .string()
+  .min(1)
+  .refine((id) => !LONE_SURROGATE.test(id), 'an id must be well-formed Unicode (no lone surrogate)');
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function scalarSchema(type: ScalarType): z.ZodType {
   switch (type) {

@@ -2,12 +2,18 @@ import { checkChange } from './change.js';
 import { bindDefinition } from './definition.js';
 import { badInput, EngineError } from './errors.js';
 import { EqualityLookup } from './lookup.js';
+import type { Window } from './operators/window.js';
+import { OrderedIndex, type WindowSlot } from './ordered-index.js';
+import { compilePredicate } from './predicate.js';
 import { type Reader, seekOf, TableRoutes } from './routes.js';
+import { orderSignature } from './row-order.js';
 import type {
   Operation,
+  OrderKey,
   Record,
   RecordChange,
   Row,
+  SharedIndexUse,
   ViewDefinition,
   ViewParams,
   ViewSnapshot,
@@ -17,9 +23,11 @@ import type {
 } from './types.js';
 import { equalValues } from './values.js';
 import { View, type ViewInput } from './view.js';
+import { type WindowPlan, windowPlanOf } from './window-plan.js';
 import type { Change } from './zset.js';
 
 const NO_UPDATES: ViewUpdateList = Object.freeze([]) as ViewUpdateList;
+const FROM: ViewInput = { kind: 'from' };
 
 /** A validated change, ready to apply: `before`/`after` are the stored record around it. */
 interface PlannedChange {
@@ -44,6 +52,11 @@ export class Circuit {
   readonly #lookups = new Map<string, Map<string, EqualityLookup>>();
   /** view → the lookup it was registered through */
   readonly #lookupOf = new Map<View, EqualityLookup>();
+  /** table → order and partition path → the shared ordered index (see OrderedIndex) */
+  readonly #ordered = new Map<string, Map<string, OrderedIndex>>();
+  /** views reading an ordered index through a window: their slot, and the index */
+  readonly #slotOf = new Map<View, { slot: WindowSlot; index: OrderedIndex }>();
+  #slots = 0;
 
   readonly #tableExists = (name: string): boolean => this.#tables.has(name);
 
@@ -87,6 +100,41 @@ export class Circuit {
       throw badInput('startVersion must be a non-negative integer');
     const bound = bindDefinition(definition, params, this.#tableExists);
     if (this.#views.has(bound.id)) throw badInput(`view '${bound.id}' is already registered`, { field: 'id' });
+    const view = this.#registerWindow(bound, startVersion) ?? this.#registerRouted(bound, startVersion);
+    this.#views.set(view.id, view);
+    return view.snapshot();
+  }
+
+  /**
+   * Registers a view with a window over a shared ordered index, when it qualifies and its
+   * filter is not too selective to refill by scanning (see `windowPlanOf`).
+   */
+  #registerWindow(bound: ViewDefinition, startVersion: number): View | undefined {
+    const plan = windowPlanOf(bound);
+    if (plan === undefined) return undefined;
+    if (
+      plan.partition === undefined &&
+      !this.#hasOrdered(bound.from, plan.orderBy) &&
+      this.#looksSelective(bound, plan)
+    )
+      return undefined;
+    const index = this.#orderedIndex(bound.from, plan.orderBy, plan.partition?.path);
+    const partition = index.partition(plan.partition?.value ?? '');
+    const view = new View(bound, startVersion, partition);
+    if (!view.initializeWindow(plan.budget)) {
+      index.release(partition);
+      this.#releaseOrdered(index);
+      return undefined;
+    }
+    const slot: WindowSlot = { view, window: view.window as Window, partition, seq: this.#slots++, filed: undefined };
+    partition.file(slot);
+    index.users++;
+    this.#slotOf.set(view, { slot, index });
+    return view;
+  }
+
+  /** Registers a view routed by `TableRoutes`, computing it from a lookup or the tables. */
+  #registerRouted(bound: ViewDefinition, startVersion: number): View {
     const view = new View(bound, startVersion);
     const seek = seekOf(bound);
     const lookup = seek === undefined ? undefined : this.#lookup(bound.from, seek.path);
@@ -99,11 +147,10 @@ export class Circuit {
       lookup.users++;
       this.#lookupOf.set(view, lookup);
     }
-    this.#views.set(view.id, view);
     const byTable = new Map<string, ViewInput[]>();
     for (const { table, input } of view.inputs()) byTable.set(table, [...(byTable.get(table) ?? []), input]);
     for (const [table, inputs] of byTable) (this.#routes.get(table) as TableRoutes).add({ view, inputs, stamp: 0 });
-    return view.snapshot();
+    return view;
   }
 
   /** Removes a view and every piece of state it held. Returns false when it did not exist. */
@@ -111,6 +158,16 @@ export class Circuit {
     const view = this.#views.get(id);
     if (view === undefined) return false;
     this.#views.delete(id);
+    const windowed = this.#slotOf.get(view);
+    if (windowed !== undefined) {
+      const { slot, index } = windowed;
+      this.#slotOf.delete(view);
+      slot.partition.unfile(slot);
+      index.release(slot.partition);
+      index.users--;
+      this.#releaseOrdered(index);
+      return true;
+    }
     for (const { table } of view.inputs()) (this.#routes.get(table) as TableRoutes).remove(view);
     const lookup = this.#lookupOf.get(view);
     if (lookup !== undefined) {
@@ -160,7 +217,7 @@ export class Circuit {
    */
   load(table: string, records: Iterable<Record>): number {
     const stored = this.#table(table);
-    if ((this.#routes.get(table) as TableRoutes).size > 0) {
+    if ((this.#routes.get(table) as TableRoutes).size > 0 || (this.#ordered.get(table)?.size ?? 0) > 0) {
       throw badInput(`table '${table}' is read by a view: load records before registering views`, { table });
     }
     let count = 0;
@@ -260,18 +317,53 @@ export class Circuit {
     if (before !== undefined) delta.push({ key: change.id, row: before as Row, weight: -1 });
     if (after !== undefined) delta.push({ key: change.id, row: after as Row, weight: 1 });
     const views: View[] = [];
+    // Ordered indexes first take the change, so that windows refill from the new state.
+    const ordered = this.#ordered.get(change.table);
+    let reached: WindowSlot[] | undefined;
+    if (ordered !== undefined)
+      for (const index of ordered.values()) index.apply(before, after, (slot) => (reached ??= []).push(slot));
     // Each view takes the delta at its `from` first, then at its joins, so a view that reads the
     // table twice sees the two inputs change one after the other (see Join).
     (this.#routes.get(change.table) as TableRoutes).route(before, after, ({ view, inputs }: Reader) => {
       for (const input of inputs) view.push(input, delta);
       views.push(view);
     });
+    if (reached !== undefined) {
+      for (const { view } of reached) {
+        view.push(FROM, delta);
+        views.push(view);
+      }
+      for (const slot of reached) slot.partition.refile(slot);
+    }
     this.#store(change);
     return views;
   }
 
-  /** Counts for monitoring and leak checks: views, and routing entries per table. */
-  stats(): { views: number; routes: number; indexEntries: number; lookups: number; records: number } {
+  /**
+   * Counts for monitoring and leak checks: views, routing entries, equality lookups, records,
+   * and the shared ordered indexes (their entries and partitions) with the windows reading them.
+   */
+  stats(): {
+    views: number;
+    routes: number;
+    indexEntries: number;
+    lookups: number;
+    records: number;
+    orderedIndexes: number;
+    orderedEntries: number;
+    orderedPartitions: number;
+    windows: number;
+  } {
+    let orderedIndexes = 0;
+    let orderedEntries = 0;
+    let orderedPartitions = 0;
+    for (const byOrder of this.#ordered.values()) {
+      orderedIndexes += byOrder.size;
+      for (const index of byOrder.values()) {
+        orderedEntries += index.size;
+        orderedPartitions += index.partitions;
+      }
+    }
     let routes = 0;
     let indexEntries = 0;
     let records = 0;
@@ -282,7 +374,17 @@ export class Circuit {
       indexEntries += table.indexEntries;
     }
     for (const table of this.#tables.values()) records += table.size;
-    return { views: this.#views.size, routes, indexEntries, lookups, records };
+    return {
+      views: this.#views.size,
+      routes,
+      indexEntries,
+      lookups,
+      records,
+      orderedIndexes,
+      orderedEntries,
+      orderedPartitions,
+      windows: this.#slotOf.size,
+    };
   }
 
   /**
@@ -293,13 +395,17 @@ export class Circuit {
     const view = this.#view(viewId);
     const { resultRows, entries, bytes } = view.held();
     const lookup = this.#lookupOf.get(view);
-    return {
-      view: view.id,
-      resultRows,
-      privateIndexEntries: entries,
-      sharedIndexes: lookup === undefined ? [] : [{ kind: 'equality', table: view.definition.from, path: lookup.path }],
-      approxBytes: bytes,
-    };
+    const index = this.#slotOf.get(view)?.index;
+    const sharedIndexes: SharedIndexUse[] = [];
+    if (lookup !== undefined) sharedIndexes.push({ kind: 'equality', table: view.definition.from, path: lookup.path });
+    if (index !== undefined)
+      sharedIndexes.push({
+        kind: 'ordered',
+        table: index.table,
+        orderBy: index.orderBy,
+        partitionPath: index.partitionPath ?? null,
+      });
+    return { view: view.id, resultRows, privateIndexEntries: entries, sharedIndexes, approxBytes: bytes };
   }
 
   #store({ table, id, before, after }: PlannedChange): void {
@@ -317,6 +423,48 @@ export class Circuit {
     let lookup = byPath.get(path);
     if (lookup === undefined) byPath.set(path, (lookup = new EqualityLookup(path, this.#table(table).values())));
     return lookup;
+  }
+
+  /** The ordered index of `table` in `orderBy`, split by `partitionPath`; built on first use. */
+  #orderedIndex(table: string, orderBy: readonly OrderKey[], partitionPath: string | undefined): OrderedIndex {
+    let byOrder = this.#ordered.get(table);
+    if (byOrder === undefined) this.#ordered.set(table, (byOrder = new Map()));
+    const signature = `${orderSignature(orderBy)}/${partitionPath ?? ''}`;
+    let index = byOrder.get(signature);
+    if (index === undefined)
+      byOrder.set(signature, (index = new OrderedIndex(table, orderBy, partitionPath, this.#table(table).values())));
+    return index;
+  }
+
+  #hasOrdered(table: string, orderBy: readonly OrderKey[]): boolean {
+    return this.#ordered.get(table)?.has(`${orderSignature(orderBy)}/`) ?? false;
+  }
+
+  /**
+   * Whether a window's filter passes fewer than its size among the first `budget` records of
+   * its table (in storage order): a cheap guess that filling it would run out of budget,
+   * made before building an index that only this view would use, and then drop.
+   */
+  #looksSelective(definition: ViewDefinition, plan: WindowPlan): boolean {
+    const records = this.#table(definition.from);
+    if (definition.where === undefined || records.size <= plan.budget) return false;
+    const test = compilePredicate(definition.where);
+    const size = (definition.offset ?? 0) + (definition.limit ?? 0);
+    let scanned = 0;
+    let passed = 0;
+    for (const record of records.values()) {
+      if (++scanned > plan.budget) return true;
+      if (test(record) && ++passed >= size) return false;
+    }
+    return true;
+  }
+
+  /** Drops an ordered index no view uses any more. */
+  #releaseOrdered(index: OrderedIndex): void {
+    if (index.users > 0) return;
+    const byOrder = this.#ordered.get(index.table) as Map<string, OrderedIndex>;
+    for (const [signature, candidate] of byOrder) if (candidate === index) byOrder.delete(signature);
+    if (byOrder.size === 0) this.#ordered.delete(index.table);
   }
 
   #table(name: string): Map<string, Record> {

@@ -111,12 +111,19 @@ export interface ViewSnapshot {
   readonly hash: string;
 }
 
-/** A shared structure a view reads, owned by the circuit and kept while some view uses it. */
-export interface SharedIndexUse {
-  readonly kind: 'equality';
-  readonly table: string;
-  readonly path: string;
-}
+/**
+ * A shared structure a view reads, owned by the circuit and kept while some view uses it:
+ * an equality lookup it was registered through, or the ordered index its window reads
+ * (split by `partitionPath` when not null).
+ */
+export type SharedIndexUse =
+  | { readonly kind: 'equality'; readonly table: string; readonly path: string }
+  | {
+      readonly kind: 'ordered';
+      readonly table: string;
+      readonly orderBy: readonly OrderKey[];
+      readonly partitionPath: string | null;
+    };
 
 /**
  * What one view holds, for memory budgets. `privateIndexEntries` counts the entries of the

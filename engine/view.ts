@@ -1,9 +1,11 @@
+import { assert } from './errors.js';
 import { Aggregate } from './operators/aggregate.js';
 import { Filter } from './operators/filter.js';
 import { Join } from './operators/join.js';
 import type { Operator } from './operators/operator.js';
 import { Project } from './operators/project.js';
 import { TopK } from './operators/top-k.js';
+import { Window, type WindowSource } from './operators/window.js';
 import { compilePredicate, conjuncts, predicatePaths } from './predicate.js';
 import type { Predicate, Record, Row, ViewDefinition, ViewSnapshot, ViewUpdate } from './types.js';
 
@@ -33,9 +35,14 @@ export class View {
   /** The filter on each join's right input (its `where`), if any. */
   readonly #rightFilters: (Filter | undefined)[] = [];
   readonly #topK: TopK | undefined;
+  readonly #window: Window | undefined;
   readonly #result: ViewResult;
 
-  constructor(definition: ViewDefinition, version = 0) {
+  /**
+   * With `source`, the view's top-k is a `Window` over that shared index (see `windowPlanOf`
+   * for the views that qualify), and `initializeWindow` computes its initial result.
+   */
+  constructor(definition: ViewDefinition, version = 0, source?: WindowSource) {
     this.id = definition.id;
     this.definition = definition;
     this.#result = new ViewResult(definition.id, version);
@@ -63,7 +70,17 @@ export class View {
       this.#stages.push(new Aggregate(definition.distinct, {}));
     }
     const orderBy = definition.orderBy ?? [];
-    if (orderBy.length > 0 || definition.limit !== undefined || (definition.offset ?? 0) > 0) {
+    if (source !== undefined) {
+      assert(joins.length === 0 && this.#stages.length <= 1, 'a window reads a table’s own rows');
+      const test = early === undefined ? undefined : (this.#stages[0] as Filter);
+      this.#window = new Window(
+        source,
+        test === undefined ? undefined : (row) => test.test(row),
+        definition.offset ?? 0,
+        definition.limit ?? 0,
+      );
+      this.#stages.push(this.#window);
+    } else if (orderBy.length > 0 || definition.limit !== undefined || (definition.offset ?? 0) > 0) {
       this.#topK = new TopK(orderBy, definition.offset ?? 0, definition.limit);
       this.#stages.push(this.#topK);
     }
@@ -103,6 +120,25 @@ export class View {
     this.#result.settle();
   }
 
+  /**
+   * Computes the initial result of a view built with a window source, scanning at most
+   * `budget` rows; false when the budget ran out (the view is then unusable: build it anew
+   * without a source).
+   */
+  initializeWindow(budget: number): boolean {
+    const window = this.#window as Window;
+    const delta = window.fill(budget);
+    if (delta === undefined) return false;
+    this.#run(delta, this.#stages.indexOf(window) + 1, true);
+    this.#result.settle();
+    return true;
+  }
+
+  /** The window, when the view reads a shared ordered index. */
+  get window(): Window | undefined {
+    return this.#window;
+  }
+
   /** Pushes a table's delta in at one input. Call `flush` once the ingest is complete. */
   push(input: ViewInput, delta: Delta): void {
     if (input.kind === 'from') this.#run(delta, 0, false);
@@ -119,8 +155,8 @@ export class View {
   }
 
   snapshot(): ViewSnapshot {
-    const keys =
-      this.#topK !== undefined ? [...this.#topK.windowKeys()] : [...this.#result.keys()].sort(compareStrings);
+    const ordered = this.#topK ?? this.#window;
+    const keys = ordered !== undefined ? [...ordered.windowKeys()] : [...this.#result.keys()].sort(compareStrings);
     const rows = keys.map((key) => this.#result.row(key) as Row);
     return { view: this.id, version: this.#result.version, rows, hash: this.#result.hash };
   }

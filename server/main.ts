@@ -59,7 +59,8 @@ function parseFlags() {
 /**
  * Exit codes: 0 after a graceful stop, 1 on a failure at run time, 2 for bad flags or config
  * (or stored records that do not fit it); a data file that cannot be used exits with its
- * `StoreError`'s code: 65 not a store / incompatible / corrupt, 73 read-only, 74 I/O, 75 locked.
+ * `StoreError`'s code: 65 not a store / incompatible / damaged (the table and id named), 73
+ * read-only, 74 I/O, 75 locked.
  */
 async function main(): Promise<void> {
   let flags: ReturnType<typeof parseFlags>;

@@ -11,6 +11,7 @@ export { openSqliteStore as openStore } from './sqlite/open.js';
 export type {
   Durability,
   JsonObject,
+  LoadedRecord,
   Store,
   StoreChange,
   StoredRecord,

@@ -39,6 +39,9 @@ export interface StoredRecord {
   readonly data: JsonObject;
 }
 
+/** A stored record of a known table, as `loadRecords` yields it. */
+export type LoadedRecord = Omit<StoredRecord, 'table'>;
+
 /** The writer handed to `Store.transaction` callbacks. */
 export interface StoreTransaction {
   /** Writes changes inside the open transaction (validated first: a malformed change throws `BAD_CHANGE` before any of them is written). */
@@ -74,14 +77,18 @@ export interface Store {
   /** The storage format version of the stored data. */
   readonly schemaVersion: number;
   readonly isOpen: boolean;
-  /** Streams every stored record (optionally of one table), ordered by table then id (code-point order). Do not write while iterating. */
+  /**
+   * Streams every stored record (optionally of one table), ordered by table then id (code-point
+   * order). Do not write while iterating. Both this and `loadRecords` throw `CORRUPT`, naming the
+   * table and id, for a record they cannot read or that is not a JSON object stored under its id.
+   */
   load(table?: string): IterableIterator<StoredRecord>;
   /**
-   * The records of one table (the JSON objects committed), for a bulk load at start-up; may be
-   * faster than `load` per record (the SQLite store reads them in chunks of `chunk`). Do not
-   * write while iterating.
+   * The records of one table (each id with the JSON object committed under it), ordered by id,
+   * for a bulk load at start-up; may be faster than `load` per record (the SQLite store reads
+   * them in chunks of `chunk`). Do not write while iterating.
    */
-  loadRecords(table: string, chunk?: number): IterableIterator<JsonObject>;
+  loadRecords(table: string, chunk?: number): IterableIterator<LoadedRecord>;
   /** The tables holding at least one record, with their record counts, ordered by table. */
   tables(): { table: string; count: number }[];
   /** Writes a batch in one transaction: all of it, or (on any error) none of it. Durable (see `Durability`) when it returns. */

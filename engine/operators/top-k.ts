@@ -1,23 +1,14 @@
 import { assert } from '../errors.js';
+import { RowOrder, type SortEntry } from '../row-order.js';
 import { BTree } from '../sorted-index.js';
-import type { OrderKey, Row, Value } from '../types.js';
-import { compareStrings, compareValues, getPath, splitPath } from '../values.js';
+import type { OrderKey, Row } from '../types.js';
 import { type Change, consolidate, type Delta } from '../zset.js';
 import type { HeldState, Operator } from './operator.js';
 
 /** Heap per candidate entry (the entry object and its B+ tree slot), measured by bench:memory. */
 const ENTRY_BYTES = 72;
 
-/**
- * A candidate row and its key. The first sort value is kept beside the row: most
- * comparisons end there, without reaching into the row (a cache miss on a large table).
- */
-interface Entry {
-  readonly key: string;
-  readonly first: Value;
-  /** Replaced in place by an update that keeps the row's sort values. */
-  row: Row;
-}
+type Entry = SortEntry;
 
 /**
  * orderBy + offset/limit. Stateful: an ordered index (sorted-btree's B+ tree, a few bytes
@@ -28,37 +19,24 @@ interface Entry {
  * (O(log n)), so a row leaving the window is replaced by its successor without a rescan.
  * The output delta holds only rows entering or leaving the window. Without a limit the
  * window is everything from `offset` on; the index still gives the snapshot its order.
+ * Views over one table's own rows with a limit use `Window` over a shared index instead;
+ * this private index serves the rest (rows of joins and groups, no limit, selective filters).
  */
 export class TopK implements Operator {
   readonly #index: BTree<Entry, undefined>;
   /** View order: the orderBy keys, then the row key. */
   readonly #compare: (a: Entry, b: Entry) => number;
-  readonly #sortPaths: readonly (readonly string[])[];
+  readonly #order: RowOrder;
   readonly #offset: number;
   readonly #limit: number;
   #first: Entry | undefined;
   #after: Entry | undefined;
 
   constructor(orderBy: readonly OrderKey[], offset: number, limit: number | undefined) {
-    const paths = orderBy.map((key) => splitPath(key.field));
-    const signs = orderBy.map((key) => (key.direction === 'desc' ? -1 : 1));
-    this.#sortPaths = paths;
+    this.#order = new RowOrder(orderBy);
     this.#offset = offset;
     this.#limit = limit ?? Number.POSITIVE_INFINITY;
-    const firstSign = signs[0] ?? 1;
-    this.#compare = (a, b) => {
-      if (a === b) return 0;
-      const x = a.first;
-      const y = b.first;
-      const order = typeof x === 'number' && typeof y === 'number' ? x - y : compareValues(x, y);
-      if (order !== 0) return order * firstSign;
-      for (let i = 1; i < paths.length; i++) {
-        const path = paths[i] as string[];
-        const next = compareValues(getPath(a.row, path), getPath(b.row, path));
-        if (next !== 0) return next * (signs[i] as number);
-      }
-      return compareStrings(a.key, b.key);
-    };
+    this.#compare = this.#order.compare;
     this.#index = new BTree<Entry, undefined>(undefined, this.#compare);
   }
 
@@ -110,9 +88,7 @@ export class TopK implements Operator {
    */
   #replaceInPlace(retraction: Change, insertion: Change, out: Change[]): boolean {
     if (retraction.key !== insertion.key || retraction.weight >= 0 || insertion.weight <= 0) return false;
-    for (const path of this.#sortPaths) {
-      if (compareValues(getPath(retraction.row, path), getPath(insertion.row, path)) !== 0) return false;
-    }
+    if (!this.#order.sameSortValues(retraction.row, insertion.row)) return false;
     const entry = this.#find(retraction);
     if (this.#inWindow(entry)) out.push({ key: entry.key, row: entry.row, weight: -1 }, insertion);
     entry.row = insertion.row;
@@ -165,8 +141,7 @@ export class TopK implements Operator {
   }
 
   #entry(key: string, row: Row): Entry {
-    const path = this.#sortPaths[0];
-    return { key, first: path === undefined ? null : getPath(row, path), row };
+    return this.#order.entry(key, row);
   }
 
   #inWindow(entry: Entry): boolean {

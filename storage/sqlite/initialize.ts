@@ -7,13 +7,22 @@ const STORE_FORMAT = 'live-views-graphql/records';
 /** The storage format version this code reads and writes (meta `schema_version`). */
 export const SCHEMA_VERSION = 1;
 
+/** What `initialize` found. */
+export interface Initialized {
+  /** This open's epoch: 1 for a new file, else the stored one + 1 (stored by `stamp` with the first write). */
+  readonly epoch: number;
+  /** False for an existing file: nothing was written to it yet, see `stamp`. */
+  readonly stamped: boolean;
+}
+
 /**
- * Takes the exclusive lock, checks or creates the schema and bumps the epoch (one
- * transaction, before anything is written), then switches to WAL and sets the pragmas that
- * `durability` asks for. Returns the new epoch. On a throw the first transaction may still be
- * open: the caller rolls it back and closes `db`.
+ * Takes the exclusive lock and checks the schema of an existing file, writing nothing to it
+ * (its epoch and `opened_at` are stored by `stamp`, with the first write this open makes, so a
+ * file that fails to load keeps its bytes); a new file gets its schema and switches to WAL at
+ * once. Then sets the pragmas that `durability` asks for. On a throw the first transaction may
+ * still be open: the caller rolls it back and closes `db`.
  */
-export function initialize(db: Database.Database, file: string, durability: Durability, memory: boolean): number {
+export function initialize(db: Database.Database, file: string, durability: Durability, memory: boolean): Initialized {
   // EXCLUSIVE locking mode: the first transaction takes an exclusive lock on the file and the
   // connection keeps it until it is closed. Another process can neither read nor write
   // meanwhile, and the OS drops the lock when the holder dies (kill -9 included), so there is
@@ -26,7 +35,8 @@ export function initialize(db: Database.Database, file: string, durability: Dura
     .all();
   let epoch: number;
   const now = new Date().toISOString();
-  if (objects.length === 0) {
+  const created = objects.length === 0;
+  if (created) {
     db.exec(`
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE records (tbl TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (tbl, id)) WITHOUT ROWID;
@@ -81,23 +91,37 @@ export function initialize(db: Database.Database, file: string, durability: Dura
       });
     }
     epoch = previous + 1;
-    const upsert = db.prepare(
-      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-    );
-    upsert.run('epoch', String(epoch));
-    upsert.run('opened_at', now);
   }
-  db.exec('COMMIT');
+  db.exec('COMMIT'); // in EXCLUSIVE locking mode the lock stays, written to or not
 
-  if (!memory) {
-    const mode = db.pragma('journal_mode = WAL', { simple: true });
-    if (mode !== 'wal')
-      throw new StoreError('CANNOT_OPEN', `cannot switch ${file} to WAL mode (journal_mode is ${String(mode)})`, {
-        file,
-      });
-  }
+  if (created && !memory) useWal(db, file);
   db.pragma(`synchronous = ${durability === 'power' ? 'FULL' : 'NORMAL'}`);
   db.pragma('journal_size_limit = 67108864'); // truncate a WAL that grew past 64 MiB after a checkpoint
   db.pragma('cache_size = -65536'); // 64 MiB page cache
-  return epoch;
+  return { epoch, stamped: created };
+}
+
+/**
+ * Before the first write of an open to an existing file, outside any transaction: switches the
+ * file to WAL when it is not yet in it (a change to its header).
+ */
+export function prepareFirstWrite(db: Database.Database, file: string, memory: boolean): void {
+  if (!memory && db.pragma('journal_mode', { simple: true }) !== 'wal') useWal(db, file);
+}
+
+/** Inside the first write transaction of an open to an existing file: stores its epoch and opening time. */
+export function stamp(db: Database.Database, epoch: number): void {
+  const upsert = db.prepare(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  );
+  upsert.run('epoch', String(epoch));
+  upsert.run('opened_at', new Date().toISOString());
+}
+
+function useWal(db: Database.Database, file: string): void {
+  const mode = db.pragma('journal_mode = WAL', { simple: true });
+  if (mode !== 'wal')
+    throw new StoreError('CANNOT_OPEN', `cannot switch ${file} to WAL mode (journal_mode is ${String(mode)})`, {
+      file,
+    });
 }

@@ -7,10 +7,10 @@
  *   meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID
  *     format          'live-views-graphql/records' — tells our files from other SQLite files
  *     schema_version  '1' — any other value: INCOMPATIBLE_VERSION, file untouched
- *     epoch           incremented and committed at every open (1 for a new file); view versions
- *                     handed out by one run can carry it, so a client resuming with a version
- *                     from an earlier run is detected and gets a SNAPSHOT, never a wrong delta
- *     created_at, opened_at   ISO timestamps; other keys are free (`getMeta` / `setMeta`)
+ *     epoch           1 for a new file; each later open that writes stores the previous + 1
+ *                     with its first write (an open that only reads, or fails to load, leaves it)
+ *     created_at, opened_at   ISO timestamps (opened_at: of the last open that wrote); other keys
+ *                     are free (`getMeta` / `setMeta`)
  * One generic records table: a config that adds a table or a (nullable) field works on an
  * existing file unchanged. Records of a table that the config no longer lists stay in the file
  * (`tables()` lists what is stored; the server decides whether to ignore them or refuse).
@@ -33,18 +33,32 @@
  *   file on a network file system.) No -shm file is used.
  * - Refusals leave the file's bytes untouched: the SQLite header ('SQLite format 3\0') is checked
  *   with plain fs reads before SQLite opens the file (a 0-byte file counts as new); format,
- *   version and lock are checked inside the first transaction, before anything is written, and
- *   WAL mode is switched on only after. (One exception: an *incompatible* or foreign file left
- *   in WAL mode with a non-empty -wal file by a crash gets its WAL checkpointed when we close
- *   it — its content is preserved, its bytes may change.)
+ *   version and lock are checked inside the first transaction, which writes nothing to an
+ *   existing file; the epoch, `opened_at` and (if needed) WAL mode are written only with the
+ *   first write the caller makes — after it loaded the records. So a file that fails to open or
+ *   to load keeps its bytes. (One exception: a file left in WAL mode with a non-empty -wal file
+ *   by a crash gets its WAL checkpointed when we close it — its content is preserved, its bytes
+ *   may change.)
+ * - Damage found while reading records (SQLite reports a malformed page; a record's JSON does
+ *   not parse, is not an object, or its `id` is not the id it is stored under) is a `CORRUPT`
+ *   error naming the table and the id at fault (for a malformed page: the last id read before
+ *   it).
  * - The store does not re-check engine rules: CREATE and UPDATE are upserts, DELETE of a missing
  *   row is a no-op. Validation belongs to the engine.
  */
 import type Database from 'better-sqlite3';
 import { type EncodedChange, encodeChanges } from '../encode-changes.js';
 import { StoreError } from '../errors.js';
-import type { Durability, JsonObject, Store, StoreChange, StoredRecord, StoreTransaction } from '../types.js';
-import { SCHEMA_VERSION } from './initialize.js';
+import type {
+  Durability,
+  JsonObject,
+  LoadedRecord,
+  Store,
+  StoreChange,
+  StoredRecord,
+  StoreTransaction,
+} from '../types.js';
+import { type Initialized, prepareFirstWrite, SCHEMA_VERSION, stamp } from './initialize.js';
 
 const RESERVED_META = new Set(['format', 'schema_version', 'epoch']);
 
@@ -63,6 +77,8 @@ export class SqliteStore implements Store {
   readonly #loadAll: Database.Statement<[]>;
   readonly #loadTable: Database.Statement<[string]>;
   readonly #loadChunk: Database.Statement<[string, string, number]>;
+  readonly #loadOne: Database.Statement<[string, string]>;
+  readonly #scan: Database.Statement<[]>;
   readonly #begin: Database.Statement<[]>;
   readonly #commit: Database.Statement<[]>;
   readonly #rollback: Database.Statement<[]>;
@@ -73,24 +89,30 @@ export class SqliteStore implements Store {
   readonly #setMeta: Database.Statement<[string, string]>;
   readonly #tx: StoreTransaction;
   #open = true;
+  /** Whether this open's epoch is in the file (see `initialize`). */
+  #stamped: boolean;
 
-  constructor(db: Database.Database, file: string, durability: Durability, epoch: number) {
+  constructor(db: Database.Database, file: string, durability: Durability, opened: Initialized) {
     this.#db = db;
     this.file = file;
     this.durability = durability;
-    this.epoch = epoch;
+    this.epoch = opened.epoch;
+    this.#stamped = opened.stamped;
     this.#upsert = db.prepare(
       'INSERT INTO records (tbl, id, data) VALUES (?, ?, ?) ON CONFLICT (tbl, id) DO UPDATE SET data = excluded.data',
     );
     this.#delete = db.prepare('DELETE FROM records WHERE tbl = ? AND id = ?');
     this.#loadAll = db.prepare<[]>('SELECT tbl, id, data FROM records ORDER BY tbl, id').raw(true);
     this.#loadTable = db.prepare<[string]>('SELECT tbl, id, data FROM records WHERE tbl = ? ORDER BY id').raw(true);
-    // Keyset pagination on the primary key; max(id) (BINARY collation, as `id > ?`) is where the next chunk starts.
+    // Keyset pagination on the primary key; max(id) (BINARY collation, as `id > ?`) is where the
+    // next chunk starts. The ids come along to check each record against the id it is stored under.
     this.#loadChunk = db
       .prepare<[string, string, number]>(
-        "SELECT max(id), '[' || group_concat(data, ',') || ']' FROM (SELECT id, data FROM records WHERE tbl = ? AND id > ? ORDER BY id LIMIT ?)",
+        "SELECT max(id), json_group_array(id), '[' || group_concat(data, ',') || ']' FROM (SELECT id, data FROM records WHERE tbl = ? AND id > ? ORDER BY id LIMIT ?)",
       )
       .raw(true);
+    this.#loadOne = db.prepare<[string, string]>('SELECT data FROM records WHERE tbl = ? AND id = ?').pluck(true);
+    this.#scan = db.prepare<[]>('SELECT tbl, id FROM records ORDER BY tbl, id').raw(true);
     this.#begin = db.prepare('BEGIN IMMEDIATE');
     this.#commit = db.prepare('COMMIT');
     this.#rollback = db.prepare('ROLLBACK');
@@ -118,31 +140,46 @@ export class SqliteStore implements Store {
 
   *load(table?: string): IterableIterator<StoredRecord> {
     this.#assertOpen();
-    const rows = table === undefined ? this.#loadAll.iterate() : this.#loadTable.iterate(table);
-    for (const row of rows as IterableIterator<[string, string, string]>) {
-      yield { table: row[0], id: row[1], data: JSON.parse(row[2]) as JsonObject };
+    const rows = this.#reading(() => (table === undefined ? this.#loadAll.iterate() : this.#loadTable.iterate(table)));
+    try {
+      for (;;) {
+        const next = this.#reading(() => (rows as IterableIterator<[string, string, string]>).next());
+        if (next.done === true) return;
+        const [tbl, id, json] = next.value;
+        yield { table: tbl, id, data: this.#record(tbl, id, json) };
+      }
+    } finally {
+      rows.return?.(); // a caller that stops early frees the statement
     }
   }
 
   /** Reads `chunk` records per query and parses each chunk with one `JSON.parse`: about 1.5–2× faster than `load` per record. */
-  *loadRecords(table: string, chunk = 10_000): IterableIterator<JsonObject> {
+  *loadRecords(table: string, chunk = 10_000): IterableIterator<LoadedRecord> {
     this.#assertOpen();
     let after = '';
     for (;;) {
-      const [last, json] = this.#loadChunk.get(table, after, chunk) as [string | null, string | null];
+      const [last, ids, json] = this.#reading(() => this.#loadChunk.get(table, after, chunk)) as [
+        string | null,
+        string,
+        string | null,
+      ];
       if (last === null || json === null) return;
-      yield* JSON.parse(json) as JsonObject[];
+      const keys = JSON.parse(ids) as string[];
+      const records = this.#chunk(table, keys, json);
+      for (let i = 0; i < records.length; i++) yield { id: keys[i] as string, data: records[i] as JsonObject };
       after = last;
     }
   }
 
   tables(): { table: string; count: number }[] {
     this.#assertOpen();
-    return this.#db
-      .prepare<[], { table: string; count: number }>(
-        'SELECT tbl AS "table", count(*) AS count FROM records GROUP BY tbl ORDER BY tbl',
-      )
-      .all();
+    return this.#reading(() =>
+      this.#db
+        .prepare<[], { table: string; count: number }>(
+          'SELECT tbl AS "table", count(*) AS count FROM records GROUP BY tbl ORDER BY tbl',
+        )
+        .all(),
+    );
   }
 
   commit(changes: readonly StoreChange[]): void {
@@ -156,9 +193,12 @@ export class SqliteStore implements Store {
     this.#assertOpen();
     const db = this.#db;
     if (db.inTransaction) return this.#inSavepoint(() => fn(this.#tx));
+    const stamping = !this.#stamped;
+    if (stamping) prepareFirstWrite(db, this.file, this.file === ':memory:');
     this.#begin.run();
     let result: T;
     try {
+      if (stamping) stamp(db, this.epoch);
       result = fn(this.#tx);
     } catch (error) {
       if (db.inTransaction) this.#rollback.run();
@@ -186,7 +226,82 @@ export class SqliteStore implements Store {
         },
       );
     }
+    if (stamping) this.#stamped = true;
     return result;
+  }
+
+  /** Runs a read; a malformed page becomes a `CORRUPT` error naming the last record read before it. */
+  #reading<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')) {
+        throw new StoreError(
+          'CORRUPT',
+          `the store ${this.file} is damaged: ${this.#whereDamaged()}: ${(error as Error).message}; it was left untouched`,
+          { file: this.file, cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Scans the records in key order to the first unreadable one (an error path: may read the whole file). */
+  #whereDamaged(): string {
+    let last: [string, string] | undefined;
+    try {
+      for (const row of this.#scan.iterate() as IterableIterator<[string, string]>) last = row;
+    } catch {
+      return last === undefined
+        ? 'the first record cannot be read'
+        : `the record after ${last[0]} '${last[1]}' cannot be read`;
+    }
+    return 'a page of the file cannot be read';
+  }
+
+  /** The records of one chunk, each checked against the id it is stored under. */
+  #chunk(table: string, ids: readonly string[], json: string): JsonObject[] {
+    let records: unknown;
+    try {
+      records = JSON.parse(json);
+    } catch {
+      records = undefined;
+    }
+    if (
+      Array.isArray(records) &&
+      records.length === ids.length &&
+      records.every((record, i) => isRecord(record) && isStoredUnder(record['id'], ids[i] as string))
+    ) {
+      return records as JsonObject[];
+    }
+    // One of them is at fault: find it (its message names it).
+    for (const id of ids) this.#record(table, id, this.#reading(() => this.#loadOne.get(table, id)) as string);
+    throw new StoreError('CORRUPT', `the store ${this.file} is damaged: table ${table} cannot be read as JSON`, {
+      file: this.file,
+    });
+  }
+
+  /** One stored record, checked: a JSON object whose `id` is the id it is stored under. */
+  #record(table: string, id: string, json: string): JsonObject {
+    let data: unknown;
+    let problem: string | undefined;
+    try {
+      data = JSON.parse(json);
+    } catch (error) {
+      problem = `its JSON does not parse (${(error as Error).message})`;
+    }
+    if (problem === undefined && !isRecord(data)) problem = 'it is not a JSON object';
+    else if (problem === undefined && !isStoredUnder((data as JsonObject)['id'], id))
+      problem = `its id field is ${JSON.stringify((data as JsonObject)['id'])}`;
+    if (problem !== undefined) {
+      throw new StoreError(
+        'CORRUPT',
+        `the store ${this.file} is damaged: record ${table} '${id}': ${problem}; it was left untouched`,
+        { file: this.file },
+      );
+    }
+    return data as JsonObject;
   }
 
   getMeta(key: string): string | undefined {
@@ -201,7 +316,8 @@ export class SqliteStore implements Store {
       throw new StoreError('BAD_CHANGE', `meta key '${key}' is reserved`, { file: this.file });
     if (typeof key !== 'string' || typeof value !== 'string')
       throw new StoreError('BAD_CHANGE', 'meta keys and values are strings', { file: this.file });
-    this.#setMeta.run(key, value);
+    if (this.#db.inTransaction) this.#setMeta.run(key, value);
+    else this.transaction(() => this.#setMeta.run(key, value));
   }
 
   /** Closes the file (checkpointing the WAL) and releases the lock. Idempotent. */
@@ -252,4 +368,13 @@ export class SqliteStore implements Store {
   #assertOpen(): void {
     if (!this.#open) throw new StoreError('CLOSED', `the store ${this.file} is closed`, { file: this.file });
   }
+}
+
+/** Whether a record's `id` field fits the key it is stored under (the store does not require the field). */
+function isStoredUnder(field: unknown, id: string): boolean {
+  return field === undefined || field === id;
+}
+
+function isRecord(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -19,7 +19,7 @@ describe('viewStats', () => {
     expect(stats.approxBytes).toBeGreaterThan(0);
   });
 
-  it('counts every candidate a top-k view keeps beside its window, and follows changes', () => {
+  it('counts only the window of a top-k view over a shared ordered index, and follows changes', () => {
     const circuit = postsCircuit(40);
     circuit.registerView({
       id: 'top',
@@ -27,12 +27,38 @@ describe('viewStats', () => {
       where: { likes: { ne: 0 } },
       orderBy: [{ field: 'likes', direction: 'desc' }],
       limit: 3,
+      offset: 1,
     });
     const before = circuit.viewStats('top');
-    expect(before).toMatchObject({ resultRows: 3, privateIndexEntries: 34 });
+    expect(before).toMatchObject({
+      resultRows: 3,
+      privateIndexEntries: 4,
+      sharedIndexes: [{ kind: 'ordered', table: 'posts', orderBy: [{ field: 'likes', direction: 'desc' }] }],
+    });
+    circuit.ingestSingle('posts', 'DELETE', 'p6'); // likes 6: in the window, which refills
+    expect(circuit.viewStats('top')).toMatchObject({ resultRows: 3, privateIndexEntries: 4 });
+    for (let i = 0; i < 40; i++) circuit.ingestSingle('posts', 'DELETE', `p${i}`);
+    const after = circuit.viewStats('top');
+    expect(after).toMatchObject({ resultRows: 0, privateIndexEntries: 0 });
+    expect(after.approxBytes).toBeLessThan(before.approxBytes);
+  });
+
+  it('counts every candidate of a top-k over joined rows, which keeps a private index', () => {
+    const circuit = postsCircuit(40);
+    circuit.registerView({
+      id: 'top',
+      from: 'posts',
+      where: { likes: { ne: 0 } },
+      join: [{ table: 'users', as: 'author', on: { left: 'authorId', right: 'id' }, kind: 'left' }],
+      orderBy: [{ field: 'likes', direction: 'desc' }],
+      limit: 3,
+    });
+    const before = circuit.viewStats('top');
+    // 34 candidates, and the join's 34 left rows and 4 users
+    expect(before).toMatchObject({ resultRows: 3, privateIndexEntries: 34 + 34 + 4, sharedIndexes: [] });
     circuit.ingestSingle('posts', 'DELETE', 'p1');
     const after = circuit.viewStats('top');
-    expect(after).toMatchObject({ resultRows: 3, privateIndexEntries: 33 });
+    expect(after).toMatchObject({ resultRows: 3, privateIndexEntries: 33 + 33 + 4 });
     expect(after.approxBytes).toBeLessThan(before.approxBytes);
   });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   GroupCommitter,
   type JsonObject,
+  type LoadedRecord,
   openStore,
   type Store,
   type StoreChange,
@@ -34,8 +35,8 @@ class MapStore implements Store {
       if (table === undefined || row.table === table) yield row;
     }
   }
-  *loadRecords(table: string): IterableIterator<JsonObject> {
-    for (const row of this.load(table)) yield row.data;
+  *loadRecords(table: string): IterableIterator<LoadedRecord> {
+    for (const row of this.load(table)) yield { id: row.id, data: row.data };
   }
   tables(): { table: string; count: number }[] {
     const counts = new Map<string, number>();

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -122,19 +122,27 @@ describe('store', () => {
     expect(all(store)).toEqual([]);
   });
 
-  it('the epoch is 1 for a new file and increases at every open; meta survives', () => {
+  it('the epoch is 1 for a new file and increases at every open that writes, with its first write; meta survives', () => {
     const file = join(dir, 'live.sqlite');
     const epochs: number[] = [];
     for (let i = 0; i < 3; i++) {
       const store = open(file);
       epochs.push(store.epoch);
-      if (i === 0) store.setMeta('note', 'hello');
-      expect(store.getMeta('note')).toBe('hello');
+      if (i > 0) expect(store.getMeta('epoch')).toBe(String(store.epoch - 1)); // nothing written yet
+      store.setMeta('note', `hello ${i}`);
       expect(store.getMeta('epoch')).toBe(String(store.epoch));
       store.close();
     }
     expect(epochs).toEqual([1, 2, 3]);
+    const before = readFileSync(file);
+    const reader = open(file); // only reads: the file keeps its bytes, the next open gets the same epoch
+    expect(reader.epoch).toBe(4);
+    expect([...reader.load()]).toEqual([]);
+    expect(reader.getMeta('note')).toBe('hello 2');
+    reader.close();
+    expect(readFileSync(file).equals(before)).toBe(true);
     const store = open(file);
+    expect(store.epoch).toBe(4);
     expect(() => store.setMeta('epoch', '1')).toThrow(StoreError);
     expect(store.getMeta('absent')).toBeUndefined();
   });

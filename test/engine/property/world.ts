@@ -123,12 +123,23 @@ class World {
   }
 }
 
-/** Runs the steps; a failure reports the calls that led to it. */
-export function runCase(views: readonly ViewCase[], steps: readonly Step[]): void {
+/**
+ * Runs the steps; a failure reports the calls that led to it. `inspect` checks more after
+ * each step, given the circuit and the ids of the views registered then.
+ */
+export function runCase(
+  views: readonly ViewCase[],
+  steps: readonly Step[],
+  inspect?: (circuit: Circuit, registered: readonly string[]) => void,
+): void {
   const world = new World(views);
   try {
     world.start();
-    for (const step of steps) world.run(step);
+    inspect?.(world.circuit, [...world.registered.keys()]);
+    for (const step of steps) {
+      world.run(step);
+      inspect?.(world.circuit, [...world.registered.keys()]);
+    }
   } catch (error) {
     throw new Error(`${(error as Error).message}\ncalls:\n  ${world.trail.join('\n  ')}`, { cause: error });
   }
