@@ -30,8 +30,10 @@ import {
   useSharedEventExecution,
 } from '../graphql/index.js';
 import { Authenticator, unauthenticated } from './auth.js';
+import { useCsrfPrevention } from './csrf.js';
 import { serveDemo } from './demo.js';
 import { createLogger, type Logger, yogaLogger } from './logger.js';
+import { OriginPolicy, type OriginPolicyOptions } from './origin-policy.js';
 
 export interface ServerOptions {
   readonly checked: CheckedConfig;
@@ -57,6 +59,8 @@ export interface ServerOptions {
   readonly requestLimits?: Partial<RequestLimits>;
   /** What one write may carry (see `WriteLimits`). */
   readonly writeLimits?: Partial<WriteLimits>;
+  /** Other origins allowed to call the server and other host names it answers to (default: none; see `OriginPolicy`). */
+  readonly origins?: OriginPolicyOptions;
 }
 
 export interface RunningServer {
@@ -94,6 +98,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.writeLimits === undefined ? {} : { writeLimits: options.writeLimits }),
   });
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const origins = new OriginPolicy(options.origins ?? {}, options.host ?? '127.0.0.1');
   const authenticator = options.authSecret === undefined ? undefined : new Authenticator(options.authSecret);
   const access = new Access(store, { ...options.liveQueries, enforceRules: authenticator !== undefined });
   const yoga = createYoga<{ graphqlWs?: { viewer: Viewer | undefined; connection: ConnectionState } }, RequestContext>({
@@ -127,7 +132,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     logging: yogaLogger(logger),
     maxRequestBodySize: maxPayloadBytes,
+    cors: origins.cors(),
     plugins: [
+      origins.plugin(),
+      useCsrfPrevention(),
       usePayloadLimit(maxPayloadBytes),
       ...useRequestLimits({ ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits }),
       useInputErrorCodes(),
@@ -139,7 +147,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (!serveDemo(request, response)) void yoga(request, response);
   });
   // A larger message closes the socket with 1009 (Message Too Big) before it is read whole.
-  const wss = new WebSocketServer({ server: httpServer, path: ENDPOINT, maxPayload: maxPayloadBytes });
+  const wss = new WebSocketServer({
+    server: httpServer,
+    path: ENDPOINT,
+    maxPayload: maxPayloadBytes,
+    verifyClient: origins.verifyClient(),
+  });
   const graphqlWs = useServer<
     { [key: string]: unknown },
     { socket: WebSocket; request: IncomingMessage; viewer?: Viewer; connection?: ConnectionState }

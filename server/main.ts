@@ -26,6 +26,10 @@ const USAGE = `Usage: tsx server/main.ts [options]
   --max-views-per-connection <n> live subscriptions one connection may hold (default 100)
   --view-grace-ms <n> how long a view created on demand outlives its last subscriber (default 5000)
 ${LIMIT_USAGE}
+  --cors-origin <list>           other origins whose pages may call the server, comma-separated
+                                 (default none: same origin only; * allows any)
+  --allowed-hosts <list>         host names served besides localhost and IP addresses, comma-separated
+                                 (.example.com: and its subdomains; against DNS rebinding)
   -h, --help          this text
 
 Environment: AUTH_SECRET (at least 32 characters) turns on bearer-token authentication
@@ -49,6 +53,8 @@ function parseFlags() {
       'max-views-per-connection': { type: 'string' },
       'view-grace-ms': { type: 'string' },
       ...LIMIT_FLAG_OPTIONS,
+      'cors-origin': { type: 'string', multiple: true },
+      'allowed-hosts': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -124,6 +130,7 @@ async function main(): Promise<void> {
       ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
       requestLimits,
       writeLimits,
+      origins: { corsOrigins: list(flags['cors-origin']), allowedHosts: list(flags['allowed-hosts']) },
       liveQueries: {
         ...(graceMs === undefined ? {} : { graceMs }),
         limits: {
@@ -224,6 +231,14 @@ function integer(text: string, name: string, min: number, max: number): number {
   if (!/^\d+$/.test(text) || value < min || value > max)
     usageError(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
   return value;
+}
+
+/** A repeatable, comma-separated flag's values. */
+function list(values: readonly string[] | undefined): string[] {
+  return (values ?? [])
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
 }
 
 function usageError(message: string): never {
