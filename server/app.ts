@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
@@ -31,6 +32,7 @@ import {
 } from '../graphql/index.js';
 import { Authenticator, unauthenticated } from './auth.js';
 import { useCsrfPrevention } from './csrf.js';
+import { serveDemo } from './demo.js';
 import { InFlightRequests } from './in-flight.js';
 import { createLogger, type Logger, yogaLogger } from './logger.js';
 import { OriginPolicy, type OriginPolicyOptions } from './origin-policy.js';
@@ -133,6 +135,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
     },
     graphqlEndpoint: ENDPOINT,
+    // GraphiQL from a package, assets inlined: it works with no network beyond this server.
+    renderGraphiQL,
     graphiql: {
       title: 'Live views',
       defaultQuery: defaultQuery(options.checked),
@@ -152,7 +156,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ],
   });
 
-  const httpServer = createServer(yoga);
+  const httpServer = createServer((request, response) => {
+    if (!serveDemo(request, response)) void yoga(request, response);
+  });
   const inFlight = new InFlightRequests(httpServer);
   // A larger message closes the socket with 1009 (Message Too Big) before it is read whole.
   const wss = new WebSocketServer({
@@ -265,7 +271,8 @@ function defaultQuery(checked: CheckedConfig): string {
   if (view === undefined) return '{ views { id version rowCount } }\n';
   return [
     `# Views: ${list}.`,
-    '# Run this, then send a mutation from another tab: every affected view streams its delta.',
+    '# Run this, then send a mutation from a second browser tab (a tab of this window would stop it)',
+    '# or from /demo: every affected view streams its delta.',
     `subscription {`,
     `  ${view.id} {`,
     `    kind version hash`,

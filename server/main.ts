@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../config/validate.js';
@@ -5,6 +6,7 @@ import { isStoreError } from '../storage/index.js';
 import { type RunningServer, startServer } from './app.js';
 import { LIMIT_FLAG_OPTIONS, LIMIT_USAGE, limitOptions } from './limit-flags.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './logger.js';
+import { demoSeed } from './seed.js';
 import { stopOnSignals } from './signals.js';
 
 const USAGE = `Usage: tsx server/main.ts [options]
@@ -14,6 +16,8 @@ const USAGE = `Usage: tsx server/main.ts [options]
   --config <file>     application config: a .ts/.js module (default export) or .json (default: the demo)
   --data <file>       SQLite file holding the tables (env DATA, default ./data/live.sqlite; created when missing)
   --memory            keep the tables in memory only: nothing is read or written, all is lost at exit
+  --seed              add the demo's sample users and posts when the tables are empty (plain npm start
+                      does so by itself when it creates the default data file)
   --durability <d>    process: a mutation survives kill -9 (default, WAL + synchronous=NORMAL)
                       power: it also survives power loss (synchronous=FULL; env DURABILITY)
   --history-size <n>  updates kept per view for sinceVersion (default 1000)
@@ -42,6 +46,7 @@ function parseFlags() {
       config: { type: 'string' },
       data: { type: 'string' },
       memory: { type: 'boolean' },
+      seed: { type: 'boolean' },
       durability: { type: 'string' },
       'history-size': { type: 'string' },
       'log-level': { type: 'string' },
@@ -91,6 +96,16 @@ async function main(): Promise<void> {
   if (durability !== 'process' && durability !== 'power')
     usageError(`--durability must be process or power, got "${durability}"`);
   if (file === '') usageError('--data must name a file');
+  if (flags.seed === true && flags.config !== undefined) usageError('--seed adds the demo data: not with --config');
+  // Plain `npm start` creating its default file gets the demo data; a file the user names
+  // (--data, DATA) or --memory starts empty unless --seed says otherwise.
+  const seed =
+    flags.seed === true ||
+    (flags.config === undefined &&
+      flags.data === undefined &&
+      flags.memory !== true &&
+      process.env['DATA'] === undefined &&
+      !existsSync(file));
 
   const authSecret = process.env['AUTH_SECRET'] ?? '';
   if (authSecret !== '' && authSecret.length < 32) usageError('AUTH_SECRET must be at least 32 characters');
@@ -155,6 +170,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const running = server;
+  if (seed) await seedDemo(running, logger);
   for (const { table, count } of running.store.storage.ignoredTables) {
     logger.warn('the data file holds a table the config does not list; its records are kept, not served', {
       table,
@@ -180,6 +196,19 @@ async function main(): Promise<void> {
 }
 
 const DEFAULT_DATA = './data/live.sqlite';
+
+/** Adds the demo data in one atomic batch, only to empty tables (never over a user's records). */
+async function seedDemo(server: RunningServer, logger: ReturnType<typeof createLogger>): Promise<void> {
+  const store = server.store;
+  const empty = store.checked.config.tables.every((table) => store.records(table.name).next().done === true);
+  if (!empty) {
+    logger.warn('not seeding: the tables already hold records');
+    return;
+  }
+  const changes = demoSeed();
+  await store.apply(changes);
+  logger.info('seeded the demo data', { records: changes.length });
+}
 
 function integer(text: string, name: string, min: number, max: number): number {
   const value = Number(text);
