@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
@@ -29,7 +30,10 @@ import {
   useSharedEventExecution,
 } from '../graphql/index.js';
 import { Authenticator, unauthenticated } from './auth.js';
+import { useCsrfPrevention } from './csrf.js';
+import { serveDemo } from './demo.js';
 import { createLogger, type Logger, yogaLogger } from './logger.js';
+import { OriginPolicy, type OriginPolicyOptions } from './origin-policy.js';
 
 export interface ServerOptions {
   readonly checked: CheckedConfig;
@@ -55,6 +59,8 @@ export interface ServerOptions {
   readonly requestLimits?: Partial<RequestLimits>;
   /** What one write may carry (see `WriteLimits`). */
   readonly writeLimits?: Partial<WriteLimits>;
+  /** Other origins allowed to call the server and other host names it answers to (default: none; see `OriginPolicy`). */
+  readonly origins?: OriginPolicyOptions;
 }
 
 export interface RunningServer {
@@ -92,6 +98,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.writeLimits === undefined ? {} : { writeLimits: options.writeLimits }),
   });
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const origins = new OriginPolicy(options.origins ?? {}, options.host ?? '127.0.0.1');
   const authenticator = options.authSecret === undefined ? undefined : new Authenticator(options.authSecret);
   const access = new Access(store, { ...options.liveQueries, enforceRules: authenticator !== undefined });
   const yoga = createYoga<{ graphqlWs?: { viewer: Viewer | undefined; connection: ConnectionState } }, RequestContext>({
@@ -115,6 +122,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
     },
     graphqlEndpoint: ENDPOINT,
+    // GraphiQL from a package, assets inlined: it works with no network beyond this server.
+    renderGraphiQL,
     graphiql: {
       title: 'Live views',
       defaultQuery: defaultQuery(options.checked),
@@ -123,7 +132,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     logging: yogaLogger(logger),
     maxRequestBodySize: maxPayloadBytes,
+    cors: origins.cors(),
     plugins: [
+      origins.plugin(),
+      useCsrfPrevention(),
       usePayloadLimit(maxPayloadBytes),
       ...useRequestLimits({ ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits }),
       useInputErrorCodes(),
@@ -131,9 +143,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ],
   });
 
-  const httpServer = createServer(yoga);
+  const httpServer = createServer((request, response) => {
+    if (!serveDemo(request, response)) void yoga(request, response);
+  });
   // A larger message closes the socket with 1009 (Message Too Big) before it is read whole.
-  const wss = new WebSocketServer({ server: httpServer, path: ENDPOINT, maxPayload: maxPayloadBytes });
+  const wss = new WebSocketServer({
+    server: httpServer,
+    path: ENDPOINT,
+    maxPayload: maxPayloadBytes,
+    verifyClient: origins.verifyClient(),
+  });
   const graphqlWs = useServer<
     { [key: string]: unknown },
     { socket: WebSocket; request: IncomingMessage; viewer?: Viewer; connection?: ConnectionState }
@@ -229,7 +248,8 @@ function defaultQuery(checked: CheckedConfig): string {
   if (view === undefined) return '{ views { id version rowCount } }\n';
   return [
     `# Views: ${list}.`,
-    '# Run this, then send a mutation from another tab: every affected view streams its delta.',
+    '# Run this, then send a mutation from a second browser tab (a tab of this window would stop it)',
+    '# or from /demo: every affected view streams its delta.',
     `subscription {`,
     `  ${view.id} {`,
     `    kind version hash`,

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../config/validate.js';
@@ -5,6 +6,7 @@ import { isStoreError } from '../storage/index.js';
 import { type RunningServer, startServer } from './app.js';
 import { LIMIT_FLAG_OPTIONS, LIMIT_USAGE, limitOptions } from './limit-flags.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './logger.js';
+import { demoSeed } from './seed.js';
 
 const USAGE = `Usage: tsx server/main.ts [options]
 
@@ -13,6 +15,8 @@ const USAGE = `Usage: tsx server/main.ts [options]
   --config <file>     application config: a .ts/.js module (default export) or .json (default: the demo)
   --data <file>       SQLite file holding the tables (env DATA, default ./data/live.sqlite; created when missing)
   --memory            keep the tables in memory only: nothing is read or written, all is lost at exit
+  --seed              add the demo's sample users and posts when the tables are empty (plain npm start
+                      does so by itself when it creates the default data file)
   --durability <d>    process: a mutation survives kill -9 (default, WAL + synchronous=NORMAL)
                       power: it also survives power loss (synchronous=FULL; env DURABILITY)
   --history-size <n>  updates kept per view for sinceVersion (default 1000)
@@ -22,6 +26,10 @@ const USAGE = `Usage: tsx server/main.ts [options]
   --max-views-per-connection <n> live subscriptions one connection may hold (default 100)
   --view-grace-ms <n> how long a view created on demand outlives its last subscriber (default 5000)
 ${LIMIT_USAGE}
+  --cors-origin <list>           other origins whose pages may call the server, comma-separated
+                                 (default none: same origin only; * allows any)
+  --allowed-hosts <list>         host names served besides localhost and IP addresses, comma-separated
+                                 (.example.com: and its subdomains; against DNS rebinding)
   -h, --help          this text
 
 Environment: AUTH_SECRET (at least 32 characters) turns on bearer-token authentication
@@ -36,6 +44,7 @@ function parseFlags() {
       config: { type: 'string' },
       data: { type: 'string' },
       memory: { type: 'boolean' },
+      seed: { type: 'boolean' },
       durability: { type: 'string' },
       'history-size': { type: 'string' },
       'log-level': { type: 'string' },
@@ -44,6 +53,8 @@ function parseFlags() {
       'max-views-per-connection': { type: 'string' },
       'view-grace-ms': { type: 'string' },
       ...LIMIT_FLAG_OPTIONS,
+      'cors-origin': { type: 'string', multiple: true },
+      'allowed-hosts': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -82,6 +93,16 @@ async function main(): Promise<void> {
   if (durability !== 'process' && durability !== 'power')
     usageError(`--durability must be process or power, got "${durability}"`);
   if (file === '') usageError('--data must name a file');
+  if (flags.seed === true && flags.config !== undefined) usageError('--seed adds the demo data: not with --config');
+  // Plain `npm start` creating its default file gets the demo data; a file the user names
+  // (--data, DATA) or --memory starts empty unless --seed says otherwise.
+  const seed =
+    flags.seed === true ||
+    (flags.config === undefined &&
+      flags.data === undefined &&
+      flags.memory !== true &&
+      process.env['DATA'] === undefined &&
+      !existsSync(file));
 
   const authSecret = process.env['AUTH_SECRET'] ?? '';
   if (authSecret !== '' && authSecret.length < 32) usageError('AUTH_SECRET must be at least 32 characters');
@@ -109,6 +130,7 @@ async function main(): Promise<void> {
       ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
       requestLimits,
       writeLimits,
+      origins: { corsOrigins: list(flags['cors-origin']), allowedHosts: list(flags['allowed-hosts']) },
       liveQueries: {
         ...(graceMs === undefined ? {} : { graceMs }),
         limits: {
@@ -142,6 +164,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const running = server;
+  if (seed) await seedDemo(running, logger);
   // Before the `listening` line: a SIGTERM sent as soon as it is read must stop gracefully
   // (until a handler is installed, SIGTERM kills the process outright).
   let stopping = false;
@@ -190,11 +213,32 @@ async function main(): Promise<void> {
 
 const DEFAULT_DATA = './data/live.sqlite';
 
+/** Adds the demo data in one atomic batch, only to empty tables (never over a user's records). */
+async function seedDemo(server: RunningServer, logger: ReturnType<typeof createLogger>): Promise<void> {
+  const store = server.store;
+  const empty = store.checked.config.tables.every((table) => store.records(table.name).next().done === true);
+  if (!empty) {
+    logger.warn('not seeding: the tables already hold records');
+    return;
+  }
+  const changes = demoSeed();
+  await store.apply(changes);
+  logger.info('seeded the demo data', { records: changes.length });
+}
+
 function integer(text: string, name: string, min: number, max: number): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < min || value > max)
     usageError(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
   return value;
+}
+
+/** A repeatable, comma-separated flag's values. */
+function list(values: readonly string[] | undefined): string[] {
+  return (values ?? [])
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
 }
 
 function usageError(message: string): never {

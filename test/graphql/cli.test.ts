@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { print } from 'graphql';
@@ -165,7 +166,17 @@ test('bad flags exit 2 with the usage', async () => {
 });
 
 test('limit flags reach the server; a bad value exits 2', async () => {
-  const server = start(['--port', '0', '--memory', '--max-tokens', '8', '--max-batch-changes', '1']);
+  const server = start([
+    '--port',
+    '0',
+    '--memory',
+    '--max-tokens',
+    '8',
+    '--max-batch-changes',
+    '1',
+    '--allowed-hosts',
+    'a.test, b.test',
+  ]);
   try {
     const url = await listening(server);
     const post = async (query: string) =>
@@ -182,6 +193,28 @@ test('limit flags reach the server; a bad value exits 2', async () => {
       limit: 'maxTokens',
       max: 8,
     });
+    // --allowed-hosts: a listed name is served, another is not (DNS rebinding).
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const target = new URL(url);
+        httpRequest(
+          {
+            host: target.hostname,
+            port: target.port,
+            path: target.pathname,
+            method: 'POST',
+            headers: { host, 'content-type': 'application/json' },
+          },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          },
+        )
+          .on('error', reject)
+          .end(JSON.stringify({ query: '{ usersCount { id } }' }));
+      });
+    expect(await status('b.test')).toBe(200);
+    expect(await status('c.test')).toBe(403);
   } finally {
     server.child.signal('SIGTERM');
   }

@@ -17,6 +17,7 @@ export interface TestServerOptions {
   readonly maxPayloadBytes?: number;
   readonly requestLimits?: ServerOptions['requestLimits'];
   readonly writeLimits?: ServerOptions['writeLimits'];
+  readonly origins?: ServerOptions['origins'];
 }
 
 /** In memory: the write path is the durable one (SQLite, group commit), without a file. */
@@ -42,6 +43,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
     ...(options.requestLimits === undefined ? {} : { requestLimits: options.requestLimits }),
     ...(options.writeLimits === undefined ? {} : { writeLimits: options.writeLimits }),
+    ...(options.origins === undefined ? {} : { origins: options.origins }),
   });
 }
 
