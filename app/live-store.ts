@@ -1,7 +1,7 @@
 import { engineDefinition, hasParams } from '../config/types.js';
 import type { CheckedConfig } from '../config/validate.js';
 import { ConfigError } from '../config/validate.js';
-import { Circuit, isEngineError, type Record, type ViewSnapshot } from '../engine/index.js';
+import { Circuit, type EngineFault, isEngineError, type Record, type ViewSnapshot } from '../engine/index.js';
 import { type Durability, type GroupCommitStats, openStore, type Store } from '../storage/index.js';
 import { loadTables } from './load-tables.js';
 import type { UpdateHistory } from './update-history.js';
@@ -31,6 +31,12 @@ export interface StorageOptions {
    * the durable state). No caller of the failed group was acknowledged.
    */
   readonly onCommitFailed?: (error: unknown) => void;
+  /**
+   * Called when applying a change to the engine failed midway (a bug: see `EngineFault`): the
+   * views may be half-updated, every further read and write is refused, and the process should
+   * exit so that a restart rebuilds them from the file. The failing request was not stored.
+   */
+  readonly onEngineFault?: (fault: EngineFault) => void;
 }
 
 /** What start-up found in the store. */
@@ -83,6 +89,7 @@ export async function openLiveStore(checked: CheckedConfig, options: LiveStoreOp
     const writes = new WritePath(store, circuit, clock, host, checked, {
       logger: options.logger,
       onCommitFailed: storage.onCommitFailed,
+      onEngineFault: storage.onEngineFault,
       limits: options.writeLimits,
     });
     const info: StorageInfo = {

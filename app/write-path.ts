@@ -2,6 +2,8 @@ import type { CheckedConfig } from '../config/validate.js';
 import {
   type Circuit,
   checkChange,
+  type EngineFault,
+  isEngineFault,
   type Operation,
   type Record,
   type RecordChange,
@@ -65,6 +67,8 @@ export class WritePath {
   readonly #host: ViewHost;
   readonly #committer: GroupCommitter<Request, Applied>;
   readonly #validators = new Map<string, RecordValidator>();
+  readonly #logger: Logger | undefined;
+  readonly #onEngineFault: ((fault: EngineFault) => void) | undefined;
   readonly limits: WriteLimits;
   #closed = false;
 
@@ -77,10 +81,13 @@ export class WritePath {
     options: {
       logger?: Logger | undefined;
       onCommitFailed?: ((error: unknown) => void) | undefined;
+      onEngineFault?: ((fault: EngineFault) => void) | undefined;
       limits?: Partial<WriteLimits> | undefined;
     } = {},
   ) {
     this.limits = { ...DEFAULT_WRITE_LIMITS, ...options.limits };
+    this.#logger = options.logger;
+    this.#onEngineFault = options.onEngineFault;
     this.#circuit = circuit;
     this.#clock = clock;
     this.#host = host;
@@ -148,6 +155,7 @@ export class WritePath {
           ? this.#circuit.ingestSingle(single.table, single.op, single.id, single.data)
           : this.#circuit.ingestBatch(resolved);
     } catch (error) {
+      if (isEngineFault(error)) this.#faulted(error, resolved);
       throw toAppError(error);
     }
     // Counted only once applied, so a refused request leaves no gap in the versions.
@@ -182,6 +190,24 @@ export class WritePath {
         max,
       });
     }
+  }
+
+  /**
+   * The engine failed midway through applying a request (a bug): views may be half-updated.
+   * This request's savepoint rolls back (it is neither stored nor answered); from now on every
+   * read and write is refused, and `onEngineFault` runs — the process should exit, so that a
+   * restart rebuilds the engine from the file, which holds exactly the acknowledged requests.
+   */
+  #faulted(fault: EngineFault, changes: readonly ResolvedChange[]): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#logger?.error?.('engine fault: views may be half-updated, the server stops serving them', {
+      view: fault.view,
+      changes: changes.map(({ table, op, id, data }) => ({ table, op, id, data })),
+      error: fault,
+    });
+    this.#host.stop(fault);
+    this.#onEngineFault?.(fault);
   }
 
   /**

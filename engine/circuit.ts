@@ -1,6 +1,6 @@
 import { checkChange } from './change.js';
 import { bindDefinition } from './definition.js';
-import { badInput, EngineError } from './errors.js';
+import { badInput, EngineError, EngineFault } from './errors.js';
 import { EqualityLookup } from './lookup.js';
 import type { Window } from './operators/window.js';
 import { OrderedIndex, type WindowSlot } from './ordered-index.js';
@@ -41,7 +41,9 @@ interface PlannedChange {
  * Tables, views and the routing between them. Every ingest validates first and applies
  * second, so an error leaves everything as it was; then it returns one update for every
  * view whose result changed. Records given to the engine belong to it: callers must not
- * mutate them afterwards (views hold references, not copies).
+ * mutate them afterwards (views hold references, not copies). An error while applying a
+ * validated change (a bug) is an `EngineFault`: the state may be half-updated, and the circuit
+ * refuses every later ingest, registration and snapshot with it.
  */
 export class Circuit {
   readonly #tables = new Map<string, Map<string, Record>>();
@@ -57,6 +59,10 @@ export class Circuit {
   /** views reading an ordered index through a window: their slot, and the index */
   readonly #slotOf = new Map<View, { slot: WindowSlot; index: OrderedIndex }>();
   #slots = 0;
+  /** Set once applying a change failed midway: the state is no longer trusted (see EngineFault). */
+  #fault: EngineFault | undefined;
+  /** Where an apply is, for the fault's message: the change, and the view being updated. */
+  #at: { change: PlannedChange; view: View | undefined } | undefined;
 
   readonly #tableExists = (name: string): boolean => this.#tables.has(name);
 
@@ -95,6 +101,7 @@ export class Circuit {
     params: ViewParams = {},
     options: { startVersion?: number } = {},
   ): ViewSnapshot {
+    this.#trusted();
     const startVersion = options.startVersion ?? 0;
     if (!Number.isSafeInteger(startVersion) || startVersion < 0)
       throw badInput('startVersion must be a non-negative integer');
@@ -213,6 +220,7 @@ export class Circuit {
   }
 
   snapshot(viewId: string): ViewSnapshot {
+    this.#trusted();
     return this.#view(viewId).snapshot();
   }
 
@@ -253,15 +261,19 @@ export class Circuit {
 
   /** Applies one record change; returns an update for every view whose result changed. */
   ingestSingle(table: string, op: Operation, id: string, data?: unknown): ViewUpdateList {
+    this.#trusted();
     const record = checkChange(this.#tableExists, table, op, id, data);
     const change = this.#plan(table, op, id, record, this.#table(table).get(id), '');
     if (change === undefined) return NO_UPDATES;
-    let updates: ViewUpdate[] | undefined;
-    for (const view of this.#apply(change)) {
-      const update = view.flush();
-      if (update !== undefined) (updates ??= []).push(update);
-    }
-    return updates ?? NO_UPDATES;
+    return this.#applying(() => {
+      let updates: ViewUpdate[] | undefined;
+      for (const view of this.#apply(change)) {
+        this.#at = { change, view };
+        const update = view.flush();
+        if (update !== undefined) (updates ??= []).push(update);
+      }
+      return updates ?? NO_UPDATES;
+    });
   }
 
   /** Like `ingestSingle`, returning only the first update (for a table with one view). */
@@ -275,6 +287,7 @@ export class Circuit {
    * the net difference of the whole batch.
    */
   ingestBatch(changes: readonly RecordChange[]): ViewUpdate[] {
+    this.#trusted();
     if (!Array.isArray(changes)) throw badInput('ingestBatch takes an array of changes');
     const pending = new Map<string, Map<string, Record | undefined>>();
     const planned: PlannedChange[] = [];
@@ -293,14 +306,42 @@ export class Circuit {
       planned.push(plannedChange);
     });
 
-    const touched = new Set<View>();
-    for (const change of planned) for (const view of this.#apply(change)) touched.add(view);
-    const updates: ViewUpdate[] = [];
-    for (const view of touched) {
-      const update = view.flush();
-      if (update !== undefined) updates.push(update);
+    return this.#applying(() => {
+      const touched = new Map<View, PlannedChange>();
+      for (const change of planned) for (const view of this.#apply(change)) touched.set(view, change);
+      const updates: ViewUpdate[] = [];
+      for (const [view, change] of touched) {
+        this.#at = { change, view };
+        const update = view.flush();
+        if (update !== undefined) updates.push(update);
+      }
+      return updates;
+    });
+  }
+
+  /**
+   * Runs the apply phase of an ingest (everything after validation). Whatever it throws turns
+   * into an `EngineFault` naming the change and view, and the circuit refuses further calls.
+   */
+  #applying<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      const at = this.#at;
+      this.#fault = new EngineFault(error, {
+        table: at?.change.table ?? '?',
+        id: at?.change.id ?? '?',
+        view: at?.view?.id,
+      });
+      throw this.#fault;
+    } finally {
+      this.#at = undefined;
     }
-    return updates;
+  }
+
+  /** Throws the fault that made the state untrustworthy, if any. */
+  #trusted(): void {
+    if (this.#fault !== undefined) throw this.#fault;
   }
 
   /**
@@ -331,6 +372,7 @@ export class Circuit {
    * returns those views, which the caller must flush.
    */
   #apply(change: PlannedChange): View[] {
+    this.#at = { change, view: undefined };
     const { before, after } = change;
     const delta: Change[] = [];
     if (before !== undefined) delta.push({ key: change.id, row: before as Row, weight: -1 });
@@ -344,16 +386,20 @@ export class Circuit {
     // Each view takes the delta at its `from` first, then at its joins, so a view that reads the
     // table twice sees the two inputs change one after the other (see Join).
     (this.#routes.get(change.table) as TableRoutes).route(before, after, ({ view, inputs }: Reader) => {
+      this.#at = { change, view };
       for (const input of inputs) view.push(input, delta);
       views.push(view);
     });
     if (reached !== undefined) {
       for (const { view } of reached) {
+        this.#at = { change, view };
         view.push(FROM, delta);
         views.push(view);
       }
+      this.#at = { change, view: undefined };
       for (const slot of reached) slot.partition.refile(slot);
     }
+    this.#at = { change, view: undefined };
     this.#store(change);
     return views;
   }

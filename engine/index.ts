@@ -4,7 +4,7 @@ export { viewSignature } from './canonical.js';
 export { checkChange } from './change.js';
 export { Circuit } from './circuit.js';
 export { fieldFilterSchema, pathSchema, predicateSchema, viewDefinitionSchema } from './definition.js';
-export { EngineError, type EngineErrorCode, isEngineError } from './errors.js';
+export { EngineError, type EngineErrorCode, EngineFault, isEngineError, isEngineFault } from './errors.js';
 export { evaluateView } from './evaluate.js';
 export { hashRow, hashRows, ResultHash } from './hash.js';
 export {

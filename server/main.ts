@@ -67,7 +67,7 @@ function parseFlags() {
 
 /**
  * Exit codes: 0 after a graceful stop, 1 on a failure at run time, 2 for bad flags or config
- * (or stored records that do not fit it); a data file that cannot be used exits with its
+ * (or stored records that do not fit it), 70 when the engine failed applying a change; a data file that cannot be used exits with its
  * `StoreError`'s code: 65 not a store / incompatible / damaged (the table and id named), 73
  * read-only, 74 I/O, 75 locked.
  */
@@ -153,6 +153,15 @@ async function main(): Promise<void> {
           logger.error('exiting: a commit failed, restart to reload the data file', { error });
           process.exit(isStoreError(error) ? error.exitCode : 1);
         },
+        // The views may be half-updated: serving them is wrong; a restart rebuilds them from the file.
+        onEngineFault: (fault) => {
+          logger.error('exiting: the engine failed applying a change, restart to rebuild the views', {
+            view: fault.view,
+            table: fault.table,
+            id: fault.id,
+          });
+          process.exit(EX_SOFTWARE);
+        },
       },
     });
   } catch (error) {
@@ -196,6 +205,8 @@ async function main(): Promise<void> {
 }
 
 const DEFAULT_DATA = './data/live.sqlite';
+/** sysexits' internal software error: the engine failed applying a change (a bug). */
+const EX_SOFTWARE = 70;
 
 /** Adds the demo data in one atomic batch, only to empty tables (never over a user's records). */
 async function seedDemo(server: RunningServer, logger: ReturnType<typeof createLogger>): Promise<void> {
