@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   const maxWhereDepth = limit('max-where-depth', 100);
   const maxViewsPerConnection = limit('max-views-per-connection', 1_000_000);
   const graceMs = limit('view-grace-ms', 86_400_000);
-  const { maxPayloadBytes, requestLimits, writeLimits } = limitOptions(flags, usageError);
+  const { maxPayloadBytes, maxViewBytes, requestLimits, writeLimits } = limitOptions(flags, usageError);
 
   let server: RunningServer;
   try {
@@ -118,6 +118,7 @@ async function main(): Promise<void> {
       origins: { corsOrigins: list(flags['cors-origin']), allowedHosts: list(flags['allowed-hosts']) },
       liveQueries: {
         ...(graceMs === undefined ? {} : { graceMs }),
+        ...(maxViewBytes === undefined ? {} : { maxViewBytes }),
         limits: {
           ...(maxLimit === undefined ? {} : { maxLimit }),
           ...(maxWhereDepth === undefined ? {} : { maxWhereDepth }),
