@@ -50,8 +50,8 @@ export class Circuit {
   readonly #routes = new Map<string, TableRoutes>();
   /** table → path → records by value, while registered views use it (see EqualityLookup) */
   readonly #lookups = new Map<string, Map<string, EqualityLookup>>();
-  /** view → the lookup it was registered through */
-  readonly #lookupOf = new Map<View, EqualityLookup>();
+  /** view → the lookups it uses: the one it was registered through, and one per join */
+  readonly #lookupsOf = new Map<View, readonly EqualityLookup[]>();
   /** table → order and partition path → the shared ordered index (see OrderedIndex) */
   readonly #ordered = new Map<string, Map<string, OrderedIndex>>();
   /** views reading an ordered index through a window: their slot, and the index */
@@ -120,37 +120,57 @@ export class Circuit {
       return undefined;
     const index = this.#orderedIndex(bound.from, plan.orderBy, plan.partition?.path);
     const partition = index.partition(plan.partition?.value ?? '');
-    const view = new View(bound, startVersion, partition);
+    const right = this.#rightIndexes(bound);
+    const view = new View(bound, startVersion, { right, window: partition });
     if (!view.initializeWindow(plan.budget)) {
       index.release(partition);
       this.#releaseOrdered(index);
+      for (const lookup of right) this.#releaseLookup(lookup);
       return undefined;
     }
     const slot: WindowSlot = { view, window: view.window as Window, partition, seq: this.#slots++, filed: undefined };
     partition.file(slot);
     index.users++;
     this.#slotOf.set(view, { slot, index });
+    this.#use(view, right);
+    // Its joined tables route as for any view; its own table reaches it through the index.
+    this.#route(
+      view,
+      view.inputs().filter(({ input }) => input.kind === 'join'),
+    );
     return view;
   }
 
   /** Registers a view routed by `TableRoutes`, computing it from a lookup or the tables. */
   #registerRouted(bound: ViewDefinition, startVersion: number): View {
-    const view = new View(bound, startVersion);
+    const right = this.#rightIndexes(bound);
+    const view = new View(bound, startVersion, { right });
     const seek = seekOf(bound);
     const lookup = seek === undefined ? undefined : this.#lookup(bound.from, seek.path);
-    view.initialize((table) =>
-      table === bound.from && lookup !== undefined && seek !== undefined
-        ? lookup.records(seek.values)
-        : this.#table(table).values(),
+    view.initialize(
+      lookup !== undefined && seek !== undefined ? lookup.records(seek.values) : this.#table(bound.from).values(),
     );
-    if (lookup !== undefined) {
-      lookup.users++;
-      this.#lookupOf.set(view, lookup);
-    }
-    const byTable = new Map<string, ViewInput[]>();
-    for (const { table, input } of view.inputs()) byTable.set(table, [...(byTable.get(table) ?? []), input]);
-    for (const [table, inputs] of byTable) (this.#routes.get(table) as TableRoutes).add({ view, inputs, stamp: 0 });
+    this.#use(view, lookup === undefined ? right : [lookup, ...right]);
+    this.#route(view, view.inputs());
     return view;
+  }
+
+  /** The shared index of each joined table by its join field. */
+  #rightIndexes(definition: ViewDefinition): EqualityLookup[] {
+    return (definition.join ?? []).map((join) => this.#lookup(join.table, join.on.right));
+  }
+
+  /** Counts a registered view as a user of its lookups. */
+  #use(view: View, lookups: readonly EqualityLookup[]): void {
+    for (const lookup of lookups) lookup.users++;
+    if (lookups.length > 0) this.#lookupsOf.set(view, lookups);
+  }
+
+  #route(view: View, inputs: readonly { table: string; input: ViewInput }[]): void {
+    const byTable = new Map<string, ViewInput[]>();
+    for (const { table, input } of inputs) byTable.set(table, [...(byTable.get(table) ?? []), input]);
+    for (const [table, tableInputs] of byTable)
+      (this.#routes.get(table) as TableRoutes).add({ view, inputs: tableInputs, stamp: 0 });
   }
 
   /** Removes a view and every piece of state it held. Returns false when it did not exist. */
@@ -166,17 +186,16 @@ export class Circuit {
       index.release(slot.partition);
       index.users--;
       this.#releaseOrdered(index);
-      return true;
     }
-    for (const { table } of view.inputs()) (this.#routes.get(table) as TableRoutes).remove(view);
-    const lookup = this.#lookupOf.get(view);
-    if (lookup !== undefined) {
-      this.#lookupOf.delete(view);
-      if (--lookup.users === 0) {
-        const byPath = this.#lookups.get(view.definition.from) as Map<string, EqualityLookup>;
-        for (const [path, candidate] of byPath) if (candidate === lookup) byPath.delete(path);
-      }
+    for (const table of new Set(view.inputs().map((input) => input.table))) {
+      if (windowed === undefined || table !== view.definition.from)
+        (this.#routes.get(table) as TableRoutes).remove(view);
     }
+    for (const lookup of this.#lookupsOf.get(view) ?? []) {
+      lookup.users--;
+      this.#releaseLookup(lookup);
+    }
+    this.#lookupsOf.delete(view);
     return true;
   }
 
@@ -394,10 +413,12 @@ export class Circuit {
   viewStats(viewId: string): ViewStats {
     const view = this.#view(viewId);
     const { resultRows, entries, bytes } = view.held();
-    const lookup = this.#lookupOf.get(view);
     const index = this.#slotOf.get(view)?.index;
-    const sharedIndexes: SharedIndexUse[] = [];
-    if (lookup !== undefined) sharedIndexes.push({ kind: 'equality', table: view.definition.from, path: lookup.path });
+    const sharedIndexes: SharedIndexUse[] = (this.#lookupsOf.get(view) ?? []).map((lookup) => ({
+      kind: 'equality',
+      table: lookup.table,
+      path: lookup.path,
+    }));
     if (index !== undefined)
       sharedIndexes.push({
         kind: 'ordered',
@@ -421,8 +442,16 @@ export class Circuit {
     let byPath = this.#lookups.get(table);
     if (byPath === undefined) this.#lookups.set(table, (byPath = new Map()));
     let lookup = byPath.get(path);
-    if (lookup === undefined) byPath.set(path, (lookup = new EqualityLookup(path, this.#table(table).values())));
+    if (lookup === undefined) byPath.set(path, (lookup = new EqualityLookup(table, path, this.#table(table).values())));
     return lookup;
+  }
+
+  /** Drops a lookup no view uses any more. */
+  #releaseLookup(lookup: EqualityLookup): void {
+    if (lookup.users > 0) return;
+    const byPath = this.#lookups.get(lookup.table);
+    if (byPath?.get(lookup.path) === lookup) byPath.delete(lookup.path);
+    if (byPath?.size === 0) this.#lookups.delete(lookup.table);
   }
 
   /** The ordered index of `table` in `orderBy`, split by `partitionPath`; built on first use. */

@@ -1,22 +1,31 @@
+import type { RightIndex } from './operators/join.js';
 import type { Record } from './types.js';
 import { getPath, splitPath, valueKey } from './values.js';
 
 /**
  * A table's records by the value at one path, kept while views need it: a view filed under
  * `authorId eq 'u7'` is registered from that author's records, not from a table scan, so
- * creating thousands of per-author views on demand costs what their rows cost.
+ * creating thousands of per-author views on demand costs what their rows cost; and every
+ * join on `table.path` reads its right side here (`RightIndex`), instead of an index per view.
+ * The circuit updates it after every view has taken a change.
  */
-export class EqualityLookup {
+export class EqualityLookup implements RightIndex {
+  readonly table: string;
   readonly path: string;
   readonly #steps: string[];
   readonly #byValue = new Map<string, Map<string, Record>>();
   /** Views registered through this lookup and not yet unregistered. */
   users = 0;
 
-  constructor(path: string, records: Iterable<Record>) {
+  constructor(table: string, path: string, records: Iterable<Record>) {
+    this.table = table;
     this.path = path;
     this.#steps = splitPath(path);
     for (const record of records) this.#add(record);
+  }
+
+  bucket(value: string): ReadonlyMap<string, Record> | undefined {
+    return this.#byValue.get(value);
   }
 
   *records(values: readonly string[]): Generator<Record> {

@@ -127,7 +127,7 @@ export type SharedIndexUse =
 
 /**
  * What one view holds, for memory budgets. `privateIndexEntries` counts the entries of the
- * view's own operator state (top-k candidates, join sides, groups); rows there are references
+ * view's own operator state (top-k candidates or window rows, join left rows, groups); rows there are references
  * to stored records, not copies. `approxBytes` estimates the heap of the result and of that
  * private state (not of shared indexes or tables), from per-entry costs measured by bench:memory.
  */

@@ -1,7 +1,7 @@
 import { assert } from './errors.js';
 import { Aggregate } from './operators/aggregate.js';
 import { Filter } from './operators/filter.js';
-import { Join } from './operators/join.js';
+import { Join, type RightIndex } from './operators/join.js';
 import type { Operator } from './operators/operator.js';
 import { Project } from './operators/project.js';
 import { TopK } from './operators/top-k.js';
@@ -21,7 +21,8 @@ export type ViewInput = { kind: 'from' } | { kind: 'join'; index: number };
 
 /**
  * A registered view: its operators in evaluation order (DESIGN §3.2) and its result.
- * `from → [where on base fields] → join… → where → group/distinct → top-k → project`.
+ * `from → [where on base fields] → [window] → join… → where → group/distinct → [top-k] → project`
+ * (a window, over a shared ordered index, or a private top-k; see `windowPlanOf`).
  * Conjuncts of `where` that read no joined field are evaluated before the joins: a filter
  * on left fields commutes with inner and left joins, and it keeps join indexes small.
  */
@@ -39,48 +40,63 @@ export class View {
   readonly #result: ViewResult;
 
   /**
-   * With `source`, the view's top-k is a `Window` over that shared index (see `windowPlanOf`
-   * for the views that qualify), and `initializeWindow` computes its initial result.
+   * `right[i]` is the shared index of join `i`'s table by its `right` field. With `window`,
+   * the view's top-k is a `Window` over that shared ordered index, placed before the joins
+   * (see `windowPlanOf` for the views that qualify: their joins keep every row and its key
+   * and order), and `initializeWindow` computes its initial result.
    */
-  constructor(definition: ViewDefinition, version = 0, source?: WindowSource) {
+  constructor(
+    definition: ViewDefinition,
+    version = 0,
+    shared: { readonly right: readonly RightIndex[]; readonly window?: WindowSource } = { right: [] },
+  ) {
     this.id = definition.id;
     this.definition = definition;
     this.#result = new ViewResult(definition.id, version);
     const joins = definition.join ?? [];
     const aliases = new Set(joins.map((join) => join.as));
     const { early, late } = splitWhere(definition.where, aliases);
+    const orderBy = definition.orderBy ?? [];
 
-    if (early !== undefined) this.#stages.push(new Filter(compilePredicate(early)));
-    for (const join of joins) {
+    const filter = early === undefined ? undefined : new Filter(compilePredicate(early));
+    if (filter !== undefined) this.#stages.push(filter);
+    if (shared.window !== undefined) {
+      assert(late === undefined && definition.groupBy === undefined, 'a window reads a table’s own rows');
+      this.#window = new Window(
+        shared.window,
+        filter === undefined ? undefined : (row) => filter.test(row),
+        definition.offset ?? 0,
+        definition.limit ?? 0,
+      );
+      this.#stages.push(this.#window);
+    }
+    joins.forEach((join, i) => {
+      const rightFilter = join.where === undefined ? undefined : new Filter(compilePredicate(join.where));
+      const right = shared.right[i];
+      assert(right !== undefined, `join ${i} of view '${definition.id}' has no right index`);
       const operator = new Join({
         leftPath: splitPath(join.on.left),
         rightField: join.on.right,
         as: join.as,
         outer: join.kind === 'left',
+        right,
+        ...(rightFilter === undefined ? {} : { rightTest: (row: Row) => rightFilter.test(row) }),
       });
       this.#joinStages.push(this.#stages.length);
       this.#joins.push(operator);
-      this.#rightFilters.push(join.where === undefined ? undefined : new Filter(compilePredicate(join.where)));
+      this.#rightFilters.push(rightFilter);
       this.#stages.push(operator);
-    }
+    });
     if (late !== undefined) this.#stages.push(new Filter(compilePredicate(late)));
     if (definition.aggregate !== undefined || definition.groupBy !== undefined) {
       this.#stages.push(new Aggregate(definition.groupBy ?? [], definition.aggregate ?? {}));
     } else if (definition.distinct !== undefined) {
       this.#stages.push(new Aggregate(definition.distinct, {}));
     }
-    const orderBy = definition.orderBy ?? [];
-    if (source !== undefined) {
-      assert(joins.length === 0 && this.#stages.length <= 1, 'a window reads a table’s own rows');
-      const test = early === undefined ? undefined : (this.#stages[0] as Filter);
-      this.#window = new Window(
-        source,
-        test === undefined ? undefined : (row) => test.test(row),
-        definition.offset ?? 0,
-        definition.limit ?? 0,
-      );
-      this.#stages.push(this.#window);
-    } else if (orderBy.length > 0 || definition.limit !== undefined || (definition.offset ?? 0) > 0) {
+    if (
+      shared.window === undefined &&
+      (orderBy.length > 0 || definition.limit !== undefined || (definition.offset ?? 0) > 0)
+    ) {
       this.#topK = new TopK(orderBy, definition.offset ?? 0, definition.limit);
       this.#stages.push(this.#topK);
     }
@@ -103,17 +119,12 @@ export class View {
     ];
   }
 
-  /** Computes the initial result from the tables' current records. */
-  initialize(records: (table: string) => Iterable<Record>): void {
-    (this.definition.join ?? []).forEach((join, i) => {
-      const filter = this.#rightFilters[i];
-      const all = records(join.table);
-      (this.#joins[i] as Join).loadRight(filter === undefined ? all : [...all].filter((record) => filter.test(record)));
-    });
+  /** Computes the initial result from the records of `from` (all, or at least every one that can match). */
+  initialize(records: Iterable<Record>): void {
     // The early filter runs while scanning, so only matching records become changes.
     const early = this.#stages[0] instanceof Filter ? this.#stages[0] : undefined;
     const delta: Change[] = [];
-    for (const record of records(this.definition.from)) {
+    for (const record of records) {
       if (early === undefined || early.test(record)) delta.push({ key: record.id, row: record, weight: 1 });
     }
     this.#run(delta, early === undefined ? 0 : 1, true);

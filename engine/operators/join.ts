@@ -1,19 +1,29 @@
+import type { RowTest } from '../predicate.js';
 import { joinRowKey } from '../row-keys.js';
 import type { Record, Row, Value } from '../types.js';
-import { getPath, valueKey } from '../values.js';
+import { getPath, splitPath, valueKey } from '../values.js';
 import { type Change, consolidate, type Delta } from '../zset.js';
 import type { HeldState, Operator } from './operator.js';
 
-/** Heap per row held on either side (its bucket slot), about half of a joined row's cost. */
+/** Heap per left row held (its bucket slot). */
 const ENTRY_BYTES = 100;
+
+/** A table's records by the value of the join field (a shared `EqualityLookup`). */
+export interface RightIndex {
+  /** The records whose join field has this `valueKey`, as stored before the current change. */
+  bucket(joinKey: string): ReadonlyMap<string, Record> | undefined;
+}
 
 /**
  * Equi-join of the rows so far (left) with the records of a table (right), nesting the
- * matched record under `as`. Stateful: an index per side on the join value.
+ * matched record under `as`. Stateful on the left only: an index of left rows by join value.
+ * The right side is a shared index of the table by the join field (`RightIndex`), which its
+ * owner updates after every view has taken the change; a join's own `where` (`rightTest`)
+ * is applied when reading it.
  *
- * Delta rule: Δ(L ⋈ R) = ΔL ⋈ R + L ⋈ ΔR + ΔL ⋈ ΔR. The circuit pushes the two inputs one
- * after the other (left first); each push reads the other side's index as it is, then
- * updates its own, which adds up to exactly the three terms.
+ * Delta rule: Δ(L ⋈ R) = ΔL ⋈ R + L ⋈ ΔR + ΔL ⋈ ΔR = ΔL ⋈ R + (L + ΔL) ⋈ ΔR. The circuit
+ * pushes the left input first (read against R, not yet updated), then the right delta
+ * (read against the left index, already updated): exactly the three terms.
  *
  * A left join emits `{ ...left, [as]: null }` while a left row has no match; the first
  * match retracts that row and the last match's removal brings it back. A null join value
@@ -22,27 +32,35 @@ const ENTRY_BYTES = 100;
  */
 export class Join implements Operator {
   readonly #leftPath: readonly string[];
-  readonly #rightField: string;
+  readonly #rightPath: readonly string[];
   readonly #as: string;
   readonly #outer: boolean;
   readonly #keepsLeftKey: boolean;
+  readonly #right: RightIndex;
+  readonly #rightTest: RowTest | undefined;
   /** join value → left rows by key */
   readonly #left = new Map<string, Map<string, Row>>();
-  /** join value → right records by id */
-  readonly #right = new Map<string, Map<string, Record>>();
 
-  constructor(options: { leftPath: readonly string[]; rightField: string; as: string; outer: boolean }) {
+  constructor(options: {
+    leftPath: readonly string[];
+    rightField: string;
+    as: string;
+    outer: boolean;
+    right: RightIndex;
+    rightTest?: RowTest;
+  }) {
     this.#leftPath = options.leftPath;
-    this.#rightField = options.rightField;
+    this.#rightPath = splitPath(options.rightField);
     this.#as = options.as;
     this.#outer = options.outer;
     this.#keepsLeftKey = options.rightField === 'id';
+    this.#right = options.right;
+    this.#rightTest = options.rightTest;
   }
 
   held(): HeldState {
     let entries = 0;
     for (const bucket of this.#left.values()) entries += bucket.size;
-    for (const bucket of this.#right.values()) entries += bucket.size;
     return { entries, bytes: entries * ENTRY_BYTES };
   }
 
@@ -53,46 +71,59 @@ export class Join implements Operator {
       const value = getPath(row, this.#leftPath);
       const joinKey = value === null ? undefined : valueKey(value);
       if (joinKey !== undefined) updateIndex(this.#left, joinKey, key, row, weight);
-      const matches = joinKey === undefined ? undefined : this.#right.get(joinKey);
+      let matched = false;
+      const matches = joinKey === undefined ? undefined : this.#right.bucket(joinKey);
       if (matches !== undefined) {
-        for (const [id, record] of matches) out.push({ key: this.#key(key, id), row: this.#nest(row, record), weight });
-      } else if (this.#outer) {
-        out.push({ key, row: this.#nest(row, null), weight });
+        for (const [id, record] of matches) {
+          if (this.#rightTest !== undefined && !this.#rightTest(record)) continue;
+          matched = true;
+          out.push({ key: this.#key(key, id), row: this.#nest(row, record), weight });
+        }
       }
+      if (!matched && this.#outer) out.push({ key, row: this.#nest(row, null), weight });
     }
     return out;
   }
 
-  /** Pushes a delta of the right table (keys are record ids). */
+  /**
+   * Pushes a delta of the right table (keys are record ids; rows already passed `rightTest`),
+   * before the right index takes it.
+   */
   pushRight(delta: Delta): Delta {
     const out: Change[] = [];
+    /** join value → matches added by earlier changes of this delta */
+    let moved: Map<string, number> | undefined;
     for (const { key: id, row, weight } of consolidate(delta)) {
-      const record = row as Record;
-      const value = record[this.#rightField];
-      if (value === undefined || value === null) continue;
+      const value = getPath(row, this.#rightPath);
+      if (value === null) continue;
       const joinKey = valueKey(value);
-      const hadMatches = this.#right.has(joinKey);
-      updateIndex(this.#right, joinKey, id, record, weight);
       const lefts = this.#left.get(joinKey);
       if (lefts === undefined) continue;
-      const hasMatches = this.#right.has(joinKey);
+      let before = 0;
+      if (this.#outer) {
+        before = this.#matches(joinKey) + (moved?.get(joinKey) ?? 0);
+        (moved ??= new Map()).set(joinKey, (moved.get(joinKey) ?? 0) + weight);
+      }
+      const after = before + weight;
       for (const [leftKey, left] of lefts) {
-        if (weight > 0 && this.#outer && !hadMatches)
+        if (weight > 0 && this.#outer && before === 0)
           out.push({ key: leftKey, row: this.#nest(left, null), weight: -1 });
-        out.push({ key: this.#key(leftKey, id), row: this.#nest(left, record), weight });
-        if (weight < 0 && this.#outer && !hasMatches)
+        out.push({ key: this.#key(leftKey, id), row: this.#nest(left, row as Record), weight });
+        if (weight < 0 && this.#outer && after === 0)
           out.push({ key: leftKey, row: this.#nest(left, null), weight: 1 });
       }
     }
     return out;
   }
 
-  /** Fills the right index from the table at registration, before any left row arrives. */
-  loadRight(records: Iterable<Record>): void {
-    for (const record of records) {
-      const value = record[this.#rightField];
-      if (value !== undefined && value !== null) updateIndex(this.#right, valueKey(value), record.id, record, 1);
-    }
+  /** Right records matching `joinKey` in the shared index (as it was before this change). */
+  #matches(joinKey: string): number {
+    const bucket = this.#right.bucket(joinKey);
+    if (bucket === undefined) return 0;
+    if (this.#rightTest === undefined) return bucket.size;
+    let count = 0;
+    for (const record of bucket.values()) if (this.#rightTest(record)) count++;
+    return count;
   }
 
   #key(leftKey: string, rightId: string): string {

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { EqualityLookup } from '../../engine/lookup.js';
 import { type Reader, seekOf, TableRoutes } from '../../engine/routes.js';
 import type { Predicate, Record, ViewDefinition } from '../../engine/types.js';
 import { valueKey } from '../../engine/values.js';
 import { View, type ViewInput } from '../../engine/view.js';
 
 const reader = (definition: ViewDefinition, inputs: readonly ViewInput[] = [{ kind: 'from' }]): Reader => ({
-  view: new View(definition),
+  view: new View(definition, 0, {
+    right: (definition.join ?? []).map((join) => new EqualityLookup(join.table, join.on.right, [])),
+  }),
   inputs,
   stamp: 0,
 });

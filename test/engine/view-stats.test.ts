@@ -43,26 +43,55 @@ describe('viewStats', () => {
     expect(after.approxBytes).toBeLessThan(before.approxBytes);
   });
 
-  it('counts every candidate of a top-k over joined rows, which keeps a private index', () => {
+  it('keeps only the window of a topPosts-shaped view (left join on id after the window) and its joined rows', () => {
     const circuit = postsCircuit(40);
     circuit.registerView({
       id: 'top',
       from: 'posts',
       where: { likes: { ne: 0 } },
       join: [{ table: 'users', as: 'author', on: { left: 'authorId', right: 'id' }, kind: 'left' }],
+      select: ['title', 'author.name'],
+      orderBy: [{ field: 'likes', direction: 'desc' }],
+      limit: 3,
+    });
+    expect(circuit.viewStats('top')).toMatchObject({
+      resultRows: 3,
+      privateIndexEntries: 3 + 3, // the window, and its rows on the join's left side
+      sharedIndexes: [
+        { kind: 'equality', table: 'users', path: 'id' },
+        { kind: 'ordered', table: 'posts', orderBy: [{ field: 'likes', direction: 'desc' }], partitionPath: null },
+      ],
+    });
+    const [first] = circuit.snapshot('top').rows;
+    const authorId = circuit.getRecord('posts', first?.id as string)?.authorId as string;
+    const [update] = circuit.ingestSingle('users', 'UPDATE', authorId, { name: 'renamed' });
+    expect(update?.updated.map((row) => row.author)).toContainEqual({ name: 'renamed' });
+  });
+
+  it('counts every candidate of a top-k over joined rows, which keeps a private index', () => {
+    const circuit = postsCircuit(40);
+    circuit.registerView({
+      id: 'top',
+      from: 'posts',
+      where: { likes: { ne: 0 } },
+      join: [{ table: 'users', as: 'author', on: { left: 'authorId', right: 'id' } }], // inner: may drop rows
       orderBy: [{ field: 'likes', direction: 'desc' }],
       limit: 3,
     });
     const before = circuit.viewStats('top');
-    // 34 candidates, and the join's 34 left rows and 4 users
-    expect(before).toMatchObject({ resultRows: 3, privateIndexEntries: 34 + 34 + 4, sharedIndexes: [] });
+    // 34 candidates and the join's 34 left rows; the users are in the shared lookup
+    expect(before).toMatchObject({
+      resultRows: 3,
+      privateIndexEntries: 34 + 34,
+      sharedIndexes: [{ kind: 'equality', table: 'users', path: 'id' }],
+    });
     circuit.ingestSingle('posts', 'DELETE', 'p1');
     const after = circuit.viewStats('top');
-    expect(after).toMatchObject({ resultRows: 3, privateIndexEntries: 33 + 33 + 4 });
+    expect(after).toMatchObject({ resultRows: 3, privateIndexEntries: 33 + 33 });
     expect(after.approxBytes).toBeLessThan(before.approxBytes);
   });
 
-  it('counts both sides of a join and reports the shared equality lookup a view was filed under', () => {
+  it('counts the left side of a join and reports the shared lookups it was filed under and joins through', () => {
     const circuit = postsCircuit(40);
     circuit.registerView({
       id: 'byU1',
@@ -72,8 +101,11 @@ describe('viewStats', () => {
     });
     expect(circuit.viewStats('byU1')).toMatchObject({
       resultRows: 10,
-      privateIndexEntries: 10 + 4,
-      sharedIndexes: [{ kind: 'equality', table: 'posts', path: 'authorId' }],
+      privateIndexEntries: 10,
+      sharedIndexes: [
+        { kind: 'equality', table: 'posts', path: 'authorId' },
+        { kind: 'equality', table: 'users', path: 'id' },
+      ],
     });
   });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { EqualityLookup } from '../../../engine/lookup.js';
 import { Join } from '../../../engine/operators/join.js';
-import type { Row } from '../../../engine/types.js';
-import { consolidate } from '../../../engine/zset.js';
+import type { Record, Row } from '../../../engine/types.js';
+import { consolidate, type Delta } from '../../../engine/zset.js';
 import { insert, retract } from '../changes.js';
 
 const ann = { id: 'u1', name: 'Ann' };
@@ -9,8 +10,29 @@ const bob = { id: 'u2', name: 'Bob' };
 const p1 = { id: 'p1', authorId: 'u1' };
 const p2 = { id: 'p2', authorId: 'u2' };
 
+/**
+ * A join with its right index, a lookup of the right table by the join field that
+ * `pushRight` updates after the join has read it (as the circuit does after every view).
+ */
+function makeJoin(options: { leftPath: string[]; rightField: string; as: string; outer: boolean }) {
+  const right = new EqualityLookup('right', options.rightField, []);
+  const join = new Join({ ...options, right });
+  return {
+    push: (delta: Delta) => join.push(delta),
+    pushRight: (delta: Delta) => {
+      const out = join.pushRight(delta);
+      for (const { row, weight } of delta)
+        right.update(weight < 0 ? (row as Record) : undefined, weight > 0 ? (row as Record) : undefined);
+      return out;
+    },
+    load: (records: Record[]) => {
+      for (const record of records) right.update(undefined, record);
+    },
+  };
+}
+
 /** posts ⋈ users on `authorId = id`, the user nested as `author` */
-const byAuthor = (outer: boolean) => new Join({ leftPath: ['authorId'], rightField: 'id', as: 'author', outer });
+const byAuthor = (outer: boolean) => makeJoin({ leftPath: ['authorId'], rightField: 'id', as: 'author', outer });
 const withAuthor = (post: Row, author: Row | null): Row => ({ ...post, author });
 
 describe('Join (inner)', () => {
@@ -63,15 +85,15 @@ describe('Join (inner)', () => {
   });
 
   it('matches nothing on a null join value, on either side', () => {
-    const join = new Join({ leftPath: ['score'], rightField: 'likes', as: 'post', outer: false });
+    const join = makeJoin({ leftPath: ['score'], rightField: 'likes', as: 'post', outer: false });
     join.pushRight([insert('p1', { id: 'p1', likes: null })]);
     expect(join.push([insert('c1', { id: 'c1', score: null })])).toEqual([]);
     expect(join.pushRight([insert('p2', { id: 'p2', likes: null })])).toEqual([]);
   });
 
-  it('reads the right index filled by loadRight', () => {
+  it('reads the records already in the right index', () => {
     const join = byAuthor(false);
-    join.loadRight([ann, bob]);
+    join.load([ann, bob]);
     expect(join.push([insert('p1', p1), insert('p2', p2)])).toEqual([
       insert('p1', withAuthor(p1, ann)),
       insert('p2', withAuthor(p2, bob)),
@@ -134,7 +156,7 @@ describe('Join (left)', () => {
 
 describe('Join on a non-id right field', () => {
   /** users ⋈ posts on `id = authorId`: a user matches many posts, keys encode user and post */
-  const postsOf = () => new Join({ leftPath: ['id'], rightField: 'authorId', as: 'post', outer: true });
+  const postsOf = () => makeJoin({ leftPath: ['id'], rightField: 'authorId', as: 'post', outer: true });
   const withPost = (user: Row, post: Row | null): Row => ({ ...user, post });
   const p3 = { id: 'p3', authorId: 'u1' };
 
@@ -167,5 +189,24 @@ describe('Join on a non-id right field', () => {
     const left = join.push([insert('u1', ann)]);
     const right = join.pushRight([insert('p1', p1)]);
     expect(consolidate([...left, ...right])).toEqual([insert('["u1","p1"]', withPost(ann, p1))]);
+  });
+});
+
+describe('Join with its own where on the right', () => {
+  it('reads only right records passing it, and counts only those as matches of a left join', () => {
+    const right = new EqualityLookup('users', 'id', [ann, { id: 'u3', name: 'Hidden', hidden: true }]);
+    const join = new Join({
+      leftPath: ['authorId'],
+      rightField: 'id',
+      as: 'author',
+      outer: true,
+      right,
+      rightTest: (row) => row['hidden'] !== true,
+    });
+    const p3 = { id: 'p3', authorId: 'u3' };
+    expect(join.push([insert('p1', p1), insert('p3', p3)])).toEqual([
+      insert('p1', withAuthor(p1, ann)),
+      insert('p3', withAuthor(p3, null)),
+    ]);
   });
 });

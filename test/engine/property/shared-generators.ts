@@ -7,7 +7,8 @@ import type { ChangeSpec, JsonObject, Step, ViewCase } from './generators.js';
  * drawn so that they share ordered indexes (the same orders, the same partitioning paths)
  * and exercise windows: ties on the sort key, offsets, filters that pass long runs of
  * rows (a rare title: a window refills through many rows it skips), hostile values
- * (`5` and `'5'`, `null` and `'null'`, missing fields) in sort and partition fields.
+ * (`5` and `'5'`, `null` and `'null'`, missing fields) in sort and partition fields; some
+ * views left-join their authors (the window sits before the join), whose changes also run.
  */
 
 /** Forty posts: enough that a window of four skips long runs of rows failing its filter. */
@@ -31,7 +32,23 @@ const dataArb: fc.Arbitrary<JsonObject> = fc.record(
   { requiredKeys: ['title', 'published'] },
 ) as fc.Arbitrary<JsonObject>;
 
-const changeArb: fc.Arbitrary<ChangeSpec> = fc.oneof(
+/** Authors, joined by some views: their changes reach windows through the join. */
+const userChangeArb: fc.Arbitrary<ChangeSpec> = fc.oneof(
+  fc.record({
+    kind: fc.constant('upsert' as const),
+    table: fc.constant('users' as const),
+    id: fc.constantFrom('u1', 'u2', 'null', '5'),
+    data: fc.record({ name: fc.constantFrom('Ann', 'Bob'), hidden: fc.boolean() }) as fc.Arbitrary<JsonObject>,
+    withId: fc.boolean(),
+  }),
+  fc.record({
+    kind: fc.constant('delete' as const),
+    table: fc.constant('users' as const),
+    id: fc.constantFrom('u1', 'u2', 'null', '5'),
+  }),
+);
+
+const postChangeArb: fc.Arbitrary<ChangeSpec> = fc.oneof(
   {
     weight: 6,
     arbitrary: fc.record({
@@ -91,12 +108,35 @@ const orderByArb = fc.constantFrom<ViewDefinition['orderBy']>(
   [{ field: 'authorId', direction: 'desc' }],
 );
 
+const changeArb: fc.Arbitrary<ChangeSpec> = fc.oneof(
+  { weight: 6, arbitrary: postChangeArb },
+  { weight: 1, arbitrary: userChangeArb },
+);
+
+/** A left join on the author's id (the window stays before it), sometimes hiding some authors. */
+const joinArb = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(undefined) },
+  {
+    weight: 1,
+    arbitrary: fc.boolean().map((hiding) => [
+      {
+        table: 'users',
+        as: 'author',
+        on: { left: 'authorId', right: 'id' },
+        kind: 'left' as const,
+        ...(hiding ? { where: { hidden: { eq: false } } } : {}),
+      },
+    ]),
+  },
+);
+
 const viewArb = fc.record({
+  join: joinArb,
   where: whereArb,
   orderBy: orderByArb,
   limit: fc.integer({ min: 1, max: 4 }),
   offset: fc.oneof(fc.constant(undefined), fc.integer({ min: 0, max: 3 })),
-  select: fc.oneof(fc.constant(undefined), fc.constant(['title'])),
+  select: fc.oneof(fc.constant(undefined), fc.constant(['title']), fc.constant(['title', 'author.name'])),
   atStart: fc.boolean(),
 });
 
