@@ -5,7 +5,14 @@ import { isEngineError } from '../engine/index.js';
  * `GraphQLError` with `extensions.code` (in one place); any other error is a bug and stays
  * masked as an internal error.
  */
-export type AppErrorCode = 'BAD_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'FORBIDDEN' | 'LIMIT_EXCEEDED' | 'UNAUTHENTICATED';
+export type AppErrorCode =
+  | 'BAD_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'FORBIDDEN'
+  | 'LIMIT_EXCEEDED'
+  | 'UNAUTHENTICATED'
+  | 'UNAVAILABLE';
 
 /** What a client may be told about where and why: the record, field or limit at fault. */
 export interface AppErrorDetails {
@@ -28,6 +35,15 @@ export class AppError extends Error {
     this.code = code;
     this.details = details;
   }
+}
+
+/**
+ * The server is stopping (or stopped after a failed commit) and takes no new work: nothing of
+ * the request was applied, and the same request may be sent again, to this server once it
+ * restarted or to another one.
+ */
+export function unavailable(message = 'the server is shutting down: nothing was applied, retry the request'): AppError {
+  return new AppError('UNAVAILABLE', message);
 }
 
 export function isAppError(error: unknown): error is AppError {

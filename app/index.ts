@@ -3,7 +3,7 @@
  * the engine, storage and config, never GraphQL; its refusals are `AppError`s.
  */
 export { Access, type AccessOptions, type Caller, type ConnectionState } from './access.js';
-export { AppError } from './errors.js';
+export { AppError, unavailable } from './errors.js';
 export { DEFAULT_LIMITS, type LiveQueryArgs, type LiveQueryLimits, liveQueryDefinition } from './live-query.js';
 export {
   LiveStore,

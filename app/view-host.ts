@@ -1,6 +1,6 @@
 import { createPubSub, type PubSub, type Repeater } from '@graphql-yoga/subscription';
 import type { Circuit, Record, Row, ViewDefinition, ViewParams, ViewSnapshot, ViewUpdate } from '../engine/index.js';
-import { withAppErrors } from './errors.js';
+import { unavailable, withAppErrors } from './errors.js';
 import { type Listener, TopicTarget } from './topic-target.js';
 import { UpdateHistory } from './update-history.js';
 import type { VersionClock } from './version-clock.js';
@@ -190,6 +190,7 @@ export class ViewHost {
   }
 
   #readable(): void {
-    if (this.#failed !== undefined) throw new Error('the live store stopped after a failed commit');
+    if (this.#failed !== undefined)
+      throw unavailable('the server stopped after a failed commit: retry once it restarted');
   }
 }

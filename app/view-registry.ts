@@ -1,5 +1,5 @@
 import { type ViewDefinition, type ViewParams, type ViewSnapshot, viewSignature } from '../engine/index.js';
-import { AppError } from './errors.js';
+import { AppError, unavailable } from './errors.js';
 
 /** What the registry needs from the view host: register and drop views with their histories. */
 export interface ViewLifecycle {
@@ -89,7 +89,7 @@ export class ViewRegistry {
    * Throws `LIMIT_EXCEEDED` when `maxViews` views created on demand are in use.
    */
   acquire(name: string, definition: ViewDefinition, params: ViewParams, origin: ViewOrigin): Lease {
-    if (this.#closed) throw new Error('the view registry is closed');
+    if (this.#closed) throw unavailable();
     const signature = viewSignature(definition, params);
     let entry = this.#bySignature.get(signature);
     if (entry === undefined) entry = this.#create(name, definition, params, signature, origin);

@@ -8,7 +8,7 @@ import {
   type ViewUpdate,
 } from '../engine/index.js';
 import { type GroupCommitStats, GroupCommitter, type Store, type StoreTransaction } from '../storage/index.js';
-import { AppError, toAppError, withAppErrors } from './errors.js';
+import { AppError, toAppError, unavailable, withAppErrors } from './errors.js';
 import { RecordValidator } from './record-validator.js';
 import type { VersionClock } from './version-clock.js';
 import type { Logger, ViewHost } from './view-host.js';
@@ -109,7 +109,7 @@ export class WritePath {
    * when any change is refused; more changes than `limits.maxBatchChanges` are refused first.
    */
   apply(changes: readonly Change[], authorize?: Authorize): Promise<Applied> {
-    if (this.#closed) return Promise.reject(new Error('the live store is closed'));
+    if (this.#closed) return Promise.reject(unavailable());
     const max = this.limits.maxBatchChanges;
     if (changes.length > max) {
       return Promise.reject(
@@ -135,7 +135,7 @@ export class WritePath {
 
   /** One request, inside the group's transaction and its own savepoint (see the class comment). */
   #stage({ changes, authorize }: Request, tx: StoreTransaction): Applied {
-    if (this.#host.closed) throw new Error('the live store is closed');
+    if (this.#host.closed) throw unavailable();
     const resolved = this.#resolve(changes);
     if (authorize !== undefined) for (const change of resolved) authorize(change);
     if (resolved.length === 0) return { updates: [], records: [] };

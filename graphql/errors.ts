@@ -9,18 +9,25 @@ const CODES: { readonly [code in AppErrorCode]: string } = {
   FORBIDDEN: 'FORBIDDEN',
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
+  UNAVAILABLE: 'UNAVAILABLE',
 };
+
+/** Seconds a client refused with UNAVAILABLE should wait before retrying (HTTP Retry-After). */
+const RETRY_AFTER_SECONDS = 1;
 
 /**
  * The one place an application error becomes a GraphQL error: a deliberate `GraphQLError`
- * carrying its code and details in `extensions` (UNAUTHENTICATED also answers HTTP 401). Any
- * other error is returned as it is, so the server masks it as an internal error.
+ * carrying its code and details in `extensions` (UNAUTHENTICATED also answers HTTP 401,
+ * UNAVAILABLE 503 with Retry-After). Any other error is returned as it is, so the server
+ * masks it as an internal error.
  */
 export function toGraphQLError(error: unknown): unknown {
   const app = toAppError(error);
   if (!isAppError(app)) return app;
   const extensions: { [key: string]: unknown } = { code: CODES[app.code], ...app.details };
   if (app.code === 'UNAUTHENTICATED') extensions['http'] = { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } };
+  if (app.code === 'UNAVAILABLE')
+    extensions['http'] = { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } };
   return new GraphQLError(app.message, { extensions });
 }
 

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
@@ -12,6 +13,7 @@ import {
   type LiveStore,
   openLiveStore,
   type StorageOptions,
+  unavailable,
   type WriteLimits,
 } from '../app/index.js';
 import type { Viewer } from '../config/rules.js';
@@ -30,6 +32,8 @@ import {
 } from '../graphql/index.js';
 import { Authenticator, unauthenticated } from './auth.js';
 import { useCsrfPrevention } from './csrf.js';
+import { serveDemo } from './demo.js';
+import { InFlightRequests } from './in-flight.js';
 import { createLogger, type Logger, yogaLogger } from './logger.js';
 import { OriginPolicy, type OriginPolicyOptions } from './origin-policy.js';
 
@@ -57,6 +61,8 @@ export interface ServerOptions {
   readonly requestLimits?: Partial<RequestLimits>;
   /** What one write may carry (see `WriteLimits`). */
   readonly writeLimits?: Partial<WriteLimits>;
+  /** How long a graceful stop waits for HTTP requests in flight before cutting them off (default 10 s). */
+  readonly drainMs?: number;
   /** Other origins allowed to call the server and other host names it answers to (default: none; see `OriginPolicy`). */
   readonly origins?: OriginPolicyOptions;
 }
@@ -71,8 +77,10 @@ export interface RunningServer {
   /** Views created on demand and the rules (for monitoring and tests). */
   readonly access: Access;
   /**
-   * Graceful stop: refuse new connections, complete every subscription (graphql-ws
-   * `complete`, end of SSE streams), then close the sockets that remain.
+   * Graceful stop: refuse new connections and, with UNAVAILABLE (HTTP 503, Retry-After), every
+   * new operation on the open ones; commit what is queued; complete every subscription
+   * (graphql-ws `complete`, end of SSE streams); let the HTTP requests in flight finish (up to
+   * `drainMs`); then close the sockets that remain.
    */
   close(): Promise<void>;
 }
@@ -80,6 +88,7 @@ export interface RunningServer {
 const ENDPOINT = '/graphql';
 /** How long closing waits for clients to read their `complete` before cutting them off. */
 const CLOSE_GRACE_MS = 200;
+const DEFAULT_DRAIN_MS = 10_000;
 
 /**
  * Serves a config: graphql-yoga on node:http (HTTP, SSE, GraphiQL) and graphql-ws on the
@@ -96,6 +105,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.writeLimits === undefined ? {} : { writeLimits: options.writeLimits }),
   });
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  // Set by `close`: from then on no new operation starts (it gets the retryable UNAVAILABLE).
+  let stopping = false;
+  const refuseWhenStopping = (): void => {
+    if (stopping) throw toGraphQLError(unavailable());
+  };
   const origins = new OriginPolicy(options.origins ?? {}, options.host ?? '127.0.0.1');
   const authenticator = options.authSecret === undefined ? undefined : new Authenticator(options.authSecret);
   const access = new Access(store, { ...options.liveQueries, enforceRules: authenticator !== undefined });
@@ -107,6 +121,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // HTTP and SSE: the token of each request, one connection state per request. graphql-ws
     // authenticated its socket once (onConnect) and passes the viewer and its connection state.
     context: async ({ request, graphqlWs: socket }): Promise<RequestContext> => {
+      refuseWhenStopping();
       if (socket !== undefined) return { access, viewer: socket.viewer, connection: socket.connection };
       if (authenticator === undefined) return { access, viewer: undefined, connection: { subscriptions: 0 } };
       try {
@@ -120,6 +135,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
     },
     graphqlEndpoint: ENDPOINT,
+    // GraphiQL from a package, assets inlined: it works with no network beyond this server.
+    renderGraphiQL,
     graphiql: {
       title: 'Live views',
       defaultQuery: defaultQuery(options.checked),
@@ -139,7 +156,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ],
   });
 
-  const httpServer = createServer(yoga);
+  const httpServer = createServer((request, response) => {
+    if (!serveDemo(request, response)) void yoga(request, response);
+  });
+  const inFlight = new InFlightRequests(httpServer);
   // A larger message closes the socket with 1009 (Message Too Big) before it is read whole.
   const wss = new WebSocketServer({
     server: httpServer,
@@ -168,6 +188,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       execute: (args) => (args.rootValue as Enveloped).execute(args),
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
       onSubscribe: async (ctx, _id, payload) => {
+        if (stopping) {
+          // Over a WebSocket the code is what counts: no HTTP status to carry.
+          const { http: _http, ...extensions } = (toGraphQLError(unavailable()) as GraphQLError).extensions;
+          return [new GraphQLError(unavailable().message, { extensions })];
+        }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -211,10 +236,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
+    stopping = true;
     const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
     await store.close();
     // Let graphql-ws send `complete` and yoga end the SSE streams before the sockets go.
     await new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS));
+    // Operations sent meanwhile, on a WebSocket or in a request still in flight, get UNAVAILABLE.
+    if (!(await inFlight.idle(options.drainMs ?? DEFAULT_DRAIN_MS)))
+      logger.warn('closing HTTP requests still in flight', { requests: inFlight.count });
     await graphqlWs.dispose();
     httpServer.closeAllConnections();
     await stopped;
@@ -242,7 +271,8 @@ function defaultQuery(checked: CheckedConfig): string {
   if (view === undefined) return '{ views { id version rowCount } }\n';
   return [
     `# Views: ${list}.`,
-    '# Run this, then send a mutation from another tab: every affected view streams its delta.',
+    '# Run this, then send a mutation from a second browser tab (a tab of this window would stop it)',
+    '# or from /demo: every affected view streams its delta.',
     `subscription {`,
     `  ${view.id} {`,
     `    kind version hash`,

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../config/validate.js';
@@ -5,6 +6,8 @@ import { isStoreError } from '../storage/index.js';
 import { type RunningServer, startServer } from './app.js';
 import { LIMIT_FLAG_OPTIONS, LIMIT_USAGE, limitOptions } from './limit-flags.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './logger.js';
+import { demoSeed } from './seed.js';
+import { stopOnSignals } from './signals.js';
 
 const USAGE = `Usage: tsx server/main.ts [options]
 
@@ -13,6 +16,8 @@ const USAGE = `Usage: tsx server/main.ts [options]
   --config <file>     application config: a .ts/.js module (default export) or .json (default: the demo)
   --data <file>       SQLite file holding the tables (env DATA, default ./data/live.sqlite; created when missing)
   --memory            keep the tables in memory only: nothing is read or written, all is lost at exit
+  --seed              add the demo's sample users and posts when the tables are empty (plain npm start
+                      does so by itself when it creates the default data file)
   --durability <d>    process: a mutation survives kill -9 (default, WAL + synchronous=NORMAL)
                       power: it also survives power loss (synchronous=FULL; env DURABILITY)
   --history-size <n>  updates kept per view for sinceVersion (default 1000)
@@ -21,6 +26,7 @@ const USAGE = `Usage: tsx server/main.ts [options]
   --max-where-depth <n>          deepest nesting of a live query's where (default 6)
   --max-views-per-connection <n> live subscriptions one connection may hold (default 100)
   --view-grace-ms <n> how long a view created on demand outlives its last subscriber (default 5000)
+  --drain-ms <n>      on SIGTERM/SIGINT, how long HTTP requests in flight may take to finish (default 10000)
 ${LIMIT_USAGE}
   --cors-origin <list>           other origins whose pages may call the server, comma-separated
                                  (default none: same origin only; * allows any)
@@ -40,6 +46,7 @@ function parseFlags() {
       config: { type: 'string' },
       data: { type: 'string' },
       memory: { type: 'boolean' },
+      seed: { type: 'boolean' },
       durability: { type: 'string' },
       'history-size': { type: 'string' },
       'log-level': { type: 'string' },
@@ -47,6 +54,7 @@ function parseFlags() {
       'max-where-depth': { type: 'string' },
       'max-views-per-connection': { type: 'string' },
       'view-grace-ms': { type: 'string' },
+      'drain-ms': { type: 'string' },
       ...LIMIT_FLAG_OPTIONS,
       'cors-origin': { type: 'string', multiple: true },
       'allowed-hosts': { type: 'string', multiple: true },
@@ -88,6 +96,16 @@ async function main(): Promise<void> {
   if (durability !== 'process' && durability !== 'power')
     usageError(`--durability must be process or power, got "${durability}"`);
   if (file === '') usageError('--data must name a file');
+  if (flags.seed === true && flags.config !== undefined) usageError('--seed adds the demo data: not with --config');
+  // Plain `npm start` creating its default file gets the demo data; a file the user names
+  // (--data, DATA) or --memory starts empty unless --seed says otherwise.
+  const seed =
+    flags.seed === true ||
+    (flags.config === undefined &&
+      flags.data === undefined &&
+      flags.memory !== true &&
+      process.env['DATA'] === undefined &&
+      !existsSync(file));
 
   const authSecret = process.env['AUTH_SECRET'] ?? '';
   if (authSecret !== '' && authSecret.length < 32) usageError('AUTH_SECRET must be at least 32 characters');
@@ -100,8 +118,10 @@ async function main(): Promise<void> {
   const maxWhereDepth = limit('max-where-depth', 100);
   const maxViewsPerConnection = limit('max-views-per-connection', 1_000_000);
   const graceMs = limit('view-grace-ms', 86_400_000);
+  const drainMs = flags['drain-ms'] === undefined ? undefined : integer(flags['drain-ms'], '--drain-ms', 0, 3_600_000);
   const { maxPayloadBytes, requestLimits, writeLimits } = limitOptions(flags, usageError);
 
+  const signals = stopOnSignals(logger);
   let server: RunningServer;
   try {
     const checked = await loadConfig(flags.config);
@@ -115,6 +135,7 @@ async function main(): Promise<void> {
       ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
       requestLimits,
       writeLimits,
+      ...(drainMs === undefined ? {} : { drainMs }),
       origins: { corsOrigins: list(flags['cors-origin']), allowedHosts: list(flags['allowed-hosts']) },
       liveQueries: {
         ...(graceMs === undefined ? {} : { graceMs }),
@@ -149,29 +170,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const running = server;
-  // Before the `listening` line: a SIGTERM sent as soon as it is read must stop gracefully
-  // (until a handler is installed, SIGTERM kills the process outright).
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      logger.warn('second signal: exiting now', { signal });
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info('shutting down', { signal });
-    running.close().then(
-      () => {
-        logger.info('stopped', { commits: running.store.commitStats() });
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error('shutdown failed', { error });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  if (seed) await seedDemo(running, logger);
   for (const { table, count } of running.store.storage.ignoredTables) {
     logger.warn('the data file holds a table the config does not list; its records are kept, not served', {
       table,
@@ -193,9 +192,23 @@ async function main(): Promise<void> {
   if (authSecret === '') {
     logger.warn('AUTH_SECRET is not set: the server runs open (no authentication; row-level rules are not enforced)');
   }
+  signals.serving(running); // stops now if a signal came during start-up
 }
 
 const DEFAULT_DATA = './data/live.sqlite';
+
+/** Adds the demo data in one atomic batch, only to empty tables (never over a user's records). */
+async function seedDemo(server: RunningServer, logger: ReturnType<typeof createLogger>): Promise<void> {
+  const store = server.store;
+  const empty = store.checked.config.tables.every((table) => store.records(table.name).next().done === true);
+  if (!empty) {
+    logger.warn('not seeding: the tables already hold records');
+    return;
+  }
+  const changes = demoSeed();
+  await store.apply(changes);
+  logger.info('seeded the demo data', { records: changes.length });
+}
 
 function integer(text: string, name: string, min: number, max: number): number {
   const value = Number(text);

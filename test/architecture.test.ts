@@ -24,7 +24,7 @@ const ALLOWED: { readonly [folder: string]: readonly string[] } = {
 };
 
 /** The client runs in browsers: besides itself it may import only these packages. */
-const CLIENT_PACKAGES = /^(graphql|@urql\/core|wonka|@apollo\/client(\/.*)?|rxjs)$/;
+const CLIENT_PACKAGES = /^(graphql|graphql-ws|@urql\/core|wonka|@apollo\/client(\/.*)?|rxjs)$/;
 
 const GRAPHQL_PACKAGES = /^(graphql|graphql-yoga|graphql-ws|@pothos\/.*|graphql-scalars)(\/.*)?$/;
 

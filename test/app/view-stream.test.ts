@@ -52,5 +52,5 @@ test('closing the store completes the streams and releases their listeners', asy
   expect(await pending).toEqual({ done: true, value: undefined });
   expect(await streams[1]!.next()).toEqual({ done: true, value: undefined });
   expect(store.listenerCount()).toBe(0);
-  await expect(store.apply([user(1)])).rejects.toThrow(/closed/);
+  await expect(store.apply([user(1)])).rejects.toMatchObject({ code: 'UNAVAILABLE' }); // retryable: nothing applied
 });

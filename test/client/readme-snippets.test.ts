@@ -10,7 +10,7 @@ import { startTestServer } from '../graphql/helpers/server.js';
 import { mutate, strip } from './helpers.js';
 
 /**
- * The README's frontend snippets, run as written: each fenced block after a `snippet:` marker
+ * The README's frontend snippets, run as written (and type-checked as `snippets/*.ts`): each fenced block after a `snippet:` marker
  * has its imports bound to the real packages (the generated documents for `./gql/graphql.js`,
  * this repository's client for `live-views-graphql/client/*`), the demo address replaced by the
  * test server's, and `render` recording what the app would show. After random mutations the
@@ -77,6 +77,10 @@ afterAll(() => {
 
 test.each(['apollo', 'urql'])('the README %s snippet renders the current top posts, in order', async (name) => {
   const code = snippet(name);
+  // The same text is type-checked by tsc as test/client/snippets/<name>.ts.
+  expect(readFileSync(join(root, 'test', 'client', 'snippets', `${name}.ts`), 'utf8').endsWith(`\n\n${code}`)).toBe(
+    true,
+  );
   expect(code.split('\n').filter((line) => line.trim() !== '').length).toBeLessThan(10);
   const server = await startTestServer();
   cleanups.push(() => server.close());

@@ -36,7 +36,7 @@ export function spawnServer(
 }
 
 /** The log of a process running `server/main.ts`, however it was started. */
-function serverProcess(started: TestProcess): ServerProcess {
+export function serverProcess(started: TestProcess): ServerProcess {
   return {
     process: started,
     child: started.child,
@@ -57,7 +57,7 @@ function parseLog(line: string): LogLine {
 }
 
 /** Waits for the `listening` line, however long start-up takes; returns it (with `url`). */
-async function listening(server: ServerProcess): Promise<LogLine & { url: string }> {
+export async function listening(server: ServerProcess): Promise<LogLine & { url: string }> {
   const line = await server.process.waitForLine((text) => parseLog(text).msg === 'listening');
   return parseLog(line) as LogLine & { url: string };
 }
