@@ -65,6 +65,7 @@ export class Access {
     this.registry = new ViewRegistry(store.views, {
       ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
       ...(options.maxViews === undefined ? {} : { maxViews: options.maxViews }),
+      ...(options.maxViewBytes === undefined ? {} : { maxViewBytes: options.maxViewBytes }),
     });
     for (const view of store.checked.config.views) {
       if (!hasParams(view)) this.registry.pin(view.id, engineDefinition(view));

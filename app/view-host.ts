@@ -84,6 +84,11 @@ export class ViewHost {
     return snapshot;
   }
 
+  /** The engine memory a view holds, approximately (`Circuit.viewStats`). */
+  viewBytes(id: string): number {
+    return this.#circuit.viewStats(id).approxBytes;
+  }
+
   /** Unregisters a view added with `addView`, and drops its history. */
   removeView(id: string): void {
     this.#histories.delete(id);

@@ -7,6 +7,8 @@ export interface ViewLifecycle {
   addView(definition: ViewDefinition, params: ViewParams): ViewSnapshot;
   /** Unregisters a view and drops its history. */
   removeView(id: string): void;
+  /** The engine memory a view holds, approximately (its result, private indexes, state). */
+  viewBytes(id: string): number;
 }
 
 export interface ViewRegistryOptions {
@@ -14,6 +16,11 @@ export interface ViewRegistryOptions {
   readonly graceMs?: number;
   /** Views created on demand alive at once, idle ones included (default 10,000). */
   readonly maxViews?: number;
+  /**
+   * Engine memory, in bytes, that views created on demand may hold together, idle ones
+   * included (default: no budget; the server derives one from the heap limit).
+   */
+  readonly maxViewBytes?: number;
 }
 
 const DEFAULT_GRACE_MS = 5_000;
@@ -38,7 +45,12 @@ interface Entry {
   readonly pinned: boolean;
   refs: number;
   timer: NodeJS.Timeout | undefined;
+  /** Engine memory the view held when last measured (views created on demand only). */
+  bytes: number;
 }
+
+/** Views re-measured at each new view while far from the budget (round robin). */
+const REMEASURED_PER_VIEW = 4;
 
 /**
  * Views by canonical signature (`viewSignature`): live queries whose definitions and
@@ -55,11 +67,15 @@ export class ViewRegistry {
   readonly #host: ViewLifecycle;
   readonly #graceMs: number;
   readonly #maxViews: number;
+  readonly #maxViewBytes: number;
   readonly #bySignature = new Map<string, Entry>();
   readonly #byId = new Map<string, Entry>();
   /** Idle on-demand views, oldest first (Map keeps insertion order): evicted first when full. */
   readonly #idle = new Map<string, Entry>();
   #onDemand = 0;
+  /** Sum of `bytes` over the views created on demand. */
+  #heldBytes = 0;
+  #cursor: Iterator<Entry> | undefined;
   #next = 0;
   #closed = false;
 
@@ -67,6 +83,7 @@ export class ViewRegistry {
     this.#host = host;
     this.#graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
     this.#maxViews = options.maxViews ?? DEFAULT_MAX_VIEWS;
+    this.#maxViewBytes = options.maxViewBytes ?? Number.POSITIVE_INFINITY;
   }
 
   /** Files a view registered at start-up under its signature; it is never unregistered. */
@@ -78,6 +95,7 @@ export class ViewRegistry {
       pinned: true,
       refs: 0,
       timer: undefined,
+      bytes: 0,
     };
     this.#bySignature.set(entry.signature, entry);
     this.#byId.set(id, entry);
@@ -86,7 +104,8 @@ export class ViewRegistry {
   /**
    * A lease on the view `definition` with `params` defines, registering it when no view has
    * its signature (its id is `<name>~<n>`). `origin` is the request before rules were applied.
-   * Throws `LIMIT_EXCEEDED` when `maxViews` views created on demand are in use.
+   * Throws `LIMIT_EXCEEDED` when `maxViews` views created on demand are in use, or when a new
+   * view would take their engine memory past `maxViewBytes` (idle views are evicted first).
    */
   acquire(name: string, definition: ViewDefinition, params: ViewParams, origin: ViewOrigin): Lease {
     if (this.#closed) throw unavailable();
@@ -121,11 +140,17 @@ export class ViewRegistry {
     return this.#byId.get(id)?.signature;
   }
 
-  /** Counts for tests and monitoring. */
-  stats(): { pinned: number; onDemand: number; idle: number; leases: number } {
+  /** Counts for tests and monitoring; `viewBytes`: what the views created on demand hold now. */
+  stats(): { pinned: number; onDemand: number; idle: number; leases: number; viewBytes: number } {
     let leases = 0;
     for (const entry of this.#byId.values()) leases += entry.refs;
-    return { pinned: this.#byId.size - this.#onDemand, onDemand: this.#onDemand, idle: this.#idle.size, leases };
+    return {
+      pinned: this.#byId.size - this.#onDemand,
+      onDemand: this.#onDemand,
+      idle: this.#idle.size,
+      leases,
+      viewBytes: this.#measureAll(),
+    };
   }
 
   /** Cancels the grace timers and unregisters every idle view; later leases are refused. */
@@ -135,19 +160,20 @@ export class ViewRegistry {
   }
 
   #create(name: string, definition: ViewDefinition, params: ViewParams, signature: string, origin: ViewOrigin): Entry {
-    if (this.#onDemand >= this.#maxViews) {
-      const oldest = this.#idle.values().next();
-      if (oldest.done === true) {
-        throw new AppError(
-          'LIMIT_EXCEEDED',
-          `the server holds its maximum of ${this.#maxViews} live queries; try again later`,
-          {
-            limit: 'maxViews',
-            max: this.#maxViews,
-          },
-        );
-      }
-      this.#drop(oldest.value);
+    if (this.#onDemand >= this.#maxViews && !this.#evictIdle()) {
+      throw new AppError(
+        'LIMIT_EXCEEDED',
+        `the server holds its maximum of ${this.#maxViews} live queries; try again later`,
+        {
+          limit: 'maxViews',
+          max: this.#maxViews,
+        },
+      );
+    }
+    // Views grow and shrink with the data: the budget is checked against what they hold now.
+    const budgeted = this.#maxViewBytes !== Number.POSITIVE_INFINITY;
+    if (budgeted) {
+      while (this.#held() >= this.#maxViewBytes) if (!this.#evictIdle()) throw this.#overBudget();
     }
     const id = `${name}~${++this.#next}`;
     this.#host.addView({ ...definition, id }, params);
@@ -158,11 +184,69 @@ export class ViewRegistry {
       pinned: false,
       refs: 0,
       timer: undefined,
+      bytes: 0,
     };
     this.#bySignature.set(signature, entry);
     this.#byId.set(id, entry);
     this.#onDemand++;
+    if (budgeted) {
+      this.#measure(entry);
+      // What the new view costs is known once it is built: over the budget, idle views make
+      // room, or the new view goes again (one view past the budget is the most it overshoots).
+      while (this.#held() > this.#maxViewBytes) {
+        if (this.#evictIdle()) continue;
+        this.#drop(entry);
+        throw this.#overBudget();
+      }
+    }
     return entry;
+  }
+
+  /** Drops the oldest idle view; false when none is idle. */
+  #evictIdle(): boolean {
+    const oldest = this.#idle.values().next();
+    if (oldest.done === true) return false;
+    this.#drop(oldest.value);
+    return true;
+  }
+
+  /**
+   * What the views created on demand hold. Views grow and shrink with the data, so sizes are
+   * re-measured: a few per call (round robin) while far from the budget, all of them near it,
+   * where the answer decides; each measure is O(a view's operators).
+   */
+  #held(): number {
+    if (this.#heldBytes >= this.#maxViewBytes / 2) return this.#measureAll();
+    for (let i = 0; i < REMEASURED_PER_VIEW; i++) {
+      let next = this.#cursor?.next();
+      if (next === undefined || next.done === true) {
+        this.#cursor = this.#byId.values();
+        next = this.#cursor.next();
+        if (next.done === true) break;
+      }
+      if (!next.value.pinned) this.#measure(next.value);
+    }
+    return this.#heldBytes;
+  }
+
+  #measureAll(): number {
+    for (const entry of this.#byId.values()) if (!entry.pinned) this.#measure(entry);
+    return this.#heldBytes;
+  }
+
+  #measure(entry: Entry): void {
+    const bytes = this.#host.viewBytes(entry.id);
+    this.#heldBytes += bytes - entry.bytes;
+    entry.bytes = bytes;
+  }
+
+  #overBudget(): AppError {
+    const max = this.#maxViewBytes;
+    return new AppError(
+      'LIMIT_EXCEEDED',
+      `live queries hold the server's view memory budget (${max} bytes); try again later`,
+      { limit: 'maxViewMemory', max },
+    );
   }
 
   #release(entry: Entry): void {
@@ -185,6 +269,7 @@ export class ViewRegistry {
     this.#byId.delete(entry.id);
     this.#bySignature.delete(entry.signature);
     this.#onDemand--;
+    this.#heldBytes -= entry.bytes;
     this.#host.removeView(entry.id);
   }
 }

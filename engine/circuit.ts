@@ -151,13 +151,18 @@ export class Circuit {
   /** Registers a view routed by `TableRoutes`, computing it from a lookup or the tables. */
   #registerRouted(bound: ViewDefinition, startVersion: number): View {
     const right = this.#rightIndexes(bound);
-    const view = new View(bound, startVersion, { right });
+    // The first join's left rows are `from` records: read them from a shared index, unless
+    // the join reads `from` itself (its left side would change under it).
+    const first = bound.join?.[0];
+    const left =
+      first === undefined || first.table === bound.from ? undefined : this.#lookup(bound.from, first.on.left);
+    const view = new View(bound, startVersion, { right, ...(left === undefined ? {} : { left }) });
     const seek = seekOf(bound);
     const lookup = seek === undefined ? undefined : this.#lookup(bound.from, seek.path);
     view.initialize(
       lookup !== undefined && seek !== undefined ? lookup.records(seek.values) : this.#table(bound.from).values(),
     );
-    this.#use(view, lookup === undefined ? right : [lookup, ...right]);
+    this.#use(view, [...(lookup === undefined ? [] : [lookup]), ...(left === undefined ? [] : [left]), ...right]);
     this.#route(view, view.inputs());
     return view;
   }
@@ -169,8 +174,9 @@ export class Circuit {
 
   /** Counts a registered view as a user of its lookups. */
   #use(view: View, lookups: readonly EqualityLookup[]): void {
-    for (const lookup of lookups) lookup.users++;
-    if (lookups.length > 0) this.#lookupsOf.set(view, lookups);
+    const unique = [...new Set(lookups)];
+    for (const lookup of unique) lookup.users++;
+    if (unique.length > 0) this.#lookupsOf.set(view, unique);
   }
 
   #route(view: View, inputs: readonly { table: string; input: ViewInput }[]): void {

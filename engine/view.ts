@@ -40,7 +40,8 @@ export class View {
   readonly #result: ViewResult;
 
   /**
-   * `right[i]` is the shared index of join `i`'s table by its `right` field. With `window`,
+   * `right[i]` is the shared index of join `i`'s table by its `right` field; `left`, if given,
+   * the shared index of `from` by the first join's `left` path (see `Join`). With `window`,
    * the view's top-k is a `Window` over that shared ordered index, placed before the joins
    * (see `windowPlanOf` for the views that qualify: their joins keep every row and its key
    * and order), and `initializeWindow` computes its initial result.
@@ -48,7 +49,9 @@ export class View {
   constructor(
     definition: ViewDefinition,
     version = 0,
-    shared: { readonly right: readonly RightIndex[]; readonly window?: WindowSource } = { right: [] },
+    shared: { readonly right: readonly RightIndex[]; readonly left?: RightIndex; readonly window?: WindowSource } = {
+      right: [],
+    },
   ) {
     this.id = definition.id;
     this.definition = definition;
@@ -81,6 +84,10 @@ export class View {
         outer: join.kind === 'left',
         right,
         ...(rightFilter === undefined ? {} : { rightTest: (row: Row) => rightFilter.test(row) }),
+        ...(i === 0 && shared.left !== undefined ? { left: shared.left } : {}),
+        ...(i === 0 && shared.left !== undefined && filter !== undefined
+          ? { leftTest: (row: Row) => filter.test(row) }
+          : {}),
       });
       this.#joinStages.push(this.#stages.length);
       this.#joins.push(operator);

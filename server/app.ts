@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getHeapStatistics } from 'node:v8';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
@@ -112,7 +113,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
   const origins = new OriginPolicy(options.origins ?? {}, options.host ?? '127.0.0.1');
   const authenticator = options.authSecret === undefined ? undefined : new Authenticator(options.authSecret);
-  const access = new Access(store, { ...options.liveQueries, enforceRules: authenticator !== undefined });
+  const access = new Access(store, {
+    maxViewBytes: defaultViewBudget(),
+    ...options.liveQueries,
+    enforceRules: authenticator !== undefined,
+  });
   const yoga = createYoga<{ graphqlWs?: { viewer: Viewer | undefined; connection: ConnectionState } }, RequestContext>({
     schema: buildSchema(
       options.checked,
@@ -263,6 +268,14 @@ type Enveloped = {
   execute: (args: ExecutionArgs) => ReturnType<NonNullable<Parameters<typeof useServer>[0]['execute']>>;
   subscribe: (args: ExecutionArgs) => ReturnType<NonNullable<Parameters<typeof useServer>[0]['subscribe']>>;
 };
+
+/**
+ * The engine memory live queries may hold by default: half the heap limit, leaving the rest to
+ * the tables, the config's views, histories and requests in flight.
+ */
+function defaultViewBudget(): number {
+  return Math.floor(getHeapStatistics().heap_size_limit / 2);
+}
 
 /** What GraphiQL shows first: a subscription to the first view (ids only). */
 function defaultQuery(checked: CheckedConfig): string {

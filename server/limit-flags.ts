@@ -16,6 +16,10 @@ const FLAGS = {
   'max-batch-changes': { help: 'changes in one ingestBatch (default 100)', max: 10_000_000 },
   'max-record-bytes': { help: 'size of one record as JSON (default 1048576)', max: 1 << 30 },
   'max-json-depth': { help: 'nesting of a JSON value from a client (default 32)', max: 10_000 },
+  'max-view-memory': {
+    help: 'bytes of engine memory live queries may hold (default half the heap limit)',
+    max: Number.MAX_SAFE_INTEGER,
+  },
 } as const;
 
 type LimitFlag = keyof typeof FLAGS;
@@ -30,6 +34,7 @@ export const LIMIT_USAGE = Object.entries(FLAGS)
 
 export interface LimitOptions {
   maxPayloadBytes?: number;
+  maxViewBytes?: number;
   requestLimits: Partial<RequestLimits>;
   writeLimits: Partial<WriteLimits>;
 }
@@ -53,6 +58,7 @@ export function limitOptions(
     if (value !== undefined) (target as { [key: string]: number })[key as string] = value;
   };
   set(options, 'maxPayloadBytes', 'max-payload-bytes');
+  set(options, 'maxViewBytes', 'max-view-memory');
   set(options.requestLimits, 'maxTokens', 'max-tokens');
   set(options.requestLimits, 'maxDepth', 'max-depth');
   set(options.requestLimits, 'maxAliases', 'max-aliases');

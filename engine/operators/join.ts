@@ -38,8 +38,11 @@ export class Join implements Operator {
   readonly #keepsLeftKey: boolean;
   readonly #right: RightIndex;
   readonly #rightTest: RowTest | undefined;
-  /** join value → left rows by key */
+  /** join value → left rows by key (unless the left side is a shared index) */
   readonly #left = new Map<string, Map<string, Row>>();
+  /** The table the left rows are, by the left path, when they are a table's records passing `leftTest`. */
+  readonly #sharedLeft: RightIndex | undefined;
+  readonly #leftTest: RowTest | undefined;
 
   constructor(options: {
     leftPath: readonly string[];
@@ -48,6 +51,13 @@ export class Join implements Operator {
     outer: boolean;
     right: RightIndex;
     rightTest?: RowTest;
+    /**
+     * When the left rows are the records of a table passing `leftTest` (the first join of a
+     * view without a window, over another table): that table's shared index by the left
+     * path, read instead of keeping the left rows. It must not change while this join runs.
+     */
+    left?: RightIndex;
+    leftTest?: RowTest;
   }) {
     this.#leftPath = options.leftPath;
     this.#rightPath = splitPath(options.rightField);
@@ -56,6 +66,8 @@ export class Join implements Operator {
     this.#keepsLeftKey = options.rightField === 'id';
     this.#right = options.right;
     this.#rightTest = options.rightTest;
+    this.#sharedLeft = options.left;
+    this.#leftTest = options.leftTest;
   }
 
   held(): HeldState {
@@ -70,7 +82,7 @@ export class Join implements Operator {
     for (const { key, row, weight } of consolidate(delta)) {
       const value = getPath(row, this.#leftPath);
       const joinKey = value === null ? undefined : valueKey(value);
-      if (joinKey !== undefined) updateIndex(this.#left, joinKey, key, row, weight);
+      if (joinKey !== undefined && this.#sharedLeft === undefined) updateIndex(this.#left, joinKey, key, row, weight);
       let matched = false;
       const matches = joinKey === undefined ? undefined : this.#right.bucket(joinKey);
       if (matches !== undefined) {
@@ -97,7 +109,7 @@ export class Join implements Operator {
       const value = getPath(row, this.#rightPath);
       if (value === null) continue;
       const joinKey = valueKey(value);
-      const lefts = this.#left.get(joinKey);
+      const lefts = this.#lefts(joinKey);
       if (lefts === undefined) continue;
       let before = 0;
       if (this.#outer) {
@@ -106,6 +118,7 @@ export class Join implements Operator {
       }
       const after = before + weight;
       for (const [leftKey, left] of lefts) {
+        if (this.#leftTest !== undefined && !this.#leftTest(left)) continue;
         if (weight > 0 && this.#outer && before === 0)
           out.push({ key: leftKey, row: this.#nest(left, null), weight: -1 });
         out.push({ key: this.#key(leftKey, id), row: this.#nest(left, row as Record), weight });
@@ -114,6 +127,11 @@ export class Join implements Operator {
       }
     }
     return out;
+  }
+
+  /** The left rows with this join value (from the shared index: not yet filtered by `leftTest`). */
+  #lefts(joinKey: string): ReadonlyMap<string, Row> | undefined {
+    return this.#sharedLeft === undefined ? this.#left.get(joinKey) : this.#sharedLeft.bucket(joinKey);
   }
 
   /** Right records matching `joinKey` in the shared index (as it was before this change). */

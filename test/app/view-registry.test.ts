@@ -13,6 +13,7 @@ function host(): ViewLifecycle & { circuit: Circuit; now: number } {
       return circuit.registerView(definition, params, { startVersion: this.now });
     },
     removeView: (id: string) => void circuit.unregisterView(id),
+    viewBytes: (id: string) => circuit.viewStats(id).approxBytes,
   };
 }
 const origin = { definition: { id: 'x', from: 'posts' }, params: {} };
@@ -45,7 +46,7 @@ test('equal definitions share one view; the last release unregisters it after th
   warm.release();
   vi.advanceTimersByTime(100);
   expect(h.circuit.stats()).toMatchObject({ views: 0, routes: 0, indexEntries: 0 });
-  expect(registry.stats()).toEqual({ pinned: 0, onDemand: 0, idle: 0, leases: 0 });
+  expect(registry.stats()).toEqual({ pinned: 0, onDemand: 0, idle: 0, leases: 0, viewBytes: 0 });
 });
 
 test('different parameters are different views; pinned views are never unregistered', () => {
@@ -79,6 +80,32 @@ test('at capacity the oldest idle view is evicted; with none idle, LIMIT_EXCEEDE
   a.release();
   const c = registry.acquire('v', view(3), {}, origin);
   expect(h.circuit.viewIds().sort()).toEqual([b.id, c.id].sort());
+  registry.close();
+});
+
+test('over the memory budget a new view is dropped again and refused, after idle views made what room they could', () => {
+  vi.useFakeTimers();
+  const h = host();
+  for (let i = 0; i < 100; i++) h.circuit.ingestSingle('posts', 'CREATE', `p${i}`, { likes: i });
+  const view = (n: number): ViewDefinition => ({ id: 'v', from: 'posts', where: { likes: { ne: n } } });
+  // Room for two views of 99 rows, not three.
+  const probe = h.circuit.registerView({ ...view(-1), id: 'probe' });
+  const bytes = h.circuit.viewStats(probe.view).approxBytes;
+  h.circuit.unregisterView(probe.view);
+  const registry = new ViewRegistry(h, { graceMs: 10_000, maxViewBytes: Math.floor(bytes * 2.5) });
+  const a = registry.acquire('v', view(1), {}, origin);
+  registry.acquire('v', view(2), {}, origin);
+  expect(() => registry.acquire('v', view(3), {}, origin)).toThrow(
+    expect.objectContaining({
+      code: 'LIMIT_EXCEEDED',
+      details: { limit: 'maxViewMemory', max: Math.floor(bytes * 2.5) },
+    }),
+  );
+  expect(h.circuit.viewIds()).toHaveLength(2);
+  a.release(); // idle: evicted to make room
+  registry.acquire('v', view(3), {}, origin);
+  expect(h.circuit.viewIds()).toHaveLength(2);
+  expect(registry.stats().viewBytes).toBeLessThanOrEqual(bytes * 2.5);
   registry.close();
 });
 

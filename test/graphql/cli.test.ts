@@ -176,6 +176,8 @@ test('limit flags reach the server; a bad value exits 2', async () => {
     '1',
     '--allowed-hosts',
     'a.test, b.test',
+    '--max-view-memory',
+    '50000000',
   ]);
   try {
     const url = await listening(server);

@@ -107,7 +107,7 @@ test(`${CYCLES} subscribe/unsubscribe cycles over random arguments leave only th
 
   await eventually(() => server.store.listenerCount() === 0, 'every listener to be released');
   await eventually(() => server.access.registry.stats().onDemand === 0, 'every view created on demand to go', 10_000);
-  expect(server.access.registry.stats()).toEqual({ pinned: 5, onDemand: 0, idle: 0, leases: 0 });
+  expect(server.access.registry.stats()).toEqual({ pinned: 5, onDemand: 0, idle: 0, leases: 0, viewBytes: 0 });
   const after = server.store.engineStats();
   // records grow by the posts created, and so does the shared ordered index over posts (topPosts)
   expect({ ...after, records: baseline.records, orderedEntries: baseline.orderedEntries }).toEqual(baseline);
