@@ -11,6 +11,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import {
   Access,
   type AccessOptions,
+  type AppError,
   type ConnectionState,
   type LiveStore,
   openLiveStore,
@@ -32,7 +33,7 @@ import {
   useRequestLimits,
   useSharedEventExecution,
 } from '../graphql/index.js';
-import { Authenticator, unauthenticated } from './auth.js';
+import { Authenticator, tokenExpired, unauthenticated } from './auth.js';
 import { useCsrfPrevention } from './csrf.js';
 import { serveDemo } from './demo.js';
 import { InFlightRequests } from './in-flight.js';
@@ -40,6 +41,7 @@ import { createLogger, type Logger, yogaLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { OriginPolicy, type OriginPolicyOptions } from './origin-policy.js';
 import { createProbes } from './probes.js';
+import { onceAt, type TokenExpiry, useTokenExpiry } from './token-expiry.js';
 
 export interface ServerOptions {
   readonly checked: CheckedConfig;
@@ -130,23 +132,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     maxViewBytes: viewBudgetBytes,
     enforceRules: authenticator !== undefined,
   });
-  const yoga = createYoga<{ graphqlWs?: { viewer: Viewer | undefined; connection: ConnectionState } }, RequestContext>({
+  const yoga = createYoga<
+    { graphqlWs?: { viewer: Viewer | undefined; connection: ConnectionState } },
+    RequestContext & TokenExpiry
+  >({
     schema: buildSchema(
       options.checked,
       options.liveQueries?.limits === undefined ? {} : { limits: options.liveQueries.limits },
     ),
-    // HTTP and SSE: the token of each request, one connection state per request. graphql-ws
-    // authenticated its socket once (onConnect) and passes the viewer and its connection state.
-    context: async ({ request, graphqlWs: socket }): Promise<RequestContext> => {
+    // HTTP and SSE: the token of each request, one connection state per request (an SSE stream
+    // ends when its token expires). graphql-ws authenticated its socket once (onConnect), closes
+    // it at the token's expiry, and passes the viewer and its connection state.
+    context: async ({ request, graphqlWs: socket }): Promise<RequestContext & TokenExpiry> => {
       refuseWhenStopping();
       if (socket !== undefined) return { access, viewer: socket.viewer, connection: socket.connection };
       if (authenticator === undefined)
         return { access, viewer: undefined, connection: { subscriptions: 0, transport: 'http' } };
       try {
+        const session = await authenticator.session(request.headers.get('authorization'));
         return {
           access,
-          viewer: await authenticator.viewer(request.headers.get('authorization')),
+          viewer: session.viewer,
           connection: { subscriptions: 0, transport: 'http' },
+          tokenExpiresAt: session.expiresAt,
         };
       } catch (error) {
         throw toGraphQLError(unauthenticated(error));
@@ -171,6 +179,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...useRequestLimits({ ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits }),
       useInputErrorCodes(),
       useSharedEventExecution(),
+      useTokenExpiry(),
     ],
   });
 
@@ -205,30 +214,44 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const graphqlWs = useServer<
     { [key: string]: unknown },
-    { socket: WebSocket; request: IncomingMessage; viewer?: Viewer; connection?: ConnectionState }
+    {
+      socket: WebSocket;
+      request: IncomingMessage;
+      viewer?: Viewer;
+      connection?: ConnectionState;
+      /** When the socket's token expires (epoch ms). */
+      expiresAt?: number;
+    }
   >(
     {
       // The token comes once per socket; a refused one closes it with 4403 Forbidden, as
-      // graphql-ws does for `onConnect` returning false (the reason says why).
+      // graphql-ws does for `onConnect` returning false (the reason says why). At the token's
+      // `exp` the socket is closed the same way: the client connects again with a fresh token.
       onConnect: async (ctx) => {
         ctx.extra.connection = { subscriptions: 0, transport: 'ws' };
         if (authenticator === undefined) return true;
+        const { socket } = ctx.extra;
         try {
-          ctx.extra.viewer = await authenticator.viewer(ctx.connectionParams?.['authorization']);
+          const session = await authenticator.session(ctx.connectionParams?.['authorization']);
+          ctx.extra.viewer = session.viewer;
+          ctx.extra.expiresAt = session.expiresAt;
+          const cancel = onceAt(session.expiresAt, () => socket.close(4403, TOKEN_EXPIRED));
+          socket.once('close', cancel);
           return true;
         } catch (error) {
-          ctx.extra.socket.close(4403, unauthenticated(error).message.slice(0, 120));
+          socket.close(4403, unauthenticated(error).message.slice(0, 120));
           return false;
         }
       },
       execute: (args) => (args.rootValue as Enveloped).execute(args),
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
       onSubscribe: async (ctx, _id, payload) => {
-        if (stopping) {
-          // Over a WebSocket the code is what counts: no HTTP status to carry.
-          const { http: _http, ...extensions } = (toGraphQLError(unavailable()) as GraphQLError).extensions;
-          return [new GraphQLError(unavailable().message, { extensions })];
+        // The timer may be late (a busy event loop): nothing runs on an expired token.
+        if (ctx.extra.expiresAt !== undefined && Date.now() >= ctx.extra.expiresAt) {
+          ctx.extra.socket.close(4403, TOKEN_EXPIRED);
+          return [wsError(tokenExpired())];
         }
+        if (stopping) return [wsError(unavailable())];
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -297,6 +320,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics,
     close: () => (closing ??= close()),
   };
+}
+
+/** The close reason of a socket whose token expired. */
+const TOKEN_EXPIRED = 'the token has expired';
+
+/** An operation's error over a WebSocket: the code is what counts, no HTTP status to carry. */
+function wsError(error: AppError): GraphQLError {
+  const { http: _http, ...extensions } = (toGraphQLError(error) as GraphQLError).extensions;
+  return new GraphQLError(error.message, { extensions });
 }
 
 type Enveloped = {
