@@ -3,9 +3,10 @@ import type { CheckedConfig } from '../config/validate.js';
 import { ConfigError } from '../config/validate.js';
 import { Circuit, type EngineFault, isEngineError, type Record, type ViewSnapshot } from '../engine/index.js';
 import { type Durability, type GroupCommitStats, openStore } from '../storage/index.js';
+import { isAppError } from './errors.js';
 import { loadTables } from './load-tables.js';
+import type { AppObserver, LogFollower, LogStatus } from './observer.js';
 import { openPostgresLiveStore } from './pg-live-store.js';
-import type { StorageStatus } from './storage-status.js';
 import type { UpdateHistory } from './update-history.js';
 import { VersionClock } from './version-clock.js';
 import { type Logger, type ViewEvent, ViewHost } from './view-host.js';
@@ -115,12 +116,7 @@ export async function openLiveStore(checked: CheckedConfig, options: LiveStoreOp
       ignoredTables: loaded.ignored,
       startupMs: performance.now() - started,
     };
-    const status = (): StorageStatus => {
-      const { committed } = writes.stats;
-      return { kind: 'sqlite', loaded: true, connected: store.isOpen, position: committed, head: committed, lagMs: 0 };
-    };
     return new LiveStore(checked, host, writes, info, {
-      status,
       close: () => {
         if (store.isOpen) store.close();
       },
@@ -131,9 +127,8 @@ export async function openLiveStore(checked: CheckedConfig, options: LiveStoreOp
   }
 }
 
-/** What the live store holds of its storage besides the write path. */
+/** What the live store holds of its storage besides the write path: how to release it. */
 export interface StorageHandle {
-  status(): StorageStatus;
   close(): void | Promise<void>;
 }
 
@@ -148,6 +143,8 @@ export class LiveStore {
   readonly views: ViewHost;
   readonly writes: Writes;
   readonly #storage: StorageHandle;
+  #observer: AppObserver | undefined;
+  #log: LogFollower | undefined;
 
   constructor(checked: CheckedConfig, views: ViewHost, writes: Writes, info: StorageInfo, storage: StorageHandle) {
     this.checked = checked;
@@ -159,7 +156,33 @@ export class LiveStore {
 
   /** See `WritePath.apply`. */
   apply(changes: readonly Change[], authorize?: Authorize): Promise<Applied> {
-    return this.writes.apply(changes, authorize);
+    const observer = this.#observer;
+    if (observer === undefined) return this.writes.apply(changes, authorize);
+    const started = performance.now();
+    const applied = this.writes.apply(changes, authorize);
+    // Observed beside the caller's await, not in its way: the caller gets the same promise.
+    applied.then(
+      () => observer.writeEnded('ok', (performance.now() - started) / 1000),
+      (error: unknown) =>
+        observer.writeEnded(isAppError(error) ? error.code : 'INTERNAL', (performance.now() - started) / 1000),
+    );
+    return applied;
+  }
+
+  /** Reports writes and publishes to `observer` from now on (the server's metrics). */
+  observe(observer: AppObserver): void {
+    this.#observer = observer;
+    this.views.observe(observer);
+  }
+
+  /** Registers the follower of a shared change log (a store other writers feed) for readiness and metrics. */
+  followLog(follower: LogFollower): void {
+    this.#log = follower;
+  }
+
+  /** How far the shared change log is applied here; undefined for a store without one (SQLite). */
+  logStatus(): LogStatus | undefined {
+    return this.#log?.logStatus();
   }
 
   snapshot(view: string): ViewSnapshot {
@@ -203,10 +226,5 @@ export class LiveStore {
     await this.writes.close();
     this.views.close();
     await this.#storage.close();
-  }
-
-  /** Where this instance stands with its storage: loaded, connected, log position and lag (for /ready and /metrics). */
-  storageStatus(): StorageStatus {
-    return this.#storage.status();
   }
 }

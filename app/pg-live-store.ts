@@ -9,7 +9,6 @@ import { LiveStore, type LiveStoreOptions, type StorageInfo, type StorageOptions
 import { LogApplier, LogClock } from './log-applier.js';
 import { RowReader, tableSpecs } from './pg-rows.js';
 import { PgWritePath } from './pg-write-path.js';
-import type { StorageStatus } from './storage-status.js';
 import { ViewHost } from './view-host.js';
 
 /** Connections for mutations: every log writer is serialised by the log lock, so a few suffice. */
@@ -27,6 +26,7 @@ export async function openPostgresLiveStore(
   url: string,
 ): Promise<LiveStore> {
   const started = performance.now();
+  const openedAt = Date.now();
   const logger = options.logger;
   const storage = options.storage;
   const location = safeLocation(url);
@@ -120,22 +120,20 @@ export async function openPostgresLiveStore(
     ignoredTables: [],
     startupMs: performance.now() - started,
   };
-  const status = (): StorageStatus => {
-    const followed = follower.status();
-    return {
-      kind: 'postgres',
-      loaded: true,
-      connected: followed.connected,
-      position: followed.position,
-      head: followed.head,
-      lagMs: followed.caughtUpAt === undefined ? Number.POSITIVE_INFINITY : Date.now() - followed.caughtUpAt.getTime(),
-    };
-  };
-  return new LiveStore(checked, host, writes, info, {
-    status,
+  const live = new LiveStore(checked, host, writes, info, {
     close: async () => {
       await follower.stop();
       await pool.end().catch(() => undefined);
     },
   });
+  live.followLog({
+    logStatus: () => {
+      const { connected, position, head, caughtUpAt } = follower.status();
+      // Behind the head seen at the last read: the wait is at most the time since the log was last read to its end.
+      const behind = position < head || caughtUpAt === undefined;
+      const since = caughtUpAt?.getTime() ?? openedAt;
+      return { following: connected, position, head, lagSeconds: behind ? Math.max(0, Date.now() - since) / 1000 : 0 };
+    },
+  });
+  return live;
 }

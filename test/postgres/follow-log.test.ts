@@ -122,6 +122,10 @@ describe.skipIf(missing !== undefined)('a server over PostgreSQL', () => {
 
     await db.sql('TRUNCATE users');
     await eventually(() => copy.rows.size === 0, 'the truncate');
+    // Readiness and metrics see the follower: following, at the log's last position.
+    const [last] = await db.sql<{ position: string }>('SELECT max(position)::text AS position FROM lv_changes');
+    await eventually(() => server.store.logStatus()?.position === Number(last?.position), 'the status');
+    expect(server.store.logStatus()).toMatchObject({ following: true, head: Number(last?.position), lagSeconds: 0 });
   });
 
   test('loads what the tables hold, and serves existing compatible tables as they are', async () => {
