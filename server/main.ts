@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   const maxViewsPerConnection = limit('max-views-per-connection', 1_000_000);
   const graceMs = limit('view-grace-ms', 86_400_000);
   const drainMs = flags['drain-ms'] === undefined ? undefined : integer(flags['drain-ms'], '--drain-ms', 0, 3_600_000);
-  const { maxPayloadBytes, maxViewBytes, requestLimits, writeLimits } = limitOptions(flags, usageError);
+  const { maxPayloadBytes, maxQueuedBytes, maxViewBytes, requestLimits, writeLimits } = limitOptions(flags, usageError);
 
   const signals = stopOnSignals(logger);
   let server: RunningServer;
@@ -133,6 +133,7 @@ async function main(): Promise<void> {
       logger,
       ...(authSecret === '' ? {} : { authSecret }),
       ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
+      ...(maxQueuedBytes === undefined ? {} : { maxQueuedBytes }),
       requestLimits,
       writeLimits,
       ...(drainMs === undefined ? {} : { drainMs }),
