@@ -7,7 +7,7 @@ export const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
  * The close code of a WebSocket whose reader fell behind: 1013 Try Again Later, which
  * graphql-ws clients retry (reconnecting with `sinceVersion` keeps their place).
  */
-export const SLOW_READER_CLOSE_CODE = 1013;
+const SLOW_READER_CLOSE_CODE = 1013;
 
 /**
  * How long the close frame may wait behind the queued bytes before the socket is cut:
