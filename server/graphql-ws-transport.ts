@@ -39,7 +39,9 @@ export function serveGraphQLWs<P extends { [key: string]: unknown }, E extends S
     socket.close(CloseCode.InternalServerError, 'Internal server error');
   };
   wss.on('connection', (socket, request) => {
-    socket.once('error', (error) => internalError(socket, error));
+    // A client breaking the WebSocket protocol (a frame past `maxPayload`, a bad frame): ws
+    // closes the socket itself (1009, 1002); that is the client's fault, not the server's.
+    socket.on('error', (error) => logger.debug('graphql-ws: socket error', { error: error.message }));
     let alive = true;
     socket.on('pong', () => {
       alive = true;
