@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
@@ -10,6 +11,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import {
   Access,
   type AccessOptions,
+  type AppError,
   type ConnectionState,
   type LiveStore,
   openLiveStore,
@@ -31,14 +33,17 @@ import {
   useRequestLimits,
   useSharedEventExecution,
 } from '../graphql/index.js';
-import { Authenticator, unauthenticated } from './auth.js';
+import { Authenticator, tokenExpired, unauthenticated } from './auth.js';
 import { useCsrfPrevention } from './csrf.js';
 import { serveDemo } from './demo.js';
 import { serveGraphQLWs } from './graphql-ws-transport.js';
 import { InFlightRequests } from './in-flight.js';
 import { createLogger, type Logger, yogaLogger } from './logger.js';
+import { ServerMetrics } from './metrics.js';
 import { OriginPolicy, type OriginPolicyOptions } from './origin-policy.js';
+import { createProbes } from './probes.js';
 import { DEFAULT_MAX_QUEUED_BYTES } from './slow-readers.js';
+import { onceAt, type TokenExpiry, useTokenExpiry } from './token-expiry.js';
 
 export interface ServerOptions {
   readonly checked: CheckedConfig;
@@ -74,6 +79,12 @@ export interface ServerOptions {
   readonly drainMs?: number;
   /** Other origins allowed to call the server and other host names it answers to (default: none; see `OriginPolicy`). */
   readonly origins?: OriginPolicyOptions;
+  /** /ready answers 503 while the shared change log is applied further behind than this (default 5 s; see `createProbes`). */
+  readonly readyMaxLagMs?: number;
+  /** The bearer token /metrics asks for (METRICS_TOKEN); see `createProbes` for the policy without one. */
+  readonly metricsToken?: string;
+  /** This instance's name on the log metrics (default host name:port). */
+  readonly instanceId?: string;
 }
 
 export interface RunningServer {
@@ -85,6 +96,8 @@ export interface RunningServer {
   readonly store: LiveStore;
   /** Views created on demand and the rules (for monitoring and tests). */
   readonly access: Access;
+  /** What /metrics serves. */
+  readonly metrics: ServerMetrics;
   /**
    * Graceful stop: refuse new connections and, with UNAVAILABLE (HTTP 503, Retry-After), every
    * new operation on the open ones; commit what is queued; complete every subscription
@@ -122,27 +135,35 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
   const origins = new OriginPolicy(options.origins ?? {}, options.host ?? '127.0.0.1');
   const authenticator = options.authSecret === undefined ? undefined : new Authenticator(options.authSecret);
+  const viewBudgetBytes = options.liveQueries?.maxViewBytes ?? defaultViewBudget();
   const access = new Access(store, {
-    maxViewBytes: defaultViewBudget(),
     ...options.liveQueries,
+    maxViewBytes: viewBudgetBytes,
     enforceRules: authenticator !== undefined,
   });
-  const yoga = createYoga<{ graphqlWs?: { viewer: Viewer | undefined; connection: ConnectionState } }, RequestContext>({
+  const yoga = createYoga<
+    { graphqlWs?: { viewer: Viewer | undefined; connection: ConnectionState } },
+    RequestContext & TokenExpiry
+  >({
     schema: buildSchema(
       options.checked,
       options.liveQueries?.limits === undefined ? {} : { limits: options.liveQueries.limits },
     ),
-    // HTTP and SSE: the token of each request, one connection state per request. graphql-ws
-    // authenticated its socket once (onConnect) and passes the viewer and its connection state.
-    context: async ({ request, graphqlWs: socket }): Promise<RequestContext> => {
+    // HTTP and SSE: the token of each request, one connection state per request (an SSE stream
+    // ends when its token expires). graphql-ws authenticated its socket once (onConnect), closes
+    // it at the token's expiry, and passes the viewer and its connection state.
+    context: async ({ request, graphqlWs: socket }): Promise<RequestContext & TokenExpiry> => {
       refuseWhenStopping();
       if (socket !== undefined) return { access, viewer: socket.viewer, connection: socket.connection };
-      if (authenticator === undefined) return { access, viewer: undefined, connection: { subscriptions: 0 } };
+      if (authenticator === undefined)
+        return { access, viewer: undefined, connection: { subscriptions: 0, transport: 'http' } };
       try {
+        const session = await authenticator.session(request.headers.get('authorization'));
         return {
           access,
-          viewer: await authenticator.viewer(request.headers.get('authorization')),
-          connection: { subscriptions: 0 },
+          viewer: session.viewer,
+          connection: { subscriptions: 0, transport: 'http' },
+          tokenExpiresAt: session.expiresAt,
         };
       } catch (error) {
         throw toGraphQLError(unauthenticated(error));
@@ -167,11 +188,30 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...useRequestLimits({ ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits }),
       useInputErrorCodes(),
       useSharedEventExecution(),
+      useTokenExpiry(),
     ],
   });
 
+  const metrics = new ServerMetrics({
+    store,
+    access,
+    // The port is known once listening (0 picks one).
+    instanceId: () => options.instanceId ?? `${hostname()}:${(httpServer.address() as AddressInfo | null)?.port}`,
+    viewBudgetBytes,
+  });
+  store.observe(metrics);
+  const probes = createProbes({
+    store,
+    metrics,
+    origins,
+    stopping: () => stopping,
+    authRequired: authenticator !== undefined,
+    ...(options.readyMaxLagMs === undefined ? {} : { readyMaxLagMs: options.readyMaxLagMs }),
+    ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
+  });
   const httpServer = createServer((request, response) => {
-    if (!serveDemo(request, response)) void yoga(request, response);
+    if (probes(request, response) || serveDemo(request, response)) return;
+    void yoga(request, response);
   });
   const inFlight = new InFlightRequests(httpServer);
   // A larger message closes the socket with 1009 (Message Too Big) before it is read whole.
@@ -183,36 +223,53 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const graphqlWs = serveGraphQLWs<
     { [key: string]: unknown },
-    { socket: WebSocket; request: IncomingMessage; viewer?: Viewer; connection?: ConnectionState }
+    {
+      socket: WebSocket;
+      request: IncomingMessage;
+      viewer?: Viewer;
+      connection?: ConnectionState;
+      /** When the socket's token expires (epoch ms). */
+      expiresAt?: number;
+    }
   >(
     {
       // The token comes once per socket; a refused one closes it with 4403 Forbidden, as
-      // graphql-ws does for `onConnect` returning false (the reason says why).
+      // graphql-ws does for `onConnect` returning false (the reason says why). At the token's
+      // `exp` the socket is closed the same way: the client connects again with a fresh token.
       onConnect: async (ctx) => {
-        ctx.extra.connection = { subscriptions: 0 };
+        ctx.extra.connection = { subscriptions: 0, transport: 'ws' };
         if (authenticator === undefined) return true;
+        const { socket } = ctx.extra;
         try {
-          ctx.extra.viewer = await authenticator.viewer(ctx.connectionParams?.['authorization']);
+          const session = await authenticator.session(ctx.connectionParams?.['authorization']);
+          ctx.extra.viewer = session.viewer;
+          ctx.extra.expiresAt = session.expiresAt;
+          const cancel = onceAt(session.expiresAt, () => socket.close(4403, TOKEN_EXPIRED));
+          socket.once('close', cancel);
           return true;
         } catch (error) {
-          ctx.extra.socket.close(4403, unauthenticated(error).message.slice(0, 120));
+          socket.close(4403, unauthenticated(error).message.slice(0, 120));
           return false;
         }
       },
       execute: (args) => (args.rootValue as Enveloped).execute(args),
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
       onSubscribe: async (ctx, _id, payload) => {
-        if (stopping) {
-          // Over a WebSocket the code is what counts: no HTTP status to carry.
-          const { http: _http, ...extensions } = (toGraphQLError(unavailable()) as GraphQLError).extensions;
-          return [new GraphQLError(unavailable().message, { extensions })];
+        // The timer may be late (a busy event loop): nothing runs on an expired token.
+        if (ctx.extra.expiresAt !== undefined && Date.now() >= ctx.extra.expiresAt) {
+          ctx.extra.socket.close(4403, TOKEN_EXPIRED);
+          return [wsError(tokenExpired())];
         }
+        if (stopping) return [wsError(unavailable())];
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
-          graphqlWs: { viewer: ctx.extra.viewer, connection: ctx.extra.connection ?? { subscriptions: 0 } },
+          graphqlWs: {
+            viewer: ctx.extra.viewer,
+            connection: ctx.extra.connection ?? { subscriptions: 0, transport: 'ws' },
+          },
         });
         let document: ExecutionArgs['document'];
         try {
@@ -271,8 +328,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port: address.port,
     store,
     access,
+    metrics,
     close: () => (closing ??= close()),
   };
+}
+
+/** The close reason of a socket whose token expired. */
+const TOKEN_EXPIRED = 'the token has expired';
+
+/** An operation's error over a WebSocket: the code is what counts, no HTTP status to carry. */
+function wsError(error: AppError): GraphQLError {
+  const { http: _http, ...extensions } = (toGraphQLError(error) as GraphQLError).extensions;
+  return new GraphQLError(error.message, { extensions });
 }
 
 type Enveloped = {

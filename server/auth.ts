@@ -17,6 +17,12 @@ class AuthError extends Error {
   }
 }
 
+/** Who a token speaks for, and until when (epoch milliseconds: the token's `exp`). */
+export interface Session {
+  readonly viewer: Viewer;
+  readonly expiresAt: number;
+}
+
 export class Authenticator {
   readonly #key: Uint8Array;
 
@@ -25,8 +31,8 @@ export class Authenticator {
     this.#key = new TextEncoder().encode(secret);
   }
 
-  /** The viewer of an `Authorization` header or connection parameter; throws `AuthError`. */
-  async viewer(authorization: unknown): Promise<Viewer> {
+  /** The session of an `Authorization` header or connection parameter; throws `AuthError`. */
+  async session(authorization: unknown): Promise<Session> {
     if (authorization === undefined || authorization === null || authorization === '')
       throw new AuthError('missing bearer token');
     if (typeof authorization !== 'string') throw new AuthError('authorization must be a string');
@@ -37,11 +43,11 @@ export class Authenticator {
         algorithms: ['HS256'],
         requiredClaims: ['sub', 'exp'],
       });
-      const { sub, role } = payload;
+      const { sub, role, exp } = payload;
       if (typeof sub !== 'string' || sub.length === 0) throw new AuthError('the token has no sub');
       if (role !== undefined && role !== null && typeof role !== 'string')
         throw new AuthError('the token role is not a string');
-      return { sub, role: typeof role === 'string' ? role : null };
+      return { viewer: { sub, role: typeof role === 'string' ? role : null }, expiresAt: (exp as number) * 1000 };
     } catch (error) {
       if (error instanceof AuthError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw new AuthError('the token has expired');
@@ -71,4 +77,9 @@ export async function mintToken(
 export function unauthenticated(error: unknown): AppError {
   const reason = error instanceof AuthError ? error.message : 'invalid bearer token';
   return new AppError('UNAUTHENTICATED', `unauthenticated: ${reason}`);
+}
+
+/** The refusal of an operation on a connection whose token has expired since it was opened. */
+export function tokenExpired(): AppError {
+  return new AppError('UNAUTHENTICATED', 'unauthenticated: the token has expired');
 }
