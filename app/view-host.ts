@@ -4,7 +4,6 @@ import { unavailable, withAppErrors } from './errors.js';
 import type { AppObserver } from './observer.js';
 import { type Listener, TopicTarget } from './topic-target.js';
 import { UpdateHistory } from './update-history.js';
-import type { VersionClock } from './version-clock.js';
 
 /** What a subscriber receives: a whole result (SNAPSHOT) or a change to it (DELTA). */
 export interface ViewEvent {
@@ -22,6 +21,11 @@ export interface Logger {
   error?(message: string, fields?: object): void;
 }
 
+/** What the host needs of a version clock: a version at least every view's (new views start there). */
+export interface ViewClock {
+  now(): number;
+}
+
 type Topics = { [topic: `view:${string}`]: [event: ViewEvent] };
 
 const DEFAULT_HISTORY_SIZE = 1000;
@@ -37,7 +41,7 @@ const DEFAULT_HISTORY_SIZE = 1000;
  */
 export class ViewHost {
   readonly #circuit: Circuit;
-  readonly #clock: VersionClock;
+  readonly #clock: ViewClock;
   readonly #historySize: number;
   readonly #target: TopicTarget;
   readonly #pubsub: PubSub<Topics>;
@@ -49,11 +53,7 @@ export class ViewHost {
   #failed: unknown;
   #observer: AppObserver | undefined;
 
-  constructor(
-    circuit: Circuit,
-    clock: VersionClock,
-    options: { historySize?: number; logger?: Logger | undefined } = {},
-  ) {
+  constructor(circuit: Circuit, clock: ViewClock, options: { historySize?: number; logger?: Logger | undefined } = {}) {
     this.#circuit = circuit;
     this.#clock = clock;
     this.#historySize = options.historySize ?? DEFAULT_HISTORY_SIZE;
