@@ -8,7 +8,7 @@ import type { UpdateHistory } from './update-history.js';
 import { VersionClock } from './version-clock.js';
 import { type Logger, type ViewEvent, ViewHost } from './view-host.js';
 import type { WriteLimits } from './write-limits.js';
-import { type Applied, type Authorize, type Change, WritePath } from './write-path.js';
+import { type Applied, type Authorize, type Change, type Sees, WritePath } from './write-path.js';
 
 export interface LiveStoreOptions {
   /** Updates kept per view for `sinceVersion` resumption (default 1,000). */
@@ -129,8 +129,8 @@ export class LiveStore {
   }
 
   /** See `WritePath.apply`. */
-  apply(changes: readonly Change[], authorize?: Authorize): Promise<Applied> {
-    return this.writes.apply(changes, authorize);
+  apply(changes: readonly Change[], authorize?: Authorize, sees?: Sees): Promise<Applied> {
+    return this.writes.apply(changes, authorize, sees);
   }
 
   snapshot(view: string): ViewSnapshot {

@@ -37,6 +37,13 @@ export type ResolvedChange = RecordChange & { readonly before: Record | undefine
  */
 export type Authorize = (change: ResolvedChange) => void;
 
+/**
+ * Whether the writer may read a stored record (its read rule). A record it may not read is
+ * absent for its writes: an update is `NOT_FOUND` and a delete changes nothing, exactly as for
+ * a missing id, so no answer tells a hidden record from a missing one.
+ */
+export type Sees = (table: string, record: Record) => boolean;
+
 export interface Applied {
   /** One update per view whose result changed, each already published. */
   readonly updates: readonly ViewUpdate[];
@@ -47,6 +54,7 @@ export interface Applied {
 interface Request {
   readonly changes: readonly Change[];
   readonly authorize?: Authorize | undefined;
+  readonly sees?: Sees | undefined;
 }
 
 /**
@@ -114,8 +122,9 @@ export class WritePath {
    * once they are committed and their updates published. Rejects with an `AppError`
    * (`BAD_INPUT`, `NOT_FOUND`, `CONFLICT`, or whatever `authorize` throws) and changes nothing
    * when any change is refused; more changes than `limits.maxBatchChanges` are refused first.
+   * With `sees`, stored records the writer may not read are absent for it (see `Sees`).
    */
-  apply(changes: readonly Change[], authorize?: Authorize): Promise<Applied> {
+  apply(changes: readonly Change[], authorize?: Authorize, sees?: Sees): Promise<Applied> {
     if (this.#closed) return Promise.reject(unavailable());
     const max = this.limits.maxBatchChanges;
     if (changes.length > max) {
@@ -126,7 +135,7 @@ export class WritePath {
         }),
       );
     }
-    return this.#committer.submit({ changes, authorize });
+    return this.#committer.submit({ changes, authorize, sees });
   }
 
   get stats(): GroupCommitStats {
@@ -141,9 +150,9 @@ export class WritePath {
   }
 
   /** One request, inside the group's transaction and its own savepoint (see the class comment). */
-  #stage({ changes, authorize }: Request, tx: StoreTransaction): Applied {
+  #stage({ changes, authorize, sees }: Request, tx: StoreTransaction): Applied {
     if (this.#host.closed) throw unavailable();
-    const resolved = this.#resolve(changes);
+    const resolved = this.#resolve(changes, sees);
     if (authorize !== undefined) for (const change of resolved) authorize(change);
     if (resolved.length === 0) return { updates: [], records: [] };
     tx.write(resolved.map(({ table, op, id, data }) => ({ table, op, id, record: data })));
@@ -215,10 +224,10 @@ export class WritePath {
    * validation pass. The engine's `checkChange` judges the change itself (table, id, operation,
    * data), with the engine's messages; the table's `RecordValidator` judges the fields.
    */
-  #resolve(changes: readonly Change[]): ResolvedChange[] {
+  #resolve(changes: readonly Change[], sees: Sees | undefined): ResolvedChange[] {
     const pending = new Map<string, Record | undefined>();
     const tableExists = (table: string): boolean => this.#validators.has(table);
-    return changes.map((change, index) => {
+    return changes.flatMap((change, index): ResolvedChange[] => {
       const where = changes.length > 1 ? `changes[${index}]: ` : '';
       const { table, op, id } = change;
       // Before anything walks the data recursively: a hostile depth must not overflow the stack.
@@ -227,10 +236,14 @@ export class WritePath {
       const patch = withAppErrors(() => checkChange(tableExists, table, op, id, change.data, where));
       const validator = this.#validators.get(table) as RecordValidator;
       const key = `${table}\u0000${id}`;
-      const before = pending.has(key) ? pending.get(key) : this.#circuit.getRecord(table, id);
+      // Records this request wrote are the writer's own; stored ones it may not read are absent.
+      const stored = pending.has(key) ? pending.get(key) : this.#circuit.getRecord(table, id);
+      const hidden = !pending.has(key) && stored !== undefined && sees !== undefined && !sees(table, stored);
+      const before = hidden ? undefined : stored;
       if (op === 'DELETE') {
+        if (hidden) return []; // as deleting a missing id: nothing changes
         pending.set(key, undefined);
-        return { table, op, id, before };
+        return [{ table, op, id, before }];
       }
       if (op === 'UPDATE' && before === undefined) {
         throw new AppError('NOT_FOUND', `${where}${table} '${id}' does not exist`, { table, id });
@@ -238,7 +251,7 @@ export class WritePath {
       const record = validator.check(id, op === 'UPDATE' ? { ...before, ...patch } : { ...patch }, where);
       this.#checkSize(record, table, id, where);
       pending.set(key, record);
-      return { table, op, id, data: record, before };
+      return [{ table, op, id, data: record, before }];
     });
   }
 }
