@@ -31,6 +31,8 @@ export interface AccessOptions extends ViewRegistryOptions {
 /** Per connection (a WebSocket, or one HTTP/SSE request): the live subscriptions it holds. */
 export interface ConnectionState {
   subscriptions: number;
+  /** How the client is connected (`ws`, `http`), for the subscriber counts; unset counts as `other`. */
+  readonly transport?: string;
 }
 
 /** Who is asking and over which connection, as the transport established it. */
@@ -56,6 +58,8 @@ export class Access {
   readonly enforceRules: boolean;
   readonly #readRules: ReadonlyMap<string, Rule>;
   readonly #ruleTests = new Map<string, (record: Record) => boolean>();
+  /** Live subscriptions by transport (see `subscribers`). */
+  readonly #subscribers = new Map<string, number>();
 
   constructor(store: LiveStore, options: AccessOptions = {}) {
     this.store = store;
@@ -140,9 +144,12 @@ export class Access {
       });
     }
     const lease = this.lease(name, definition, params, viewer);
+    const transport = connection.transport ?? 'other';
     connection.subscriptions++;
+    this.#subscribers.set(transport, (this.#subscribers.get(transport) ?? 0) + 1);
     const end = (): void => {
       connection.subscriptions--;
+      this.#subscribers.set(transport, (this.#subscribers.get(transport) ?? 1) - 1);
       lease.release();
     };
     try {
@@ -151,6 +158,11 @@ export class Access {
       end();
       throw error;
     }
+  }
+
+  /** Live subscriptions now open, by transport (every transport that ever had one, so a gauge can fall to 0). */
+  subscribers(): ReadonlyMap<string, number> {
+    return this.#subscribers;
   }
 
   /**

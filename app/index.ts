@@ -10,6 +10,7 @@ export {
   openLiveStore,
   type StorageOptions,
 } from './live-store.js';
+export type { AppObserver, LogStatus } from './observer.js';
 export type { ViewEvent } from './view-host.js';
 
 export { ViewStream } from './view-stream.js';

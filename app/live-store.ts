@@ -3,7 +3,9 @@ import type { CheckedConfig } from '../config/validate.js';
 import { ConfigError } from '../config/validate.js';
 import { Circuit, type EngineFault, isEngineError, type Record, type ViewSnapshot } from '../engine/index.js';
 import { type Durability, type GroupCommitStats, openStore, type Store } from '../storage/index.js';
+import { isAppError } from './errors.js';
 import { loadTables } from './load-tables.js';
+import type { AppObserver, LogFollower, LogStatus } from './observer.js';
 import type { UpdateHistory } from './update-history.js';
 import { VersionClock } from './version-clock.js';
 import { type Logger, type ViewEvent, ViewHost } from './view-host.js';
@@ -119,6 +121,8 @@ export class LiveStore {
   readonly views: ViewHost;
   readonly writes: WritePath;
   readonly #store: Store;
+  #observer: AppObserver | undefined;
+  #log: LogFollower | undefined;
 
   constructor(checked: CheckedConfig, store: Store, views: ViewHost, writes: WritePath, info: StorageInfo) {
     this.checked = checked;
@@ -130,7 +134,33 @@ export class LiveStore {
 
   /** See `WritePath.apply`. */
   apply(changes: readonly Change[], authorize?: Authorize, sees?: Sees): Promise<Applied> {
-    return this.writes.apply(changes, authorize, sees);
+    const observer = this.#observer;
+    if (observer === undefined) return this.writes.apply(changes, authorize, sees);
+    const started = performance.now();
+    const applied = this.writes.apply(changes, authorize, sees);
+    // Observed beside the caller's await, not in its way: the caller gets the same promise.
+    applied.then(
+      () => observer.writeEnded('ok', (performance.now() - started) / 1000),
+      (error: unknown) =>
+        observer.writeEnded(isAppError(error) ? error.code : 'INTERNAL', (performance.now() - started) / 1000),
+    );
+    return applied;
+  }
+
+  /** Reports writes and publishes to `observer` from now on (the server's metrics). */
+  observe(observer: AppObserver): void {
+    this.#observer = observer;
+    this.views.observe(observer);
+  }
+
+  /** Registers the follower of a shared change log (a store other writers feed) for readiness and metrics. */
+  followLog(follower: LogFollower): void {
+    this.#log = follower;
+  }
+
+  /** How far the shared change log is applied here; undefined for a store without one (SQLite). */
+  logStatus(): LogStatus | undefined {
+    return this.#log?.logStatus();
   }
 
   snapshot(view: string): ViewSnapshot {

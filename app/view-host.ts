@@ -10,6 +10,7 @@ import {
   viewSignature,
 } from '../engine/index.js';
 import { unavailable, withAppErrors } from './errors.js';
+import type { AppObserver } from './observer.js';
 import { StartVersions } from './start-versions.js';
 import { type Listener, TopicTarget } from './topic-target.js';
 import { UpdateHistory } from './update-history.js';
@@ -60,6 +61,7 @@ export class ViewHost {
   readonly #onLost = new WeakMap<Listener, () => boolean>();
   #closed = false;
   #failed: unknown;
+  #observer: AppObserver | undefined;
 
   constructor(
     circuit: Circuit,
@@ -114,8 +116,15 @@ export class ViewHost {
     if (this.#failed === undefined) this.#circuit.unregisterView(id);
   }
 
+  /** Reports every publish to `observer` from now on (metrics). */
+  observe(observer: AppObserver): void {
+    this.#observer = observer;
+  }
+
   /** Records and publishes committed updates, each on its view's topic. */
   publish(updates: readonly ViewUpdate[]): void {
+    if (updates.length === 0) return;
+    const started = this.#observer === undefined ? 0 : performance.now();
     for (const update of updates) {
       const event: ViewEvent = {
         view: update.view,
@@ -131,6 +140,7 @@ export class ViewHost {
       if (added !== undefined) added.version = update.version;
       this.#pubsub.publish(`view:${update.view}`, event);
     }
+    this.#observer?.published(updates.length, (performance.now() - started) / 1000);
   }
 
   snapshot(view: string): ViewSnapshot {

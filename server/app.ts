@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
@@ -37,7 +38,9 @@ import { useCsrfPrevention } from './csrf.js';
 import { serveDemo } from './demo.js';
 import { InFlightRequests } from './in-flight.js';
 import { createLogger, type Logger, yogaLogger } from './logger.js';
+import { ServerMetrics } from './metrics.js';
 import { OriginPolicy, type OriginPolicyOptions } from './origin-policy.js';
+import { createProbes } from './probes.js';
 import { onceAt, type TokenExpiry, useTokenExpiry } from './token-expiry.js';
 
 export interface ServerOptions {
@@ -68,6 +71,12 @@ export interface ServerOptions {
   readonly drainMs?: number;
   /** Other origins allowed to call the server and other host names it answers to (default: none; see `OriginPolicy`). */
   readonly origins?: OriginPolicyOptions;
+  /** /ready answers 503 while the shared change log is applied further behind than this (default 5 s; see `createProbes`). */
+  readonly readyMaxLagMs?: number;
+  /** The bearer token /metrics asks for (METRICS_TOKEN); see `createProbes` for the policy without one. */
+  readonly metricsToken?: string;
+  /** This instance's name on the log metrics (default host name:port). */
+  readonly instanceId?: string;
 }
 
 export interface RunningServer {
@@ -79,6 +88,8 @@ export interface RunningServer {
   readonly store: LiveStore;
   /** Views created on demand and the rules (for monitoring and tests). */
   readonly access: Access;
+  /** What /metrics serves. */
+  readonly metrics: ServerMetrics;
   /**
    * Graceful stop: refuse new connections and, with UNAVAILABLE (HTTP 503, Retry-After), every
    * new operation on the open ones; commit what is queued; complete every subscription
@@ -115,9 +126,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
   const origins = new OriginPolicy(options.origins ?? {}, options.host ?? '127.0.0.1');
   const authenticator = options.authSecret === undefined ? undefined : new Authenticator(options.authSecret);
+  const viewBudgetBytes = options.liveQueries?.maxViewBytes ?? defaultViewBudget();
   const access = new Access(store, {
-    maxViewBytes: defaultViewBudget(),
     ...options.liveQueries,
+    maxViewBytes: viewBudgetBytes,
     enforceRules: authenticator !== undefined,
   });
   const yoga = createYoga<
@@ -134,13 +146,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     context: async ({ request, graphqlWs: socket }): Promise<RequestContext & TokenExpiry> => {
       refuseWhenStopping();
       if (socket !== undefined) return { access, viewer: socket.viewer, connection: socket.connection };
-      if (authenticator === undefined) return { access, viewer: undefined, connection: { subscriptions: 0 } };
+      if (authenticator === undefined)
+        return { access, viewer: undefined, connection: { subscriptions: 0, transport: 'http' } };
       try {
         const session = await authenticator.session(request.headers.get('authorization'));
         return {
           access,
           viewer: session.viewer,
-          connection: { subscriptions: 0 },
+          connection: { subscriptions: 0, transport: 'http' },
           tokenExpiresAt: session.expiresAt,
         };
       } catch (error) {
@@ -170,8 +183,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ],
   });
 
+  const metrics = new ServerMetrics({
+    store,
+    access,
+    // The port is known once listening (0 picks one).
+    instanceId: () => options.instanceId ?? `${hostname()}:${(httpServer.address() as AddressInfo | null)?.port}`,
+    viewBudgetBytes,
+  });
+  store.observe(metrics);
+  const probes = createProbes({
+    store,
+    metrics,
+    origins,
+    stopping: () => stopping,
+    authRequired: authenticator !== undefined,
+    ...(options.readyMaxLagMs === undefined ? {} : { readyMaxLagMs: options.readyMaxLagMs }),
+    ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
+  });
   const httpServer = createServer((request, response) => {
-    if (!serveDemo(request, response)) void yoga(request, response);
+    if (probes(request, response) || serveDemo(request, response)) return;
+    void yoga(request, response);
   });
   const inFlight = new InFlightRequests(httpServer);
   // A larger message closes the socket with 1009 (Message Too Big) before it is read whole.
@@ -197,7 +228,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // graphql-ws does for `onConnect` returning false (the reason says why). At the token's
       // `exp` the socket is closed the same way: the client connects again with a fresh token.
       onConnect: async (ctx) => {
-        ctx.extra.connection = { subscriptions: 0 };
+        ctx.extra.connection = { subscriptions: 0, transport: 'ws' };
         if (authenticator === undefined) return true;
         const { socket } = ctx.extra;
         try {
@@ -226,7 +257,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
-          graphqlWs: { viewer: ctx.extra.viewer, connection: ctx.extra.connection ?? { subscriptions: 0 } },
+          graphqlWs: {
+            viewer: ctx.extra.viewer,
+            connection: ctx.extra.connection ?? { subscriptions: 0, transport: 'ws' },
+          },
         });
         let document: ExecutionArgs['document'];
         try {
@@ -283,6 +317,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port: address.port,
     store,
     access,
+    metrics,
     close: () => (closing ??= close()),
   };
 }

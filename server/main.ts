@@ -32,11 +32,16 @@ ${LIMIT_USAGE}
                                  (default none: same origin only; * allows any)
   --allowed-hosts <list>         host names served besides localhost and IP addresses, comma-separated
                                  (.example.com: and its subdomains; against DNS rebinding)
+  --ready-max-lag-ms <n>         GET /ready answers 503 while the shared change log is applied further
+                                 behind than this (default 5000; PostgreSQL store only)
+  --instance-id <name>           this instance's name on the log metrics (env INSTANCE_ID, default host:port)
   -h, --help          this text
 
 Environment: AUTH_SECRET (at least 32 characters) turns on bearer-token authentication
 (HS256 JWTs, see npm run token) and the config's row-level rules; unset, the server runs
-open: no authentication and no rules (a warning says so at start).`;
+open: no authentication and no rules (a warning says so at start).
+METRICS_TOKEN (at least 16 characters): GET /metrics then needs Authorization: Bearer <it>;
+with AUTH_SECRET set and no METRICS_TOKEN, /metrics is refused. See docs/operations.md.`;
 
 function parseFlags() {
   return parseArgs({
@@ -58,6 +63,8 @@ function parseFlags() {
       ...LIMIT_FLAG_OPTIONS,
       'cors-origin': { type: 'string', multiple: true },
       'allowed-hosts': { type: 'string', multiple: true },
+      'ready-max-lag-ms': { type: 'string' },
+      'instance-id': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -118,6 +125,13 @@ async function main(): Promise<void> {
   const maxWhereDepth = limit('max-where-depth', 100);
   const maxViewsPerConnection = limit('max-views-per-connection', 1_000_000);
   const graceMs = limit('view-grace-ms', 86_400_000);
+  const metricsToken = process.env['METRICS_TOKEN'] ?? '';
+  if (metricsToken !== '' && metricsToken.length < 16) usageError('METRICS_TOKEN must be at least 16 characters');
+  const readyMaxLagMs =
+    flags['ready-max-lag-ms'] === undefined
+      ? undefined
+      : integer(flags['ready-max-lag-ms'], '--ready-max-lag-ms', 0, 86_400_000);
+  const instanceId = flags['instance-id'] ?? process.env['INSTANCE_ID'] ?? '';
   const drainMs = flags['drain-ms'] === undefined ? undefined : integer(flags['drain-ms'], '--drain-ms', 0, 3_600_000);
   const { maxPayloadBytes, maxViewBytes, requestLimits, writeLimits } = limitOptions(flags, usageError);
 
@@ -136,6 +150,9 @@ async function main(): Promise<void> {
       requestLimits,
       writeLimits,
       ...(drainMs === undefined ? {} : { drainMs }),
+      ...(metricsToken === '' ? {} : { metricsToken }),
+      ...(readyMaxLagMs === undefined ? {} : { readyMaxLagMs }),
+      ...(instanceId === '' ? {} : { instanceId }),
       origins: { corsOrigins: list(flags['cors-origin']), allowedHosts: list(flags['allowed-hosts']) },
       liveQueries: {
         ...(graceMs === undefined ? {} : { graceMs }),

@@ -18,6 +18,8 @@ export interface TestServerOptions {
   readonly requestLimits?: ServerOptions['requestLimits'];
   readonly writeLimits?: ServerOptions['writeLimits'];
   readonly origins?: ServerOptions['origins'];
+  readonly readyMaxLagMs?: number;
+  readonly metricsToken?: string;
 }
 
 /** In memory: the write path is the durable one (SQLite, group commit), without a file. */
@@ -44,6 +46,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.requestLimits === undefined ? {} : { requestLimits: options.requestLimits }),
     ...(options.writeLimits === undefined ? {} : { writeLimits: options.writeLimits }),
     ...(options.origins === undefined ? {} : { origins: options.origins }),
+    ...(options.readyMaxLagMs === undefined ? {} : { readyMaxLagMs: options.readyMaxLagMs }),
+    ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
   });
 }
 
