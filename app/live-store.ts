@@ -2,15 +2,16 @@ import { engineDefinition, hasParams } from '../config/types.js';
 import type { CheckedConfig } from '../config/validate.js';
 import { ConfigError } from '../config/validate.js';
 import { Circuit, type EngineFault, isEngineError, type Record, type ViewSnapshot } from '../engine/index.js';
-import { type Durability, type GroupCommitStats, openStore, type Store } from '../storage/index.js';
+import { type Durability, type GroupCommitStats, openStore } from '../storage/index.js';
 import { isAppError } from './errors.js';
 import { loadTables } from './load-tables.js';
 import type { AppObserver, LogFollower, LogStatus } from './observer.js';
+import { openPostgresLiveStore } from './pg-live-store.js';
 import type { UpdateHistory } from './update-history.js';
 import { VersionClock } from './version-clock.js';
 import { type Logger, type ViewEvent, ViewHost } from './view-host.js';
 import type { WriteLimits } from './write-limits.js';
-import { type Applied, type Authorize, type Change, type Sees, WritePath } from './write-path.js';
+import { type Applied, type Authorize, type Change, type Sees, WritePath, type Writes } from './write-path.js';
 
 export interface LiveStoreOptions {
   /** Updates kept per view for `sinceVersion` resumption (default 1,000). */
@@ -25,6 +26,16 @@ export interface LiveStoreOptions {
 export interface StorageOptions {
   /** The SQLite file (created with its directory when missing), or ':memory:' for a throwaway run. */
   readonly file: string;
+  /**
+   * A PostgreSQL URL (`postgres://user@host:port/db`): the tables live in that database, shared
+   * with other instances and SQL clients, instead of in `file` (see docs/postgres.md).
+   */
+  readonly database?: string | undefined;
+  /**
+   * PostgreSQL only: called when this instance can no longer follow the change log safely (it
+   * was pruned past its position): the views stop, and the process should exit (a restart reloads).
+   */
+  readonly onStorageLost?: (error: unknown) => void;
   /** 'process' (default): survives kill -9; 'power': also power loss (synchronous=FULL). */
   readonly durability?: Durability;
   /**
@@ -43,6 +54,7 @@ export interface StorageOptions {
 
 /** What start-up found in the store. */
 export interface StorageInfo {
+  /** The SQLite file, or the PostgreSQL URL without its password. */
   readonly file: string;
   readonly durability: Durability;
   readonly epoch: number;
@@ -65,6 +77,7 @@ export interface StorageInfo {
 export async function openLiveStore(checked: CheckedConfig, options: LiveStoreOptions = {}): Promise<LiveStore> {
   const started = performance.now();
   const storage = options.storage ?? { file: ':memory:' };
+  if (storage.database !== undefined) return openPostgresLiveStore(checked, { ...options, storage }, storage.database);
   const store = openStore({
     file: storage.file,
     ...(storage.durability === undefined ? {} : { durability: storage.durability }),
@@ -103,11 +116,20 @@ export async function openLiveStore(checked: CheckedConfig, options: LiveStoreOp
       ignoredTables: loaded.ignored,
       startupMs: performance.now() - started,
     };
-    return new LiveStore(checked, store, host, writes, info);
+    return new LiveStore(checked, host, writes, info, {
+      close: () => {
+        if (store.isOpen) store.close();
+      },
+    });
   } catch (error) {
     store.close();
     throw error;
   }
+}
+
+/** What the live store holds of its storage besides the write path: how to release it. */
+export interface StorageHandle {
+  close(): void | Promise<void>;
 }
 
 /**
@@ -119,14 +141,14 @@ export class LiveStore {
   readonly checked: CheckedConfig;
   readonly storage: StorageInfo;
   readonly views: ViewHost;
-  readonly writes: WritePath;
-  readonly #store: Store;
+  readonly writes: Writes;
+  readonly #storage: StorageHandle;
   #observer: AppObserver | undefined;
   #log: LogFollower | undefined;
 
-  constructor(checked: CheckedConfig, store: Store, views: ViewHost, writes: WritePath, info: StorageInfo) {
+  constructor(checked: CheckedConfig, views: ViewHost, writes: Writes, info: StorageInfo, storage: StorageHandle) {
     this.checked = checked;
-    this.#store = store;
+    this.#storage = storage;
     this.views = views;
     this.writes = writes;
     this.storage = info;
@@ -201,8 +223,8 @@ export class LiveStore {
    * refuses further writes and closes the store.
    */
   async close(): Promise<void> {
-    this.writes.close();
+    await this.writes.close();
     this.views.close();
-    if (this.#store.isOpen) this.#store.close();
+    await this.#storage.close();
   }
 }

@@ -14,7 +14,6 @@ import type { AppObserver } from './observer.js';
 import { StartVersions } from './start-versions.js';
 import { type Listener, TopicTarget } from './topic-target.js';
 import { UpdateHistory } from './update-history.js';
-import type { VersionClock } from './version-clock.js';
 
 /** What a subscriber receives: a whole result (SNAPSHOT) or a change to it (DELTA). */
 export interface ViewEvent {
@@ -30,6 +29,16 @@ export interface ViewEvent {
 export interface Logger {
   warn(message: string, fields?: object): void;
   error?(message: string, fields?: object): void;
+}
+
+/**
+ * What the host needs of a version clock: `now()`, a version at least every view's, and `base`,
+ * where this run started counting (no earlier run issued a version above it). New views start
+ * between the two (see `StartVersions`).
+ */
+export interface ViewClock {
+  readonly base: number;
+  now(): number;
 }
 
 type Topics = { [topic: `view:${string}`]: [event: ViewEvent] };
@@ -48,7 +57,7 @@ const DEFAULT_HISTORY_SIZE = 1000;
  */
 export class ViewHost {
   readonly #circuit: Circuit;
-  readonly #clock: VersionClock;
+  readonly #clock: ViewClock;
   readonly #historySize: number;
   readonly #target: TopicTarget;
   readonly #pubsub: PubSub<Topics>;
@@ -63,11 +72,7 @@ export class ViewHost {
   #failed: unknown;
   #observer: AppObserver | undefined;
 
-  constructor(
-    circuit: Circuit,
-    clock: VersionClock,
-    options: { historySize?: number; logger?: Logger | undefined } = {},
-  ) {
+  constructor(circuit: Circuit, clock: ViewClock, options: { historySize?: number; logger?: Logger | undefined } = {}) {
     this.#circuit = circuit;
     this.#clock = clock;
     this.#historySize = options.historySize ?? DEFAULT_HISTORY_SIZE;

@@ -1,35 +1,11 @@
 import type { CheckedConfig } from '../config/validate.js';
-import {
-  type Circuit,
-  checkChange,
-  type EngineFault,
-  isEngineFault,
-  type Operation,
-  type Record,
-  type RecordChange,
-  type ViewUpdate,
-} from '../engine/index.js';
+import { type Circuit, type EngineFault, isEngineFault, type Record, type ViewUpdate } from '../engine/index.js';
 import { type GroupCommitStats, GroupCommitter, type Store, type StoreTransaction } from '../storage/index.js';
-import { AppError, toAppError, unavailable, withAppErrors } from './errors.js';
-import { RecordValidator } from './record-validator.js';
+import { type Change, ChangeResolver, type ResolvedChange, type Sees } from './change-resolver.js';
+import { AppError, toAppError, unavailable } from './errors.js';
 import type { VersionClock } from './version-clock.js';
 import type { Logger, ViewHost } from './view-host.js';
-import { checkJsonDepth, DEFAULT_WRITE_LIMITS, type WriteLimits } from './write-limits.js';
-
-/**
- * One requested record change. Unlike the engine's `RecordChange`, `data` of an UPDATE is a
- * patch: its fields are merged into the stored record (as the record stands after the
- * earlier changes of the same call).
- */
-export interface Change {
-  readonly table: string;
-  readonly op: Operation;
-  readonly id: string;
-  readonly data?: unknown;
-}
-
-/** A change as the write path resolved it: the whole new record (`data`) and the stored one (`before`). */
-export type ResolvedChange = RecordChange & { readonly before: Record | undefined };
+import { DEFAULT_WRITE_LIMITS, type WriteLimits } from './write-limits.js';
 
 /**
  * Called with each resolved change of a request, inside its savepoint and before the engine
@@ -37,12 +13,18 @@ export type ResolvedChange = RecordChange & { readonly before: Record | undefine
  */
 export type Authorize = (change: ResolvedChange) => void;
 
-/**
- * Whether the writer may read a stored record (its read rule). A record it may not read is
- * absent for its writes: an update is `NOT_FOUND` and a delete changes nothing, exactly as for
- * a missing id, so no answer tells a hidden record from a missing one.
- */
-export type Sees = (table: string, record: Record) => boolean;
+export type { Change, ResolvedChange, Sees } from './change-resolver.js';
+
+/** A write path: the one way requests change records, whatever store holds them. */
+export interface Writes {
+  readonly limits: WriteLimits;
+  /** Transactions and requests committed by this run. */
+  readonly stats: GroupCommitStats;
+  /** With `sees`, stored records the writer may not read are absent for it (see `Sees`). */
+  apply(changes: readonly Change[], authorize?: Authorize, sees?: Sees): Promise<Applied>;
+  /** Finishes what is queued, then refuses further requests. */
+  close(): void | Promise<void>;
+}
 
 export interface Applied {
   /** One update per view whose result changed, each already published. */
@@ -69,12 +51,12 @@ interface Request {
  * resolve. Everything from BEGIN to publishing runs synchronously, so no reader sees the
  * engine ahead of the store; if COMMIT fails, the host stops and `onCommitFailed` runs.
  */
-export class WritePath {
+export class WritePath implements Writes {
   readonly #circuit: Circuit;
   readonly #clock: VersionClock;
   readonly #host: ViewHost;
   readonly #committer: GroupCommitter<Request, Applied>;
-  readonly #validators = new Map<string, RecordValidator>();
+  readonly #resolver: ChangeResolver;
   readonly #logger: Logger | undefined;
   readonly #onEngineFault: ((fault: EngineFault) => void) | undefined;
   readonly limits: WriteLimits;
@@ -99,7 +81,7 @@ export class WritePath {
     this.#circuit = circuit;
     this.#clock = clock;
     this.#host = host;
-    for (const table of checked.config.tables) this.#validators.set(table.name, new RecordValidator(table));
+    this.#resolver = new ChangeResolver(checked, this.limits);
     this.#committer = new GroupCommitter<Request, Applied>(store, {
       // Versions for every request of the group are reserved before any is staged (see VersionClock).
       begin: (requests) => clock.reserve(requests.length),
@@ -122,7 +104,6 @@ export class WritePath {
    * once they are committed and their updates published. Rejects with an `AppError`
    * (`BAD_INPUT`, `NOT_FOUND`, `CONFLICT`, or whatever `authorize` throws) and changes nothing
    * when any change is refused; more changes than `limits.maxBatchChanges` are refused first.
-   * With `sees`, stored records the writer may not read are absent for it (see `Sees`).
    */
   apply(changes: readonly Change[], authorize?: Authorize, sees?: Sees): Promise<Applied> {
     if (this.#closed) return Promise.reject(unavailable());
@@ -152,7 +133,7 @@ export class WritePath {
   /** One request, inside the group's transaction and its own savepoint (see the class comment). */
   #stage({ changes, authorize, sees }: Request, tx: StoreTransaction): Applied {
     if (this.#host.closed) throw unavailable();
-    const resolved = this.#resolve(changes, sees);
+    const resolved = this.#resolver.resolve(changes, (table, id) => this.#circuit.getRecord(table, id), sees);
     if (authorize !== undefined) for (const change of resolved) authorize(change);
     if (resolved.length === 0) return { updates: [], records: [] };
     tx.write(resolved.map(({ table, op, id, data }) => ({ table, op, id, record: data })));
@@ -177,30 +158,6 @@ export class WritePath {
     };
   }
 
-  /** Each field's value (a record itself is not a level). */
-  #checkDepth(data: unknown, what: string): void {
-    const max = this.limits.maxJsonDepth;
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-      checkJsonDepth(data, max, what);
-      return;
-    }
-    for (const [field, value] of Object.entries(data))
-      checkJsonDepth(value, max, `${what}: field '${field}'`, { field });
-  }
-
-  #checkSize(record: Record, table: string, id: string, where: string): void {
-    const max = this.limits.maxRecordBytes;
-    const bytes = Buffer.byteLength(JSON.stringify(record));
-    if (bytes > max) {
-      throw new AppError('BAD_INPUT', `${where}${table} '${id}' is ${bytes} bytes as JSON, more than ${max}`, {
-        table,
-        id,
-        limit: 'maxRecordBytes',
-        max,
-      });
-    }
-  }
-
   /**
    * The engine failed midway through applying a request (a bug): views may be half-updated.
    * This request's savepoint rolls back (it is neither stored nor answered); from now on every
@@ -217,41 +174,5 @@ export class WritePath {
     });
     this.#host.stop(fault);
     this.#onEngineFault?.(fault);
-  }
-
-  /**
-   * Turns requested changes into engine changes with whole, validated records: the one
-   * validation pass. The engine's `checkChange` judges the change itself (table, id, operation,
-   * data), with the engine's messages; the table's `RecordValidator` judges the fields.
-   */
-  #resolve(changes: readonly Change[], sees: Sees | undefined): ResolvedChange[] {
-    const pending = new Map<string, Record | undefined>();
-    const tableExists = (table: string): boolean => this.#validators.has(table);
-    return changes.flatMap((change, index): ResolvedChange[] => {
-      const where = changes.length > 1 ? `changes[${index}]: ` : '';
-      const { table, op, id } = change;
-      // Before anything walks the data recursively: a hostile depth must not overflow the stack.
-      this.#checkDepth(change.data, `${where}${table} '${id}'`);
-      // A patch is checked as data before it is merged (the merged record is whole).
-      const patch = withAppErrors(() => checkChange(tableExists, table, op, id, change.data, where));
-      const validator = this.#validators.get(table) as RecordValidator;
-      const key = `${table}\u0000${id}`;
-      // Records this request wrote are the writer's own; stored ones it may not read are absent.
-      const stored = pending.has(key) ? pending.get(key) : this.#circuit.getRecord(table, id);
-      const hidden = !pending.has(key) && stored !== undefined && sees !== undefined && !sees(table, stored);
-      const before = hidden ? undefined : stored;
-      if (op === 'DELETE') {
-        if (hidden) return []; // as deleting a missing id: nothing changes
-        pending.set(key, undefined);
-        return [{ table, op, id, before }];
-      }
-      if (op === 'UPDATE' && before === undefined) {
-        throw new AppError('NOT_FOUND', `${where}${table} '${id}' does not exist`, { table, id });
-      }
-      const record = validator.check(id, op === 'UPDATE' ? { ...before, ...patch } : { ...patch }, where);
-      this.#checkSize(record, table, id, where);
-      pending.set(key, record);
-      return [{ table, op, id, data: record, before }];
-    });
   }
 }

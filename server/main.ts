@@ -15,6 +15,9 @@ const USAGE = `Usage: tsx server/main.ts [options]
   --host <addr>       address to listen on (env HOST, default 127.0.0.1)
   --config <file>     application config: a .ts/.js module (default export) or .json (default: the demo)
   --data <file>       SQLite file holding the tables (env DATA, default ./data/live.sqlite; created when missing)
+  --database <url>    keep the tables in PostgreSQL instead (postgres://user@host:port/db, env
+                      DATABASE_URL): any number of instances share it, and changes made by any
+                      SQL client reach the views (see docs/postgres.md)
   --memory            keep the tables in memory only: nothing is read or written, all is lost at exit
   --seed              add the demo's sample users and posts when the tables are empty (plain npm start
                       does so by itself when it creates the default data file)
@@ -50,6 +53,7 @@ function parseFlags() {
       host: { type: 'string' },
       config: { type: 'string' },
       data: { type: 'string' },
+      database: { type: 'string' },
       memory: { type: 'boolean' },
       seed: { type: 'boolean' },
       durability: { type: 'string' },
@@ -98,6 +102,12 @@ async function main(): Promise<void> {
   const host = flags.host ?? process.env['HOST'] ?? '127.0.0.1';
   const historySize = integer(flags['history-size'] ?? '1000', '--history-size', 0, 10_000_000);
   if (flags.memory === true && flags.data !== undefined) usageError('--memory and --data exclude each other');
+  const database =
+    flags.database ?? (flags.data === undefined && flags.memory !== true ? process.env['DATABASE_URL'] : undefined);
+  if (flags.database !== undefined && (flags.data !== undefined || flags.memory === true))
+    usageError('--database excludes --data and --memory');
+  if (database !== undefined && !/^postgres(ql)?:\/\//.test(database))
+    usageError('--database (DATABASE_URL) must be a postgres:// URL');
   const file = flags.memory === true ? ':memory:' : (flags.data ?? process.env['DATA'] ?? DEFAULT_DATA);
   const durability = flags.durability ?? process.env['DURABILITY'] ?? 'process';
   if (durability !== 'process' && durability !== 'power')
@@ -109,6 +119,7 @@ async function main(): Promise<void> {
   const seed =
     flags.seed === true ||
     (flags.config === undefined &&
+      database === undefined &&
       flags.data === undefined &&
       flags.memory !== true &&
       process.env['DATA'] === undefined &&
@@ -165,7 +176,15 @@ async function main(): Promise<void> {
       },
       storage: {
         file,
+        database,
         durability,
+        // The change log can no longer be followed: only a restart (which reloads the tables) is safe.
+        onStorageLost: (error) => {
+          logger.error('exiting: this instance can no longer follow the PostgreSQL change log; restart it', {
+            error: error instanceof Error ? error.message : String(error),
+          });
+          process.exit(isStoreError(error) ? error.exitCode : 1);
+        },
         // The engine is ahead of the file: only a restart (which reloads the file) is safe.
         onCommitFailed: (error) => {
           logger.error('exiting: a commit failed, restart to reload the data file', { error });
@@ -189,7 +208,10 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     if (isStoreError(error)) {
-      logger.error('cannot open the data file', { file: error.file ?? file, code: error.code });
+      logger.error(database === undefined ? 'cannot open the data file' : 'cannot use the database', {
+        file: error.file ?? file,
+        code: error.code,
+      });
       process.stderr.write(`${error.message}\n`);
       process.exit(error.exitCode);
     }

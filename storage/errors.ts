@@ -22,7 +22,9 @@ export type StoreErrorCode =
   /** SQLite rolled the whole transaction back on its own (disk full, I/O error): nothing of it was written. */
   | 'TRANSACTION_ABORTED'
   /** The store (or group committer) is closed. */
-  | 'CLOSED';
+  | 'CLOSED'
+  /** A PostgreSQL table named like a config table exists with columns that do not fit it. Left untouched. */
+  | 'INCOMPATIBLE_TABLE';
 
 const EXIT_CODES: { readonly [code in StoreErrorCode]: number } = {
   NOT_A_DATABASE: 65, // EX_DATAERR
@@ -35,6 +37,7 @@ const EXIT_CODES: { readonly [code in StoreErrorCode]: number } = {
   TRANSACTION_ABORTED: 74,
   BAD_CHANGE: 70, // EX_SOFTWARE: the caller passed a malformed change
   CLOSED: 70,
+  INCOMPATIBLE_TABLE: 2, // as a bad config: change the config or the table
 };
 
 export class StoreError extends Error {

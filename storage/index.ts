@@ -6,6 +6,20 @@
  */
 export { isStoreError, StoreError, type StoreErrorCode } from './errors.js';
 export { type GroupCommitStats, GroupCommitter } from './group-commit.js';
+export {
+  cannotConnect,
+  ensureSchema,
+  isConnectionError,
+  isRetryableError,
+  LOG_LOCK,
+  LogFollower,
+  type LoggedTransaction,
+  quote,
+  readSnapshot,
+  safeLocation,
+  sqlState,
+  type TableSpec,
+} from './postgres/index.js';
 export { SCHEMA_VERSION } from './sqlite/initialize.js';
 export { openSqliteStore as openStore } from './sqlite/open.js';
 export type {

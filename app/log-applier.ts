@@ -1,0 +1,142 @@
+import {
+  type Circuit,
+  type EngineFault,
+  isEngineFault,
+  type Record,
+  type RecordChange,
+  type ViewUpdate,
+} from '../engine/index.js';
+import type { LoggedTransaction } from '../storage/index.js';
+import type { RowReader } from './pg-rows.js';
+import type { Logger, ViewClock, ViewHost } from './view-host.js';
+
+/**
+ * The version clock of an instance that follows a change log: the position it applied. A view
+ * gains at most one version per logged transaction, and each transaction takes at least one
+ * position, so a view that started at a position P never goes above the applied position;
+ * views registered later start at or below it (`StartVersions`: from the loaded position, not
+ * at the position others' writes reached), and a restart (which loads at a later position)
+ * never reissues a version.
+ */
+export class LogClock implements ViewClock {
+  #position: number;
+  /** The position this instance loaded at: earlier runs applied no further. */
+  readonly base: number;
+
+  constructor(position: number) {
+    this.#position = position;
+    this.base = position;
+  }
+
+  now(): number {
+    return this.#position;
+  }
+
+  advance(position: number): void {
+    if (position > this.#position) this.#position = position;
+  }
+}
+
+/**
+ * Applies committed transactions from the change log to the engine, each as one `ingestBatch`,
+ * and publishes the updates. A transaction's entries are reduced to each record's final state
+ * (a row inserted then deleted in one transaction never shows), then compared with the engine's
+ * record: absent → present is a CREATE, present → absent a DELETE, otherwise an UPDATE (a no-op
+ * when equal). Whoever wrote the rows (a mutation of any instance, or any SQL client), every
+ * instance reaches the same records after the same transaction.
+ *
+ * Writers waiting for their own transaction `expect` its position first and `take` its updates
+ * once it is applied (read your writes).
+ */
+export class LogApplier {
+  readonly #circuit: Circuit;
+  readonly #clock: LogClock;
+  readonly #host: ViewHost;
+  readonly #rows: RowReader;
+  readonly #onEngineFault: (fault: EngineFault) => void;
+  readonly #expected = new Map<number, readonly ViewUpdate[] | undefined>();
+  #failed = false;
+
+  constructor(
+    circuit: Circuit,
+    clock: LogClock,
+    host: ViewHost,
+    rows: RowReader,
+    options: { logger?: Logger | undefined; onEngineFault: (fault: EngineFault) => void },
+  ) {
+    this.#circuit = circuit;
+    this.#clock = clock;
+    this.#host = host;
+    this.#rows = rows;
+    this.#onEngineFault = options.onEngineFault;
+  }
+
+  /** Keep the updates of the transaction ending at `position` for `take`. */
+  expect(position: number): void {
+    this.#expected.set(position, undefined);
+  }
+
+  /** The updates of an expected transaction (once applied), forgotten afterwards. */
+  take(position: number): readonly ViewUpdate[] {
+    const updates = this.#expected.get(position);
+    this.#expected.delete(position);
+    return updates ?? [];
+  }
+
+  apply(transaction: LoggedTransaction): void {
+    if (this.#failed) return;
+    const changes = this.#changes(transaction);
+    let updates: ViewUpdate[] = [];
+    if (changes.length > 0) {
+      try {
+        updates = this.#circuit.ingestBatch(changes);
+      } catch (error) {
+        // Reconciled against the engine's own records, a batch can only fail by a bug.
+        this.#failed = true;
+        if (isEngineFault(error)) {
+          this.#host.stop(error);
+          this.#onEngineFault(error);
+          return;
+        }
+        this.#host.stop(error);
+        throw error;
+      }
+    }
+    this.#clock.advance(transaction.position);
+    if (this.#expected.has(transaction.position)) this.#expected.set(transaction.position, updates);
+    this.#host.publish(updates);
+  }
+
+  /** The engine changes that bring the engine's records to the transaction's final state. */
+  #changes(transaction: LoggedTransaction): RecordChange[] {
+    const finals = new Map<string, Map<string, Record | null>>();
+    const of = (table: string): Map<string, Record | null> => {
+      let map = finals.get(table);
+      if (map === undefined) finals.set(table, (map = new Map()));
+      return map;
+    };
+    for (const entry of transaction.entries) {
+      if (!this.#rows.serves(entry.table)) continue;
+      const table = of(entry.table);
+      if (entry.op === 'TRUNCATE') {
+        for (const id of table.keys()) table.set(id, null);
+        for (const record of this.#circuit.records(entry.table)) table.set(record.id, null);
+      } else if (entry.id !== null) {
+        const record = entry.op === 'UPSERT' && entry.data !== null ? this.#rows.record(entry.table, entry.data) : null;
+        table.set(entry.id, record ?? null);
+      }
+    }
+    const changes: RecordChange[] = [];
+    for (const [table, records] of finals) {
+      for (const [id, record] of records) {
+        const current = this.#circuit.getRecord(table, id);
+        if (record === null) {
+          if (current !== undefined) changes.push({ table, op: 'DELETE', id });
+        } else {
+          changes.push({ table, op: current === undefined ? 'CREATE' : 'UPDATE', id, data: record });
+        }
+      }
+    }
+    return changes;
+  }
+}

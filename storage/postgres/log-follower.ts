@@ -1,0 +1,249 @@
+import pg from 'pg';
+import { StoreError } from '../errors.js';
+import type { LogEntry, LoggedTransaction } from './log-entry.js';
+import { LOG_CHANNEL } from './schema.js';
+
+export interface LogFollowerOptions {
+  readonly url: string;
+  /** The position the caller's state includes (its snapshot's). */
+  readonly from: number;
+  /**
+   * Applies one committed transaction to the caller's state; called in log order, exactly once
+   * per transaction above `from`, synchronously (nothing else runs between two calls' reads).
+   */
+  readonly apply: (transaction: LoggedTransaction) => void;
+  /** The log was pruned past `from` (this instance fell too far behind): its state can no longer be brought up to date. */
+  readonly onGap: (error: StoreError) => void;
+  readonly onConnectionChange?: (connected: boolean, error?: unknown) => void;
+  /** Safety net when a notification is lost (default 1,000 ms). */
+  readonly pollMs?: number;
+  /** Log rows read per query (default 5,000). */
+  readonly pageSize?: number;
+  /** How often this instance records its position in `lv_instances` (default 5,000 ms). */
+  readonly heartbeatMs?: number;
+  readonly instance: string;
+}
+
+/** What monitoring needs to know about a follower. */
+export interface FollowerStatus {
+  readonly connected: boolean;
+  /** The last applied position. */
+  readonly position: number;
+  /** The highest position seen in the log (at the last read). */
+  readonly head: number;
+  /** When the follower last read the log up to its end. */
+  readonly caughtUpAt: Date | undefined;
+}
+
+const RECONNECT_MS = [100, 250, 500, 1000, 2000];
+
+/**
+ * Follows `lv_changes` from a position: LISTENs on the capture channel (woken at every commit
+ * that logged changes) and polls as a fallback, reads `position > last` in pages, and hands each
+ * whole transaction to `apply`. A dropped connection is re-opened (with back-off) and reading
+ * resumes where it stopped, so a PostgreSQL restart only delays changes. Positions are taken in
+ * commit order, so a transaction is never visible before one with a lower position.
+ */
+export class LogFollower {
+  readonly #options: LogFollowerOptions;
+  #position: number;
+  #head: number;
+  #connected = false;
+  #caughtUpAt: Date | undefined;
+  #client: pg.Client | undefined;
+  #stopped = false;
+  #wake: (() => void) | undefined;
+  #dirty = false;
+  readonly #waiters = new Map<number, Set<{ resolve: () => void; reject: (error: Error) => void }>>();
+  #running: Promise<void> | undefined;
+  #lastHeartbeat = 0;
+
+  constructor(options: LogFollowerOptions) {
+    this.#options = options;
+    this.#position = options.from;
+    this.#head = options.from;
+  }
+
+  start(): void {
+    this.#running ??= this.#run();
+  }
+
+  get position(): number {
+    return this.#position;
+  }
+
+  status(): FollowerStatus {
+    return {
+      connected: this.#connected,
+      position: this.#position,
+      head: Math.max(this.#head, this.#position),
+      caughtUpAt: this.#caughtUpAt,
+    };
+  }
+
+  /** Resolves once every transaction up to `position` is applied. */
+  reached(position: number): Promise<void> {
+    if (position <= this.#position) return Promise.resolve();
+    this.wakeUp();
+    if (this.#stopped) return Promise.reject(new StoreError('CLOSED', 'the log follower stopped'));
+    return new Promise((resolve, reject) => {
+      let set = this.#waiters.get(position);
+      if (set === undefined) this.#waiters.set(position, (set = new Set()));
+      set.add({ resolve, reject });
+    });
+  }
+
+  /** Reads the log now (after a commit this process made, without waiting for its notification). */
+  wakeUp(): void {
+    this.#dirty = true;
+    this.#wake?.();
+  }
+
+  /** Stops following; whoever waits in `reached` gets a `StoreError` `CLOSED`. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const waiters of this.#waiters.values())
+      for (const { reject } of waiters) reject(new StoreError('CLOSED', 'the log follower stopped'));
+    this.#waiters.clear();
+    this.#wake?.();
+    const client = this.#client;
+    this.#client = undefined;
+    await client?.end().catch(() => undefined);
+    await this.#running;
+  }
+
+  async #run(): Promise<void> {
+    let attempt = 0;
+    while (!this.#stopped) {
+      try {
+        await this.#connect();
+        attempt = 0;
+        while (!this.#stopped) {
+          this.#dirty = false;
+          await this.#catchUp();
+          await this.#heartbeat();
+          if (!this.#dirty) await this.#sleep(this.#options.pollMs ?? 1000);
+        }
+      } catch (error) {
+        if (this.#stopped) break;
+        if (error instanceof StoreError) {
+          this.#options.onGap(error);
+          return;
+        }
+        this.#setConnected(false, error);
+        const client = this.#client;
+        this.#client = undefined;
+        client?.removeAllListeners('notification');
+        await client?.end().catch(() => undefined);
+        await this.#sleep(RECONNECT_MS[Math.min(attempt++, RECONNECT_MS.length - 1)] as number, false);
+      }
+    }
+  }
+
+  async #connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.#options.url });
+    // A broken connection also rejects the query in flight; the loop reconnects.
+    client.on('error', () => this.#wake?.());
+    client.on('notification', () => this.wakeUp());
+    this.#client = client;
+    await client.connect();
+    await client.query(`LISTEN ${LOG_CHANNEL}`);
+    this.#setConnected(true);
+  }
+
+  #setConnected(connected: boolean, error?: unknown): void {
+    if (this.#connected === connected) return;
+    this.#connected = connected;
+    this.#options.onConnectionChange?.(connected, error);
+  }
+
+  /** Waits `ms`, or less when a notification, `wakeUp` or `stop` (or, while reconnecting, only `stop`) comes first. */
+  #sleep(ms: number, wakeable = true): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake = wakeable ? done : () => (this.#stopped ? done() : undefined);
+    });
+  }
+
+  async #catchUp(): Promise<void> {
+    const client = this.#client as pg.Client;
+    const pageSize = this.#options.pageSize ?? 5000;
+    let pending: LogEntry[] = [];
+    let pendingTxid: string | undefined;
+    let pendingAt: Date | undefined;
+    let after = this.#position;
+    for (;;) {
+      const before = this.#position;
+      const page = await client.query<{
+        position: string;
+        txid: string;
+        table_name: string;
+        op: LogEntry['op'];
+        id: string | null;
+        data: LogEntry['data'];
+        logged_at: Date;
+      }>(
+        `SELECT position::text, txid::text, table_name, op, id, data, logged_at FROM lv_changes
+          WHERE position > $1 ORDER BY position LIMIT $2`,
+        [after, pageSize],
+      );
+      // Read after the page: a pruning that removed anything we needed has committed by now.
+      const pruned = await client.query<{ through: string }>('SELECT through::text FROM lv_pruned');
+      const through = Number(pruned.rows[0]?.through ?? 0);
+      if (through > before) {
+        throw new StoreError(
+          'CORRUPT',
+          `the change log was pruned through position ${through}, past this instance's position ${before}: ` +
+            'it cannot catch up; restart it to reload the tables',
+        );
+      }
+      for (const row of page.rows) {
+        const position = Number(row.position);
+        if (pendingTxid !== undefined && row.txid !== pendingTxid) this.#deliver(pending, pendingAt as Date);
+        if (pendingTxid !== row.txid) {
+          pending = [];
+          pendingTxid = row.txid;
+          pendingAt = row.logged_at;
+        }
+        pending.push({ position, table: row.table_name, op: row.op, id: row.id, data: row.data });
+        after = position;
+        this.#head = Math.max(this.#head, position);
+      }
+      if (page.rows.length < pageSize) {
+        // The end of the visible log: a transaction is visible whole, so the last one is complete.
+        if (pending.length > 0) this.#deliver(pending, pendingAt as Date);
+        this.#caughtUpAt = new Date();
+        return;
+      }
+    }
+  }
+
+  #deliver(entries: readonly LogEntry[], loggedAt: Date): void {
+    const last = entries[entries.length - 1];
+    if (last === undefined || last.position <= this.#position) return;
+    this.#options.apply({ position: last.position, entries, loggedAt });
+    this.#position = last.position;
+    for (const [position, resolvers] of this.#waiters) {
+      if (position > this.#position) continue;
+      this.#waiters.delete(position);
+      for (const { resolve } of resolvers) resolve();
+    }
+  }
+
+  /** Records this instance's position, so that pruning keeps what it still needs. */
+  async #heartbeat(): Promise<void> {
+    const now = Date.now();
+    if (now - this.#lastHeartbeat < (this.#options.heartbeatMs ?? 5000)) return;
+    this.#lastHeartbeat = now;
+    await (this.#client as pg.Client).query(
+      `INSERT INTO lv_instances (instance, position, seen_at) VALUES ($1, $2, now())
+         ON CONFLICT (instance) DO UPDATE SET position = excluded.position, seen_at = now()`,
+      [this.#options.instance, this.#position],
+    );
+  }
+}
