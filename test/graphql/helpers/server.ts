@@ -3,6 +3,7 @@ import { loadConfig } from '../../../config/load.js';
 import type { CheckedConfig } from '../../../config/validate.js';
 import { type RunningServer, type ServerOptions, startServer } from '../../../server/app.js';
 import { createLogger, type LogLevel } from '../../../server/logger.js';
+import { withTestStore } from './test-store.js';
 
 export interface TestServerOptions {
   readonly historySize?: number;
@@ -28,9 +29,14 @@ const IN_MEMORY: StorageOptions = { file: ':memory:' };
 
 /**
  * A real server on 127.0.0.1 and a free port, its tables in memory unless `storage` says
- * otherwise; logs only errors (TEST_LOG_LEVEL overrides).
+ * otherwise, or in a fresh PostgreSQL database under `TEST_STORE=postgres` (see test-store.ts);
+ * logs only errors (TEST_LOG_LEVEL overrides).
  */
 export async function startTestServer(options: TestServerOptions = {}): Promise<RunningServer> {
+  return withTestStore(options.storage ?? IN_MEMORY, (storage) => startWith(options, storage));
+}
+
+async function startWith(options: TestServerOptions, storage: StorageOptions): Promise<RunningServer> {
   return startServer({
     checked: options.checked ?? (await loadConfig()),
     port: 0,
@@ -40,7 +46,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       write: options.log ?? ((line) => void process.stderr.write(`${line}\n`)),
     }),
     ...(options.historySize === undefined ? {} : { historySize: options.historySize }),
-    storage: options.storage ?? IN_MEMORY,
+    storage,
     ...(options.authSecret === undefined ? {} : { authSecret: options.authSecret }),
     ...(options.liveQueries === undefined ? {} : { liveQueries: options.liveQueries }),
     ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
