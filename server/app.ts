@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
+import type { ServerOptions as GraphQLWsOptions } from 'graphql-ws';
 import { createYoga } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
@@ -36,11 +36,13 @@ import {
 import { Authenticator, tokenExpired, unauthenticated } from './auth.js';
 import { useCsrfPrevention } from './csrf.js';
 import { serveDemo } from './demo.js';
+import { serveGraphQLWs } from './graphql-ws-transport.js';
 import { InFlightRequests } from './in-flight.js';
 import { createLogger, type Logger, yogaLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { OriginPolicy, type OriginPolicyOptions } from './origin-policy.js';
 import { createProbes } from './probes.js';
+import { DEFAULT_MAX_QUEUED_BYTES } from './slow-readers.js';
 import { onceAt, type TokenExpiry, useTokenExpiry } from './token-expiry.js';
 
 export interface ServerOptions {
@@ -63,6 +65,12 @@ export interface ServerOptions {
   readonly liveQueries?: Omit<AccessOptions, 'enforceRules'>;
   /** Largest HTTP body and graphql-ws message, in bytes (default 4 MiB). */
   readonly maxPayloadBytes?: number;
+  /**
+   * Bytes one connection may have waiting to be written to a client that reads slowly
+   * (default 16 MiB); past it a WebSocket is closed with 1013. (An SSE stream waits for
+   * each event to drain before it writes the next, so it holds one event at most.)
+   */
+  readonly maxQueuedBytes?: number;
   /** What one document may ask for (see `RequestLimits`). */
   readonly requestLimits?: Partial<RequestLimits>;
   /** What one write may carry (see `WriteLimits`). */
@@ -119,6 +127,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.writeLimits === undefined ? {} : { writeLimits: options.writeLimits }),
   });
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
   // Set by `close`: from then on no new operation starts (it gets the retryable UNAVAILABLE).
   let stopping = false;
   const refuseWhenStopping = (): void => {
@@ -212,7 +221,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     maxPayload: maxPayloadBytes,
     verifyClient: origins.verifyClient(),
   });
-  const graphqlWs = useServer<
+  const graphqlWs = serveGraphQLWs<
     { [key: string]: unknown },
     {
       socket: WebSocket;
@@ -283,6 +292,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
     },
     wss,
+    { maxQueuedBytes, logger },
+    (socket, request) => ({ socket, request }),
   );
 
   httpServer.listen(options.port ?? 4000, options.host ?? '127.0.0.1');
@@ -332,8 +343,8 @@ function wsError(error: AppError): GraphQLError {
 }
 
 type Enveloped = {
-  execute: (args: ExecutionArgs) => ReturnType<NonNullable<Parameters<typeof useServer>[0]['execute']>>;
-  subscribe: (args: ExecutionArgs) => ReturnType<NonNullable<Parameters<typeof useServer>[0]['subscribe']>>;
+  execute: (args: ExecutionArgs) => ReturnType<NonNullable<GraphQLWsOptions['execute']>>;
+  subscribe: (args: ExecutionArgs) => ReturnType<NonNullable<GraphQLWsOptions['subscribe']>>;
 };
 
 /**

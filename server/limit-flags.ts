@@ -7,6 +7,10 @@ import type { RequestLimits } from '../graphql/index.js';
  */
 const FLAGS = {
   'max-payload-bytes': { help: 'largest HTTP body or graphql-ws message (default 4194304)', max: 1 << 30 },
+  'max-queued-bytes': {
+    help: 'bytes queued for one slow-reading connection before it is closed (default 16777216)',
+    max: Number.MAX_SAFE_INTEGER,
+  },
   'max-tokens': { help: 'lexical tokens in one GraphQL document (default 2000)', max: 1_000_000 },
   'max-depth': { help: 'selection depth of one operation (default 12)', max: 1_000 },
   'max-aliases': { help: 'aliases in one operation (default 15)', max: 100_000 },
@@ -34,6 +38,7 @@ export const LIMIT_USAGE = Object.entries(FLAGS)
 
 export interface LimitOptions {
   maxPayloadBytes?: number;
+  maxQueuedBytes?: number;
   maxViewBytes?: number;
   requestLimits: Partial<RequestLimits>;
   writeLimits: Partial<WriteLimits>;
@@ -58,6 +63,7 @@ export function limitOptions(
     if (value !== undefined) (target as { [key: string]: number })[key as string] = value;
   };
   set(options, 'maxPayloadBytes', 'max-payload-bytes');
+  set(options, 'maxQueuedBytes', 'max-queued-bytes');
   set(options, 'maxViewBytes', 'max-view-memory');
   set(options.requestLimits, 'maxTokens', 'max-tokens');
   set(options.requestLimits, 'maxDepth', 'max-depth');

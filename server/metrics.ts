@@ -16,6 +16,20 @@ export interface ServerMetricsOptions {
 }
 
 /**
+ * Node's default metrics (`process_*`, `nodejs_*`), once per process: they describe the process,
+ * and each collector keeps a GC observer and an event-loop monitor running for good, so several
+ * servers in one process (tests) share them rather than pile them up.
+ */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+/**
  * The server's Prometheus metrics, on a registry of its own (several servers may share a
  * process, as tests do). Counters and histograms are moved by the service layer through
  * `AppObserver` — one increment or observation per write and per publish, on label children
@@ -23,7 +37,9 @@ export interface ServerMetricsOptions {
  * Node's default process metrics (`process_*`, `nodejs_*`) come along.
  */
 export class ServerMetrics implements AppObserver {
-  readonly registry = new Registry();
+  readonly #registry = new Registry();
+  /** This server's metrics and the process's, as one exposition. */
+  readonly #exposed: Registry;
   readonly #mutations: Counter<'outcome'>;
   readonly #mutationSeconds: Histogram<'outcome'>;
   /** Label children by outcome, bound on first use: the hot path does no label lookup. */
@@ -32,9 +48,8 @@ export class ServerMetrics implements AppObserver {
   readonly #publishSeconds: Histogram;
 
   constructor(options: ServerMetricsOptions) {
-    const registers = [this.registry];
+    const registers = [this.#registry];
     const { store, access, instanceId } = options;
-    collectDefaultMetrics({ register: this.registry });
     this.#mutations = new Counter({
       name: 'liveviews_mutations_total',
       help: 'Write requests (a mutation or a batch) by outcome: ok, or the refusal code (BAD_INPUT, NOT_FOUND, CONFLICT, FORBIDDEN, LIMIT_EXCEEDED, UNAVAILABLE, INTERNAL).',
@@ -127,6 +142,7 @@ export class ServerMetrics implements AppObserver {
     log('liveviews_log_following', '1 while the log follower reads the log, 0 while it reconnects.', (s) =>
       s.following ? 1 : 0,
     );
+    this.#exposed = Registry.merge([processMetrics(), this.#registry]);
   }
 
   writeEnded(outcome: string, seconds: number): void {
@@ -149,6 +165,6 @@ export class ServerMetrics implements AppObserver {
 
   /** The exposition text, and its content type. */
   async scrape(): Promise<{ text: string; contentType: string }> {
-    return { text: await this.registry.metrics(), contentType: this.registry.contentType };
+    return { text: await this.#exposed.metrics(), contentType: this.#exposed.contentType };
   }
 }

@@ -178,6 +178,8 @@ test('limit flags reach the server; a bad value exits 2', async () => {
     'a.test, b.test',
     '--max-view-memory',
     '50000000',
+    '--max-queued-bytes',
+    '1048576',
   ]);
   try {
     const url = await listening(server);

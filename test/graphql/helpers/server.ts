@@ -15,6 +15,7 @@ export interface TestServerOptions {
   readonly authSecret?: string;
   readonly liveQueries?: ServerOptions['liveQueries'];
   readonly maxPayloadBytes?: number;
+  readonly maxQueuedBytes?: number;
   readonly requestLimits?: ServerOptions['requestLimits'];
   readonly writeLimits?: ServerOptions['writeLimits'];
   readonly origins?: ServerOptions['origins'];
@@ -43,6 +44,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.authSecret === undefined ? {} : { authSecret: options.authSecret }),
     ...(options.liveQueries === undefined ? {} : { liveQueries: options.liveQueries }),
     ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
+    ...(options.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: options.maxQueuedBytes }),
     ...(options.requestLimits === undefined ? {} : { requestLimits: options.requestLimits }),
     ...(options.writeLimits === undefined ? {} : { writeLimits: options.writeLimits }),
     ...(options.origins === undefined ? {} : { origins: options.origins }),
