@@ -37,6 +37,7 @@ interface Instance {
 /** One subscription's copy, with every problem it met. */
 interface Subscriber {
   readonly view: string;
+  readonly instance: Instance;
   readonly copy: LocalView;
   readonly versions: number[];
   readonly problems: string[];
@@ -72,7 +73,7 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
     const socket = createClient({ url: instance.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
     sockets.push(socket);
     const selection = VIEWS[view] as string;
-    const subscriber: Subscriber = { view, copy, versions: [], problems: [], events: 0, stop: () => undefined };
+    const subscriber: Subscriber = { view, instance, copy, versions: [], problems: [], events: 0, stop: () => undefined };
     subscriber.stop = socket.subscribe<{ [view: string]: UpdateEvent }>(
       {
         query: `subscription($since: Int) { ${view}(sinceVersion: $since) { view version previousVersion kind hash removed added { ${selection} } updated { ${selection} } } }`,
@@ -124,8 +125,21 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
       for (const view of Object.keys(VIEWS)) wanted.set(view, await expected(view));
       const behind = subscribers.filter((s) => s.copy.hash !== wanted.get(s.view));
       if (behind.length === 0) return;
-      if (Date.now() > deadline)
-        throw new Error(`copies never converged: ${behind.map((s) => `${s.view}@${s.copy.version}`).join(', ')}`);
+      if (Date.now() > deadline) {
+        const details: string[] = [];
+        for (const s of behind) {
+          const ready = await fetch(s.instance.url.replace(/graphql$/, 'ready')).then((r) => r.text(), String);
+          const definition = checked.config.views.find((candidate) => candidate.id === s.view) as ViewDefinition;
+          const rows = evaluateView(definition, await tables());
+          const want = new Map(rows.map((row) => [row['id'] as string, JSON.stringify(row)]));
+          const diff = [...new Set([...want.keys(), ...s.copy.rows.keys()])]
+            .filter((id) => want.get(id) !== JSON.stringify(s.copy.rows.get(id)))
+            .slice(0, 5)
+            .map((id) => `${id}: copy ${JSON.stringify(s.copy.rows.get(id))} oracle ${want.get(id)}`);
+          details.push(`${s.view}@${s.copy.version} on ${s.instance.url} (${ready}): ${diff.join('; ')}`);
+        }
+        throw new Error(`copies never converged:\n${details.join('\n')}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
