@@ -17,9 +17,12 @@ import type { Logger, ViewClock, ViewHost } from './view-host.js';
  */
 export class LogClock implements ViewClock {
   #position: number;
+  /** The position this instance loaded at: earlier runs applied no further. */
+  readonly base: number;
 
   constructor(position: number) {
     this.#position = position;
+    this.base = position;
   }
 
   now(): number {

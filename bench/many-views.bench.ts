@@ -18,7 +18,8 @@
  * against the plain evaluator.
  *
  * Knobs: BENCH_MANY_ROWS (100000), BENCH_MANY_VIEWS (10000), BENCH_MANY_TOPPOSTS (1000),
- * BENCH_BASELINE (none), BENCH_BASELINE_VIEWS (50), BENCH_MANY_CHANGES (2000).
+ * BENCH_BASELINE (none), BENCH_BASELINE_VIEWS (50), BENCH_MANY_CHANGES (2000), BENCH_MANY_ONLY
+ * (comma-separated cases: ad-hoc, topPosts, join; all by default).
  */
 import v8 from 'node:v8';
 import type { Record, ViewDefinition } from '../engine/index.js';
@@ -47,6 +48,11 @@ const [BASELINE_VIEWS = 50] = envIntegers('BENCH_BASELINE_VIEWS', [50]);
 const [CHANGES = 2_000] = envIntegers('BENCH_MANY_CHANGES', [2_000]);
 const BASELINE = process.env.BENCH_BASELINE;
 const USERS = 1_000;
+const ONLY = (process.env.BENCH_MANY_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter((s) => s !== '');
+const runs = (kind: string): boolean => ONLY.length === 0 || ONLY.includes(kind);
 
 const adhoc = (i: number): ViewDefinition => ({
   id: `adhoc${i}`,
@@ -208,9 +214,9 @@ async function main(): Promise<void> {
     engines.push({ label: `before (${BASELINE})`, engine: await importEngineAt(BASELINE), limit: BASELINE_VIEWS });
   const results: CaseResult[] = [];
   for (const { label, engine, limit } of engines) {
-    results.push(runViews(engine, label, 'ad-hoc', adhoc, Math.min(VIEWS, limit)));
-    results.push(runViews(engine, label, 'topPosts', topPosts, Math.min(TOP_POSTS, limit)));
-    if (MODE === 'memory') results.push(runJoin(engine, label));
+    if (runs('ad-hoc')) results.push(runViews(engine, label, 'ad-hoc', adhoc, Math.min(VIEWS, limit)));
+    if (runs('topPosts')) results.push(runViews(engine, label, 'topPosts', topPosts, Math.min(TOP_POSTS, limit)));
+    if (MODE === 'memory' && runs('join')) results.push(runJoin(engine, label));
   }
   const kb = (bytes: number | undefined) => (bytes === undefined ? '–' : `${(bytes / 1024).toFixed(1)} KB`);
   const us = (ns: number | undefined) => (ns === undefined ? '–' : formatDuration(ns));

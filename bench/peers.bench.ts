@@ -15,10 +15,15 @@
  * Knobs (environment): BENCH_PEERS_ROWS (100000), BENCH_PEERS_USERS (1000),
  * BENCH_PEERS_ROUNDS (5), BENCH_PEERS_CHANGES (changes per round, 300),
  * BENCH_PEERS_RECOMPUTE_S (seconds of recompute sampling per workload, 6),
- * BENCH_PEERS_ONLY (comma-separated workload ids).
+ * BENCH_PEERS_ONLY (comma-separated workload ids), BENCH_BASELINE (a git revision: its engine runs
+ * as a fourth system, side by side with ours, e.g. `BENCH_BASELINE=e98d65d`).
+ *
+ * Every system runs with NODE_ENV=production (TanStack DB makes development-only checks otherwise).
  */
+import './lib/production.js';
 import { readFileSync } from 'node:fs';
 import { Circuit, evaluateView, type Record, type RecordChange } from '../engine/index.js';
+import { type EngineModule, importEngineAt } from './lib/baseline-engine.js';
 import {
   collectGarbage,
   describeEnvironment,
@@ -126,12 +131,20 @@ const WORKLOADS: readonly Workload[] = [
   },
 ];
 
-type SystemName = 'circuit' | 'tanstack' | 'recompute';
-const SYSTEMS: readonly SystemName[] = ['circuit', 'tanstack', 'recompute'];
+type SystemName = 'circuit' | 'tanstack' | 'recompute' | 'baseline';
+const BASELINE = process.env.BENCH_BASELINE;
+const baselineEngine: EngineModule | undefined = BASELINE === undefined ? undefined : await importEngineAt(BASELINE);
+const SYSTEMS: readonly SystemName[] = [
+  'circuit',
+  'tanstack',
+  'recompute',
+  ...(baselineEngine === undefined ? [] : (['baseline'] as const)),
+];
 const LABEL: { [name in SystemName]: string } = {
   circuit: 'Circuit (ours)',
   tanstack: 'TanStack DB',
   recompute: 'Recompute (evaluator)',
+  baseline: `Circuit at ${BASELINE}`,
 };
 
 interface SystemResult {
@@ -147,11 +160,12 @@ interface WorkloadResult {
   readonly rows: number;
   readonly views: number;
   readonly viewRows: number;
-  readonly systems: { [name in SystemName]: SystemResult };
-  /** TanStack DB ÷ Circuit and recompute ÷ Circuit, of p50 and of mean latency */
+  readonly systems: { [name in Exclude<SystemName, 'baseline'>]: SystemResult } & { baseline?: SystemResult };
+  /** TanStack DB ÷ Circuit, recompute ÷ Circuit and (with BENCH_BASELINE) that engine ÷ ours, of p50 and of mean latency */
   readonly ratios: {
     tanstack: { p50: number; mean: number; roundMin: number; roundMax: number };
     recompute: { p50: number; mean: number };
+    baseline?: { p50: number; mean: number };
   };
   readonly tanstackNotifications: { synchronous: number; afterMicrotask: number };
   readonly verified: true;
@@ -172,6 +186,14 @@ async function runWorkload(workload: Workload, seed: number): Promise<WorkloadRe
   circuit.ingestBatch(posts.map((p): RecordChange => ({ table: 'posts', op: 'CREATE', id: p.id, data: p })));
   for (const view of views) circuit.registerView(view.def);
 
+  // --- the baseline engine, loaded the same way
+  const before = baselineEngine === undefined ? undefined : new baselineEngine.Circuit({ tables: ['users', 'posts'] });
+  if (before !== undefined) {
+    before.ingestBatch(users.map((u): RecordChange => ({ table: 'users', op: 'CREATE', id: u.id, data: u })));
+    before.ingestBatch(posts.map((p): RecordChange => ({ table: 'posts', op: 'CREATE', id: p.id, data: p })));
+    for (const view of views) before.registerView(view.def);
+  }
+
   // --- the plain evaluator over its own copy of the tables
   const tables = new Map<string, Map<string, Record>>([
     ['users', new Map(users.map((u) => [u.id, asRecord(u)]))],
@@ -189,8 +211,9 @@ async function runWorkload(workload: Workload, seed: number): Promise<WorkloadRe
     circuit: new Samples(),
     tanstack: new Samples(),
     recompute: new Samples(),
+    baseline: new Samples(),
   };
-  const roundP50: { [name in SystemName]: number[] } = { circuit: [], tanstack: [], recompute: [] };
+  const roundP50: { [name in SystemName]: number[] } = { circuit: [], tanstack: [], recompute: [], baseline: [] };
   let recomputeNs = 0;
   let synchronous = 0;
   let afterMicrotask = 0;
@@ -202,6 +225,16 @@ async function runWorkload(workload: Workload, seed: number): Promise<WorkloadRe
       for (const c of changes) {
         const t0 = hr();
         const updates = circuit.ingestSingle(c.table, c.op, c.id, c.data);
+        const t1 = hr();
+        sink += updates.length;
+        into?.add(Number(t1 - t0));
+      }
+    },
+    baseline(changes, into) {
+      if (before === undefined) return;
+      for (const c of changes) {
+        const t0 = hr();
+        const updates = before.ingestSingle(c.table, c.op, c.id, c.data);
         const t1 = hr();
         sink += updates.length;
         into?.add(Number(t1 - t0));
@@ -271,6 +304,9 @@ async function runWorkload(workload: Workload, seed: number): Promise<WorkloadRe
     for (const [name, rows] of [
       ['TanStack DB', theirs],
       ['recompute', oracle],
+      ...(before === undefined
+        ? []
+        : ([[LABEL.baseline, normalizeRows(view, before.snapshot(view.def.id).rows)]] as const)),
     ] as const) {
       if (!sameRows(ours, rows)) {
         const missing = ours.filter((row) => !rows.includes(row)).slice(0, 3);
@@ -284,12 +320,17 @@ async function runWorkload(workload: Workload, seed: number): Promise<WorkloadRe
     viewRows += ours.length;
   }
   console.log(
-    `  contents verified: ${views.length} view(s), ${viewRows} rows, identical in Circuit, TanStack DB and recompute`,
+    `  contents verified: ${views.length} view(s), ${viewRows} rows, identical in ${SYSTEMS.map((s) => LABEL[s]).join(', ')}`,
   );
 
   await tanstack.dispose();
   const result = (name: SystemName): SystemResult => ({ summary: samples[name].summary(), roundP50: roundP50[name] });
-  const systems = { circuit: result('circuit'), tanstack: result('tanstack'), recompute: result('recompute') };
+  const systems = {
+    circuit: result('circuit'),
+    tanstack: result('tanstack'),
+    recompute: result('recompute'),
+    ...(before === undefined ? {} : { baseline: result('baseline') }),
+  };
   const roundRatios = systems.tanstack.roundP50.map((p50, i) => p50 / (systems.circuit.roundP50[i] as number));
   return {
     id: workload.id,
@@ -310,6 +351,14 @@ async function runWorkload(workload: Workload, seed: number): Promise<WorkloadRe
         p50: systems.recompute.summary.p50 / systems.circuit.summary.p50,
         mean: systems.recompute.summary.mean / systems.circuit.summary.mean,
       },
+      ...(systems.baseline === undefined
+        ? {}
+        : {
+            baseline: {
+              p50: systems.baseline.summary.p50 / systems.circuit.summary.p50,
+              mean: systems.baseline.summary.mean / systems.circuit.summary.mean,
+            },
+          }),
     },
     tanstackNotifications: { synchronous, afterMicrotask },
     verified: true,
@@ -382,21 +431,24 @@ function renderReport(
   env: ReturnType<typeof describeEnvironment>,
   timer: number,
 ): string {
+  const of = (r: WorkloadResult, s: SystemName): SystemResult => r.systems[s] as SystemResult;
   const detail = markdownTable<[WorkloadResult, SystemName]>(
     [
       { header: 'Workload', value: ([r]) => r.title },
       { header: 'System', value: ([, s]) => LABEL[s] },
-      { header: 'samples', value: ([r, s]) => String(r.systems[s].summary.count), align: 'right' },
-      { header: 'p50', value: ([r, s]) => formatDuration(r.systems[s].summary.p50), align: 'right' },
-      { header: 'p90', value: ([r, s]) => formatDuration(r.systems[s].summary.p90), align: 'right' },
-      { header: 'p99', value: ([r, s]) => formatDuration(r.systems[s].summary.p99), align: 'right' },
-      { header: 'mean', value: ([r, s]) => formatDuration(r.systems[s].summary.mean), align: 'right' },
+      { header: 'samples', value: ([r, s]) => String(of(r, s).summary.count), align: 'right' },
+      { header: 'p50', value: ([r, s]) => formatDuration(of(r, s).summary.p50), align: 'right' },
+      { header: 'p90', value: ([r, s]) => formatDuration(of(r, s).summary.p90), align: 'right' },
+      { header: 'p99', value: ([r, s]) => formatDuration(of(r, s).summary.p99), align: 'right' },
+      { header: 'mean', value: ([r, s]) => formatDuration(of(r, s).summary.mean), align: 'right' },
       {
         header: 'p50 per round',
-        value: ([r, s]) => r.systems[s].roundP50.filter(Number.isFinite).map(formatDuration).join(', '),
+        value: ([r, s]) => of(r, s).roundP50.filter(Number.isFinite).map(formatDuration).join(', '),
       },
     ],
-    results.flatMap((r) => SYSTEMS.map((s): [WorkloadResult, SystemName] => [r, s])),
+    results.flatMap((r) =>
+      SYSTEMS.filter((s) => r.systems[s] !== undefined).map((s): [WorkloadResult, SystemName] => [r, s]),
+    ),
   );
   const ratios = markdownTable<WorkloadResult>(
     [
@@ -410,6 +462,27 @@ function renderReport(
       },
       { header: 'vs recompute (p50)', value: (r) => formatRatio(r.ratios.recompute.p50), align: 'right' },
       { header: 'vs recompute (mean)', value: (r) => formatRatio(r.ratios.recompute.mean), align: 'right' },
+      ...(BASELINE === undefined
+        ? []
+        : [
+            {
+              header: `ours vs ${BASELINE} (p50 / mean; < 1: slower)`,
+              value: (r: WorkloadResult) =>
+                r.ratios.baseline === undefined
+                  ? '–'
+                  : `${formatRatio(r.ratios.baseline.p50)} / ${formatRatio(r.ratios.baseline.mean)}`,
+              align: 'right' as const,
+            },
+            {
+              header: 'not >10 % slower',
+              value: (r: WorkloadResult) =>
+                r.ratios.baseline === undefined
+                  ? '–'
+                  : Math.min(r.ratios.baseline.p50, r.ratios.baseline.mean) >= 1 / 1.1
+                    ? 'met'
+                    : 'MISSED',
+            },
+          ]),
       {
         header: '≥10× TanStack',
         value: (r) => (Math.min(r.ratios.tanstack.p50, r.ratios.tanstack.mean) >= 10 ? 'met' : 'MISSED'),
@@ -435,6 +508,12 @@ function renderReport(
       `TanStack DB ${tanstackVersion()}: sync-adapter collections (\`rowUpdateMode: 'full'\`), a BTreeIndex on every filtered, sorted, joined or grouped field, one preloaded live query per view. Its listeners fired synchronously inside \`commit()\` for ${notifications.reduce((n, x) => n + x.synchronous, 0)} measured changes and only after a microtask for ${notifications.reduce((n, x) => n + x.afterMicrotask, 0)}.`,
       `Latency per change, measured with \`process.hrtime.bigint()\` (timer overhead ≈ ${formatDuration(timer)}, included in every sample).`,
       'Ratios: the other system\'s latency ÷ the Circuit\'s; "per-round range" is the spread of the ratio of per-round medians.',
+      'Every system runs with `NODE_ENV=production`.',
+      ...(BASELINE === undefined
+        ? []
+        : [
+            `${LABEL.baseline}: the engine of commit ${BASELINE}, run as a fourth system on the same data and changes, in the same rounds; "ours vs ${BASELINE}" is its latency ÷ ours (below 1: ours is slower).`,
+          ]),
       "Contents: at the end of each workload every view's rows (compared fields, and order for ordered views) are equal in all three systems; the run fails otherwise.",
     ]),
     '',

@@ -11,9 +11,11 @@ import type { Predicate, Record, Row, ViewDefinition, ViewSnapshot, ViewUpdate }
 
 /** Approximate heap per result row: its slot, hash and stamp, and the projected row object. */
 const RESULT_ROW_BYTES = 160;
+/** The same for a row composed again when read (its slot, hash, stamp and two references). */
+const COMPOSED_ROW_BYTES = 60;
 
 import { compareStrings, splitPath } from './values.js';
-import { ViewResult } from './view-result.js';
+import { type ComposeRow, ViewResult } from './view-result.js';
 import { type Change, consolidate, type Delta } from './zset.js';
 
 /** Where a table's changes enter a view: its `from`, or the right side of join `i`. */
@@ -38,6 +40,8 @@ export class View {
   readonly #topK: TopK | undefined;
   readonly #window: Window | undefined;
   readonly #result: ViewResult;
+  /** Whether the result composes its rows from a join's parts (see `ViewResult`). */
+  readonly #composed: boolean;
 
   /**
    * `right[i]` is the shared index of join `i`'s table by its `right` field; `left`, if given,
@@ -55,11 +59,30 @@ export class View {
   ) {
     this.id = definition.id;
     this.definition = definition;
-    this.#result = new ViewResult(definition.id, version);
     const joins = definition.join ?? [];
     const aliases = new Set(joins.map((join) => join.as));
     const { early, late } = splitWhere(definition.where, aliases);
     const orderBy = definition.orderBy ?? [];
+
+    const hasTopK =
+      shared.window === undefined &&
+      (orderBy.length > 0 || definition.limit !== undefined || (definition.offset ?? 0) > 0);
+    // One join, and only stateless operators after it: every result row is that join's row
+    // of a left row and a right record, so the result keeps those two references and
+    // composes the row when read (see `ViewResult`). With no filter after the join either,
+    // the join builds the projected row itself, without the joined row in between.
+    const composed =
+      joins.length === 1 &&
+      !hasTopK &&
+      definition.aggregate === undefined &&
+      definition.groupBy === undefined &&
+      definition.distinct === undefined;
+    const folded = composed && late === undefined;
+    const project = new Project(
+      definition.select,
+      orderBy.map((key) => key.field),
+    );
+    let compose: ComposeRow | undefined;
 
     const filter = early === undefined ? undefined : new Filter(compilePredicate(early));
     if (filter !== undefined) this.#stages.push(filter);
@@ -77,7 +100,9 @@ export class View {
       const rightFilter = join.where === undefined ? undefined : new Filter(compilePredicate(join.where));
       const right = shared.right[i];
       assert(right !== undefined, `join ${i} of view '${definition.id}' has no right index`);
-      const operator = new Join({
+      const nest = (left: Row, right: Record | null): Row => operator.nest(left, right);
+      if (composed) compose = (key, left, right) => project.joinedRow(key, left, join.as, right, nest);
+      const operator: Join = new Join({
         leftPath: splitPath(join.on.left),
         rightField: join.on.right,
         as: join.as,
@@ -88,6 +113,7 @@ export class View {
         ...(i === 0 && shared.left !== undefined && filter !== undefined
           ? { leftTest: (row: Row) => filter.test(row) }
           : {}),
+        ...(folded && compose !== undefined ? { build: compose } : {}),
       });
       this.#joinStages.push(this.#stages.length);
       this.#joins.push(operator);
@@ -100,19 +126,13 @@ export class View {
     } else if (definition.distinct !== undefined) {
       this.#stages.push(new Aggregate(definition.distinct, {}));
     }
-    if (
-      shared.window === undefined &&
-      (orderBy.length > 0 || definition.limit !== undefined || (definition.offset ?? 0) > 0)
-    ) {
+    if (hasTopK) {
       this.#topK = new TopK(orderBy, definition.offset ?? 0, definition.limit);
       this.#stages.push(this.#topK);
     }
-    this.#stages.push(
-      new Project(
-        definition.select,
-        orderBy.map((key) => key.field),
-      ),
-    );
+    if (!folded) this.#stages.push(project);
+    this.#result = new ViewResult(definition.id, version, compose);
+    this.#composed = composed;
   }
 
   /** The tables this view reads, each with where its changes enter. */
@@ -186,7 +206,7 @@ export class View {
   /** The result's rows and the entries of every operator's own state, with their approximate heap. */
   held(): { resultRows: number; entries: number; bytes: number } {
     let entries = 0;
-    let bytes = this.#result.size * RESULT_ROW_BYTES;
+    let bytes = this.#result.size * (this.#composed ? COMPOSED_ROW_BYTES : RESULT_ROW_BYTES);
     for (const stage of this.#stages) {
       const state = stage.held?.();
       if (state === undefined) continue;

@@ -1,4 +1,4 @@
-import type { Row } from './types.js';
+import type { Record, Row } from './types.js';
 import { equalValues } from './values.js';
 
 /** One weighted row of a Z-set: +1 inserts the row under its key, -1 retracts it. */
@@ -7,7 +7,14 @@ export interface Change {
   readonly row: Row;
   readonly weight: number;
   /** The row's content hash, memoised by the first view that needs it (views share changes). */
-  hash?: number;
+  hash?: number | undefined;
+  /**
+   * For a row a join built (and the stateless operators after it passed on): the left row
+   * and the right record it was built from. A result that keeps only these two references
+   * (see `ViewResult`'s composed rows) holds no joined object per row.
+   */
+  readonly left?: Row;
+  readonly right?: Record | null;
 }
 
 /** A Z-set delta: the changes one operator pushes to the next. */

@@ -43,6 +43,7 @@ export class Join implements Operator {
   /** The table the left rows are, by the left path, when they are a table's records passing `leftTest`. */
   readonly #sharedLeft: RightIndex | undefined;
   readonly #leftTest: RowTest | undefined;
+  readonly #build: ((key: string, left: Row, right: Record | null) => Row) | undefined;
 
   constructor(options: {
     leftPath: readonly string[];
@@ -58,6 +59,11 @@ export class Join implements Operator {
      */
     left?: RightIndex;
     leftTest?: RowTest;
+    /**
+     * Builds each output row from its key, left row and right record, in place of `nest`
+     * (when the operators after the join are folded into it: see `View`).
+     */
+    build?: (key: string, left: Row, right: Record | null) => Row;
   }) {
     this.#leftPath = options.leftPath;
     this.#rightPath = splitPath(options.rightField);
@@ -68,6 +74,7 @@ export class Join implements Operator {
     this.#rightTest = options.rightTest;
     this.#sharedLeft = options.left;
     this.#leftTest = options.leftTest;
+    this.#build = options.build;
   }
 
   held(): HeldState {
@@ -89,10 +96,19 @@ export class Join implements Operator {
         for (const [id, record] of matches) {
           if (this.#rightTest !== undefined && !this.#rightTest(record)) continue;
           matched = true;
-          out.push({ key: this.#key(key, id), row: this.#nest(row, record), weight });
+          const outKey = this.#key(key, id);
+          out.push({
+            key: outKey,
+            row: this.#row(outKey, row, record),
+            weight,
+            hash: undefined,
+            left: row,
+            right: record,
+          });
         }
       }
-      if (!matched && this.#outer) out.push({ key, row: this.#nest(row, null), weight });
+      if (!matched && this.#outer)
+        out.push({ key, row: this.#row(key, row, null), weight, hash: undefined, left: row, right: null });
     }
     return out;
   }
@@ -120,10 +136,26 @@ export class Join implements Operator {
       for (const [leftKey, left] of lefts) {
         if (this.#leftTest !== undefined && !this.#leftTest(left)) continue;
         if (weight > 0 && this.#outer && before === 0)
-          out.push({ key: leftKey, row: this.#nest(left, null), weight: -1 });
-        out.push({ key: this.#key(leftKey, id), row: this.#nest(left, row as Record), weight });
+          out.push({
+            key: leftKey,
+            row: this.#row(leftKey, left, null),
+            weight: -1,
+            hash: undefined,
+            left,
+            right: null,
+          });
+        const right = row as Record;
+        const key = this.#key(leftKey, id);
+        out.push({ key, row: this.#row(key, left, right), weight, hash: undefined, left, right });
         if (weight < 0 && this.#outer && after === 0)
-          out.push({ key: leftKey, row: this.#nest(left, null), weight: 1 });
+          out.push({
+            key: leftKey,
+            row: this.#row(leftKey, left, null),
+            weight: 1,
+            hash: undefined,
+            left,
+            right: null,
+          });
       }
     }
     return out;
@@ -148,7 +180,12 @@ export class Join implements Operator {
     return this.#keepsLeftKey ? leftKey : joinRowKey(leftKey, rightId);
   }
 
-  #nest(left: Row, right: Record | null): Row {
+  #row(key: string, left: Row, right: Record | null): Row {
+    return this.#build === undefined ? this.nest(left, right) : this.#build(key, left, right);
+  }
+
+  /** The row this join builds from a left row and a right record (null: no match). */
+  nest(left: Row, right: Record | null): Row {
     // Object.assign, not `{ ...left, [as]: right }`: V8 builds that spread several times slower.
     const row: { [field: string]: Value } = Object.assign({}, left);
     row[this.#as] = right;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { hashRows } from '../../engine/hash.js';
+import type { Record, Row } from '../../engine/types.js';
 import { ViewResult } from '../../engine/view-result.js';
+import type { Change } from '../../engine/zset.js';
 import { insert, retract } from './changes.js';
 
 const a = { id: 'a', title: 'A' };
@@ -158,5 +160,62 @@ describe('ViewResult', () => {
     expect(() => result.apply([insert('a', { ...a })])).toThrow(
       /engine invariant broken: view 'v' inserts key 'a' twice/,
     );
+  });
+});
+
+describe('ViewResult composing joined rows from their parts', () => {
+  const ann = { id: 'u1', name: 'Ann' };
+  const post = { id: 'p1', authorId: 'u1', title: 'T' };
+  const compose = (key: string, left: Row, right: Record | null): Row => ({ ...left, id: key, author: right });
+  /** A change a join would emit: the joined row with the parts it was built from. */
+  const joined = (weight: number, left: Row, right: Record | null): Change => ({
+    key: left['id'] as string,
+    row: compose(left['id'] as string, left, right),
+    weight,
+    left,
+    right,
+  });
+
+  function composed(): ViewResult {
+    const result = new ViewResult('v', 0, compose);
+    result.apply([joined(1, post, ann)]);
+    result.settle();
+    return result;
+  }
+
+  it('builds each row again from its parts when read, equal to the row the change carried', () => {
+    const result = composed();
+    const row = result.row('p1');
+    expect(row).toEqual({ ...post, author: ann });
+    expect(result.row('p1')).not.toBe(row); // built per read, not held
+    expect(result.hash).toBe(hashRows([{ ...post, author: ann }]));
+  });
+
+  it('reports a changed right record as an update of the composed row', () => {
+    const result = composed();
+    const anna = { id: 'u1', name: 'Anna' };
+    result.apply([joined(-1, post, ann), joined(1, post, anna)]);
+    expect(result.flush()).toMatchObject({ updated: [{ ...post, author: anna }], added: [], removed: [] });
+  });
+
+  it('reports nothing when new parts compose an equal row', () => {
+    const result = composed();
+    result.apply([joined(-1, post, ann), joined(1, { ...post }, { ...ann })]);
+    expect(result.flush()).toBeUndefined();
+  });
+
+  it('composes an unmatched left row with null, and removes by key', () => {
+    const result = composed();
+    const lone = { id: 'p2', authorId: 'u9' };
+    result.apply([joined(1, lone, null)]);
+    expect(result.flush()).toMatchObject({ added: [{ ...lone, author: null }] });
+    result.apply([joined(-1, post, ann)]);
+    expect(result.flush()).toMatchObject({ removed: ['p1'], added: [], updated: [] });
+    expect(result.row('p1')).toBeUndefined();
+  });
+
+  it('refuses a row no join built (it has no parts to keep)', () => {
+    const result = composed();
+    expect(() => result.apply([insert('p3', { id: 'p3' })])).toThrow(/got a row no join built for key 'p3'/);
   });
 });

@@ -73,7 +73,15 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
     const socket = createClient({ url: instance.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
     sockets.push(socket);
     const selection = VIEWS[view] as string;
-    const subscriber: Subscriber = { view, instance, copy, versions: [], problems: [], events: 0, stop: () => undefined };
+    const subscriber: Subscriber = {
+      view,
+      instance,
+      copy,
+      versions: [],
+      problems: [],
+      events: 0,
+      stop: () => undefined,
+    };
     subscriber.stop = socket.subscribe<{ [view: string]: UpdateEvent }>(
       {
         query: `subscription($since: Int) { ${view}(sinceVersion: $since) { view version previousVersion kind hash removed added { ${selection} } updated { ${selection} } } }`,

@@ -96,6 +96,7 @@ export function checkStep(state: CheckedState, updates: readonly ViewUpdate[], p
     const expected = evaluateView(view.definition, model, view.params);
     const snapshot = circuit.snapshot(id);
     same(snapshot.rows, expected, `rows of ${id}`);
+    same(circuit.snapshot(id).rows, expected, `rows of ${id}, read again`);
     same(snapshot.hash, hashRows(expected), `hash of ${id}`);
     const diff = difference(previous.rows, expected);
     const changed = diff.added.length + diff.removed.length + diff.updated.length > 0;
