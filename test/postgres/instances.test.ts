@@ -127,7 +127,7 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
   }
 
   async function converged(subscribers: readonly Subscriber[]): Promise<void> {
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 60_000;
     for (;;) {
       const wanted = new Map<string, string>();
       for (const view of Object.keys(VIEWS)) wanted.set(view, await expected(view));
@@ -144,7 +144,9 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
             .filter((id) => want.get(id) !== JSON.stringify(s.copy.rows.get(id)))
             .slice(0, 5)
             .map((id) => `${id}: copy ${JSON.stringify(s.copy.rows.get(id))} oracle ${want.get(id)}`);
-          details.push(`${s.view}@${s.copy.version} on ${s.instance.url} (${ready}): ${diff.join('; ')}`);
+          details.push(
+            `${s.view}@${s.copy.version} on ${s.instance.url} (${ready}; problems ${s.problems.slice(0, 3).join(', ')}): ${diff.join('; ')}`,
+          );
         }
         throw new Error(`copies never converged:\n${details.join('\n')}`);
       }
@@ -305,12 +307,14 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
     await sql.end();
 
     const everyone = [...survivors, ...fresh];
+    await eventually(() => fresh.every((s) => s.events > 0), 'the restarted instance to serve', 60_000);
     await converged(everyone);
     for (const subscriber of [...subscribers, ...fresh]) expect(subscriber.problems, subscriber.view).toEqual([]);
     for (const subscriber of everyone) expect(subscriber.copy.localHash()).toBe(subscriber.copy.hash);
     expect(sqlTransactions).toBeGreaterThan(0);
     expect(acknowledged.size).toBeGreaterThan(20);
-    for (const subscriber of everyone)
+    // The survivors followed the whole load as deltas (the restarted instance's may have come late).
+    for (const subscriber of survivors)
       expect(subscriber.copy.kinds.filter((kind) => kind === 'DELTA').length).toBeGreaterThan(5);
     // Every acknowledged mutation is in the tables (its id's last acknowledged state, unless a later request's outcome was lost).
     const stored = await tables();
