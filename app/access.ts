@@ -14,7 +14,7 @@ import type { LiveStore } from './live-store.js';
 import type { ViewEvent } from './view-host.js';
 import { type Lease, ViewRegistry, type ViewRegistryOptions } from './view-registry.js';
 import { ViewStream } from './view-stream.js';
-import type { Authorize, ResolvedChange } from './write-path.js';
+import type { Authorize, ResolvedChange, Sees } from './write-path.js';
 
 const MAX_CACHED_RULE_TESTS = 10_000;
 
@@ -182,6 +182,15 @@ export class Access {
     const rule = this.#readRules.get(table);
     if (viewer === undefined || rule === undefined) return true;
     return this.#ruleTest(table, 'read', rule, viewer)(record);
+  }
+
+  /**
+   * What a viewer's writes see of the stored records: only those it may read (the rest are
+   * absent for it, see `Sees`). Undefined when open.
+   */
+  sees(viewer: Viewer | undefined): Sees | undefined {
+    if (viewer === undefined) return undefined;
+    return (table, record) => this.readable(table, record, viewer);
   }
 
   /** A rule bound to a viewer and compiled by the engine, kept per (table, kind, viewer claims). */

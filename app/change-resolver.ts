@@ -23,11 +23,19 @@ export type ResolvedChange = RecordChange & { readonly before: Record | undefine
 export type RecordLookup = (table: string, id: string) => Record | undefined;
 
 /**
+ * Whether the writer may read a stored record (its read rule). A record it may not read is
+ * absent for its writes: an update is `NOT_FOUND` and a delete changes nothing, exactly as for
+ * a missing id, so no answer tells a hidden record from a missing one.
+ */
+export type Sees = (table: string, record: Record) => boolean;
+
+/**
  * Turns requested changes into engine changes with whole, validated records: the one
  * validation pass of every write path. The engine's `checkChange` judges the change itself
  * (table, id, operation, data), with the engine's messages; the table's `RecordValidator`
  * judges the fields; the write limits bound depth and size. `lookup` says what is stored
- * (the engine's state, or rows read FOR UPDATE from PostgreSQL).
+ * (the engine's state, or rows read FOR UPDATE from PostgreSQL); with `sees`, stored records
+ * the writer may not read are absent for it (see `Sees`).
  */
 export class ChangeResolver {
   readonly #validators = new Map<string, RecordValidator>();
@@ -48,10 +56,10 @@ export class ChangeResolver {
     });
   }
 
-  resolve(changes: readonly Change[], lookup: RecordLookup): ResolvedChange[] {
+  resolve(changes: readonly Change[], lookup: RecordLookup, sees?: Sees): ResolvedChange[] {
     const pending = new Map<string, Record | undefined>();
     const tableExists = (table: string): boolean => this.#validators.has(table);
-    return changes.map((change, index) => {
+    return changes.flatMap((change, index): ResolvedChange[] => {
       const where = changes.length > 1 ? `changes[${index}]: ` : '';
       const { table, op, id } = change;
       // Before anything walks the data recursively: a hostile depth must not overflow the stack.
@@ -60,10 +68,14 @@ export class ChangeResolver {
       const patch = withAppErrors(() => checkChange(tableExists, table, op, id, change.data, where));
       const validator = this.#validators.get(table) as RecordValidator;
       const key = `${table}\u0000${id}`;
-      const before = pending.has(key) ? pending.get(key) : lookup(table, id);
+      // Records this request wrote are the writer's own; stored ones it may not read are absent.
+      const stored = pending.has(key) ? pending.get(key) : lookup(table, id);
+      const hidden = !pending.has(key) && stored !== undefined && sees !== undefined && !sees(table, stored);
+      const before = hidden ? undefined : stored;
       if (op === 'DELETE') {
+        if (hidden) return []; // as deleting a missing id: nothing changes
         pending.set(key, undefined);
-        return { table, op, id, before };
+        return [{ table, op, id, before }];
       }
       if (op === 'UPDATE' && before === undefined) {
         throw new AppError('NOT_FOUND', `${where}${table} '${id}' does not exist`, { table, id });
@@ -71,7 +83,7 @@ export class ChangeResolver {
       const record = validator.check(id, op === 'UPDATE' ? { ...before, ...patch } : { ...patch }, where);
       this.#checkSize(record, table, id, where);
       pending.set(key, record);
-      return { table, op, id, data: record, before };
+      return [{ table, op, id, data: record, before }];
     });
   }
 

@@ -11,7 +11,7 @@ import type { UpdateHistory } from './update-history.js';
 import { VersionClock } from './version-clock.js';
 import { type Logger, type ViewEvent, ViewHost } from './view-host.js';
 import type { WriteLimits } from './write-limits.js';
-import { type Applied, type Authorize, type Change, WritePath, type Writes } from './write-path.js';
+import { type Applied, type Authorize, type Change, type Sees, WritePath, type Writes } from './write-path.js';
 
 export interface LiveStoreOptions {
   /** Updates kept per view for `sinceVersion` resumption (default 1,000). */
@@ -155,11 +155,11 @@ export class LiveStore {
   }
 
   /** See `WritePath.apply`. */
-  apply(changes: readonly Change[], authorize?: Authorize): Promise<Applied> {
+  apply(changes: readonly Change[], authorize?: Authorize, sees?: Sees): Promise<Applied> {
     const observer = this.#observer;
-    if (observer === undefined) return this.writes.apply(changes, authorize);
+    if (observer === undefined) return this.writes.apply(changes, authorize, sees);
     const started = performance.now();
-    const applied = this.writes.apply(changes, authorize);
+    const applied = this.writes.apply(changes, authorize, sees);
     // Observed beside the caller's await, not in its way: the caller gets the same promise.
     applied.then(
       () => observer.writeEnded('ok', (performance.now() - started) / 1000),

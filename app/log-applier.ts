@@ -14,14 +14,18 @@ import type { Logger, ViewClock, ViewHost } from './view-host.js';
  * The version clock of an instance that follows a change log: the position it applied. A view
  * gains at most one version per logged transaction, and each transaction takes at least one
  * position, so a view that started at a position P never goes above the applied position;
- * views registered later start there, and a restart (which loads at a later position) never
- * reissues a version.
+ * views registered later start at or below it (`StartVersions`: from the loaded position, not
+ * at the position others' writes reached), and a restart (which loads at a later position)
+ * never reissues a version.
  */
 export class LogClock implements ViewClock {
   #position: number;
+  /** The position this instance loaded at: earlier runs applied no further. */
+  readonly base: number;
 
   constructor(position: number) {
     this.#position = position;
+    this.base = position;
   }
 
   now(): number {

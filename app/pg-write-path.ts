@@ -12,7 +12,7 @@ import {
   sqlState,
   type TableSpec,
 } from '../storage/index.js';
-import { type Change, ChangeResolver, type ResolvedChange } from './change-resolver.js';
+import { type Change, ChangeResolver, type ResolvedChange, type Sees } from './change-resolver.js';
 import { AppError, isAppError, unavailable } from './errors.js';
 import type { LogApplier } from './log-applier.js';
 import type { RowReader } from './pg-rows.js';
@@ -82,7 +82,7 @@ export class PgWritePath implements Writes {
    * instance's views include it. Refusals are `AppError`s as on the SQLite path; a database
    * out of reach is UNAVAILABLE (retryable).
    */
-  async apply(changes: readonly Change[], authorize?: Authorize): Promise<Applied> {
+  async apply(changes: readonly Change[], authorize?: Authorize, sees?: Sees): Promise<Applied> {
     if (this.#closed) throw unavailable();
     const max = this.limits.maxBatchChanges;
     if (changes.length > max) {
@@ -95,7 +95,7 @@ export class PgWritePath implements Writes {
     this.#resolver.check(changes);
     for (let attempt = 1; ; attempt++) {
       try {
-        const { resolved, position } = await this.#transaction(changes, authorize);
+        const { resolved, position } = await this.#transaction(changes, authorize, sees);
         this.#stats.groups++;
         this.#stats.committed++;
         let updates: Applied['updates'] = [];
@@ -129,6 +129,7 @@ export class PgWritePath implements Writes {
   async #transaction(
     changes: readonly Change[],
     authorize: Authorize | undefined,
+    sees: Sees | undefined,
   ): Promise<{ resolved: ResolvedChange[]; position: number | undefined }> {
     const client = await this.#pool.connect();
     let position: number | undefined;
@@ -137,7 +138,7 @@ export class PgWritePath implements Writes {
       await client.query('BEGIN');
       await client.query(`SELECT pg_advisory_xact_lock(${LOG_LOCK})`);
       const stored = await this.#readForUpdate(client, changes);
-      const resolved = this.#resolver.resolve(changes, (table, id) => stored.get(table)?.get(id));
+      const resolved = this.#resolver.resolve(changes, (table, id) => stored.get(table)?.get(id), sees);
       if (authorize !== undefined) for (const change of resolved) authorize(change);
       let wrote = false;
       for (const change of resolved) if (await this.#write(client, change)) wrote = true;

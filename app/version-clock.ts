@@ -12,8 +12,7 @@ const MAX_VERSION = 2 ** 31 - 1;
 /**
  * The one owner of view versions. Each committed request raises a view's version by at most 1,
  * so `now()` — the run's `base` plus the requests it applied — is at least every view's
- * version, and a view registered now starts there (above every version an earlier view of the
- * same signature exposed in this run).
+ * version; a view registered now starts at or below it (`StartVersions` says where).
  *
  * Across runs, versions are never issued twice: the store keeps a high-water mark, and no
  * version above the stored mark is ever issued. `reserve(n)` raises the mark by a block ahead
@@ -52,7 +51,7 @@ export class VersionClock {
     this.#reserved = this.base - 1;
   }
 
-  /** No view's version is above this; a view registered now starts here. */
+  /** No view's version is above this. */
   now(): number {
     return this.base + this.#count;
   }

@@ -1,7 +1,17 @@
 import { createPubSub, type PubSub, type Repeater } from '@graphql-yoga/subscription';
-import type { Circuit, Record, Row, ViewDefinition, ViewParams, ViewSnapshot, ViewUpdate } from '../engine/index.js';
+import {
+  type Circuit,
+  type Record,
+  type Row,
+  type ViewDefinition,
+  type ViewParams,
+  type ViewSnapshot,
+  type ViewUpdate,
+  viewSignature,
+} from '../engine/index.js';
 import { unavailable, withAppErrors } from './errors.js';
 import type { AppObserver } from './observer.js';
+import { StartVersions } from './start-versions.js';
 import { type Listener, TopicTarget } from './topic-target.js';
 import { UpdateHistory } from './update-history.js';
 
@@ -21,8 +31,13 @@ export interface Logger {
   error?(message: string, fields?: object): void;
 }
 
-/** What the host needs of a version clock: a version at least every view's (new views start there). */
+/**
+ * What the host needs of a version clock: `now()`, a version at least every view's, and `base`,
+ * where this run started counting (no earlier run issued a version above it). New views start
+ * between the two (see `StartVersions`).
+ */
 export interface ViewClock {
+  readonly base: number;
   now(): number;
 }
 
@@ -33,8 +48,9 @@ const DEFAULT_HISTORY_SIZE = 1000;
 /**
  * The engine's views as subscribers see them: reads of the current results, one PubSub
  * topic per view (`view:<id>`) carrying its DELTAs, and a bounded history per view for
- * `sinceVersion`. Views created on demand start at the version clock's `now()`, so versions
- * are never reused (see `VersionClock`).
+ * `sinceVersion`. Views created on demand start where `StartVersions` says: never at a version
+ * an earlier view of their signature issued with other contents, and never at a number that
+ * counts other viewers' writes.
  *
  * After `stop(error)` (a failed COMMIT left the engine ahead of the file) every read throws:
  * no client may see a change that is not durable.
@@ -46,6 +62,9 @@ export class ViewHost {
   readonly #target: TopicTarget;
   readonly #pubsub: PubSub<Topics>;
   readonly #histories = new Map<string, UpdateHistory<ViewEvent>>();
+  readonly #starts: StartVersions;
+  /** Views added with `addView`: their signature and latest version, for `StartVersions.retire`. */
+  readonly #added = new Map<string, { readonly signature: string; version: number }>();
   readonly #closers = new Set<() => void>();
   /** What to tell a subscription whose queue overflowed, by its PubSub listener. */
   readonly #onLost = new WeakMap<Listener, () => boolean>();
@@ -57,6 +76,7 @@ export class ViewHost {
     this.#circuit = circuit;
     this.#clock = clock;
     this.#historySize = options.historySize ?? DEFAULT_HISTORY_SIZE;
+    this.#starts = new StartVersions(clock.base);
     const logger = options.logger;
     this.#target = new TopicTarget((error, topic, listener) => {
       // Logged once per episode: a subscriber that stays slow loses many updates.
@@ -76,13 +96,14 @@ export class ViewHost {
     this.#histories.set(view, new UpdateHistory(this.#historySize, this.#circuit.snapshot(view).version));
   }
 
-  /** Registers a view starting at the clock's `now()`, with a history of its own; returns its snapshot. */
+  /** Registers a view at its start version (`StartVersions`), with a history of its own; returns its snapshot. */
   addView(definition: ViewDefinition, params: ViewParams): ViewSnapshot {
     this.#readable();
-    const snapshot = withAppErrors(() =>
-      this.#circuit.registerView(definition, params, { startVersion: this.#clock.now() }),
-    );
+    const signature = viewSignature(definition, params);
+    const startVersion = this.#starts.start(signature, this.#clock.now());
+    const snapshot = withAppErrors(() => this.#circuit.registerView(definition, params, { startVersion }));
     this.#histories.set(definition.id, new UpdateHistory(this.#historySize, snapshot.version));
+    this.#added.set(definition.id, { signature, version: snapshot.version });
     return snapshot;
   }
 
@@ -94,6 +115,9 @@ export class ViewHost {
   /** Unregisters a view added with `addView`, and drops its history. */
   removeView(id: string): void {
     this.#histories.delete(id);
+    const added = this.#added.get(id);
+    this.#added.delete(id);
+    if (added !== undefined) this.#starts.retire(added.signature, added.version);
     if (this.#failed === undefined) this.#circuit.unregisterView(id);
   }
 
@@ -117,6 +141,8 @@ export class ViewHost {
         hash: update.hash,
       };
       this.#histories.get(update.view)?.push(event);
+      const added = this.#added.get(update.view);
+      if (added !== undefined) added.version = update.version;
       this.#pubsub.publish(`view:${update.view}`, event);
     }
     this.#observer?.published(updates.length, (performance.now() - started) / 1000);

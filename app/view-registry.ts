@@ -60,8 +60,8 @@ const REMEASURED_PER_VIEW = 4;
  * warm), then it is unregistered with its history. The config's views are pinned.
  *
  * Versions: the host starts every view it adds at a version no earlier view of the same
- * signature exposed (see `VersionClock`), so a client resuming with `sinceVersion` from a view
- * that was dropped is never sent deltas of its successor.
+ * signature exposed with other contents (see `StartVersions`), so a client resuming with
+ * `sinceVersion` from a view that was dropped is never sent deltas of its successor.
  */
 export class ViewRegistry {
   readonly #host: ViewLifecycle;

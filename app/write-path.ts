@@ -1,7 +1,7 @@
 import type { CheckedConfig } from '../config/validate.js';
 import { type Circuit, type EngineFault, isEngineFault, type Record, type ViewUpdate } from '../engine/index.js';
 import { type GroupCommitStats, GroupCommitter, type Store, type StoreTransaction } from '../storage/index.js';
-import { type Change, ChangeResolver, type ResolvedChange } from './change-resolver.js';
+import { type Change, ChangeResolver, type ResolvedChange, type Sees } from './change-resolver.js';
 import { AppError, toAppError, unavailable } from './errors.js';
 import type { VersionClock } from './version-clock.js';
 import type { Logger, ViewHost } from './view-host.js';
@@ -13,14 +13,15 @@ import { DEFAULT_WRITE_LIMITS, type WriteLimits } from './write-limits.js';
  */
 export type Authorize = (change: ResolvedChange) => void;
 
-export type { Change, ResolvedChange } from './change-resolver.js';
+export type { Change, ResolvedChange, Sees } from './change-resolver.js';
 
 /** A write path: the one way requests change records, whatever store holds them. */
 export interface Writes {
   readonly limits: WriteLimits;
   /** Transactions and requests committed by this run. */
   readonly stats: GroupCommitStats;
-  apply(changes: readonly Change[], authorize?: Authorize): Promise<Applied>;
+  /** With `sees`, stored records the writer may not read are absent for it (see `Sees`). */
+  apply(changes: readonly Change[], authorize?: Authorize, sees?: Sees): Promise<Applied>;
   /** Finishes what is queued, then refuses further requests. */
   close(): void | Promise<void>;
 }
@@ -35,6 +36,7 @@ export interface Applied {
 interface Request {
   readonly changes: readonly Change[];
   readonly authorize?: Authorize | undefined;
+  readonly sees?: Sees | undefined;
 }
 
 /**
@@ -103,7 +105,7 @@ export class WritePath implements Writes {
    * (`BAD_INPUT`, `NOT_FOUND`, `CONFLICT`, or whatever `authorize` throws) and changes nothing
    * when any change is refused; more changes than `limits.maxBatchChanges` are refused first.
    */
-  apply(changes: readonly Change[], authorize?: Authorize): Promise<Applied> {
+  apply(changes: readonly Change[], authorize?: Authorize, sees?: Sees): Promise<Applied> {
     if (this.#closed) return Promise.reject(unavailable());
     const max = this.limits.maxBatchChanges;
     if (changes.length > max) {
@@ -114,7 +116,7 @@ export class WritePath implements Writes {
         }),
       );
     }
-    return this.#committer.submit({ changes, authorize });
+    return this.#committer.submit({ changes, authorize, sees });
   }
 
   get stats(): GroupCommitStats {
@@ -129,9 +131,9 @@ export class WritePath implements Writes {
   }
 
   /** One request, inside the group's transaction and its own savepoint (see the class comment). */
-  #stage({ changes, authorize }: Request, tx: StoreTransaction): Applied {
+  #stage({ changes, authorize, sees }: Request, tx: StoreTransaction): Applied {
     if (this.#host.closed) throw unavailable();
-    const resolved = this.#resolver.resolve(changes, (table, id) => this.#circuit.getRecord(table, id));
+    const resolved = this.#resolver.resolve(changes, (table, id) => this.#circuit.getRecord(table, id), sees);
     if (authorize !== undefined) for (const change of resolved) authorize(change);
     if (resolved.length === 0) return { updates: [], records: [] };
     tx.write(resolved.map(({ table, op, id, data }) => ({ table, op, id, record: data })));

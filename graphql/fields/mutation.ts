@@ -10,7 +10,8 @@ import type { Builder, RecordPayloadShape, RequestContext, SchemaTypeRefs, ViewV
  * per table, and `ingestBatch`. Every write goes through the write path, which checks the
  * viewer's write rules, then publishes every update before the mutation answers with the
  * views it changed. With rules enforced, the answer lists only the views the viewer could
- * subscribe to itself, and the record only when the viewer may read it.
+ * subscribe to itself, and the record only when the viewer may read it; records it may not
+ * read are absent for its writes (update: NOT_FOUND, delete: nothing changes).
  */
 export function addMutationFields(builder: Builder, refs: SchemaTypeRefs): void {
   builder.mutationType({});
@@ -22,7 +23,7 @@ export function addMutationFields(builder: Builder, refs: SchemaTypeRefs): void 
     withGraphQLErrors(async () => {
       const { access } = context;
       const viewer = access.viewerOf(context);
-      const { updates, records } = await access.store.apply([change], access.authorizer(viewer));
+      const { updates, records } = await access.store.apply([change], access.authorizer(viewer), access.sees(viewer));
       const record = records[0];
       return {
         id: change.id,
@@ -71,7 +72,7 @@ export function addMutationFields(builder: Builder, refs: SchemaTypeRefs): void 
           const { access } = context;
           const viewer = access.viewerOf(context);
           const changes: Change[] = args.changes.map(({ table, op, id, data }) => ({ table, op, id, data }));
-          const { updates } = await access.store.apply(changes, access.authorizer(viewer));
+          const { updates } = await access.store.apply(changes, access.authorizer(viewer), access.sees(viewer));
           return { ids: [...new Set(changes.map((change) => change.id))], views: versions(access, updates, viewer) };
         }),
     }),
