@@ -30,7 +30,8 @@ interface NotReady {
 /**
  * The operations endpoints, answered before GraphQL sees the request:
  *
- * - `GET /health`: liveness. 200 while the process serves; 503 `stopping` once a graceful stop began.
+ * - `GET /health`: liveness. 200 while the process serves; 503 `stopping` once a graceful stop
+ *   began, 503 `stopped` once a failure (failed commit, engine fault) stopped the store.
  * - `GET /ready`: readiness for a load balancer. The port opens only once the tables are
  *   loaded; then 200, unless the server is stopping, stopped after a failure, or (a store
  *   with a shared change log) its log follower is reconnecting or further behind than the
@@ -57,6 +58,8 @@ export function createProbes(options: ProbeOptions): (request: IncomingMessage, 
     }
     if (path === '/health') {
       if (options.stopping()) send(response, 503, { status: 'stopping' });
+      // Stopped after a failure without exiting (a library user gave no exit hook): only a restart helps.
+      else if (options.store.closed) send(response, 503, { status: 'stopped' });
       else send(response, 200, { status: 'ok' });
     } else if (path === '/ready') {
       const notReady = readiness(options.store, options.stopping(), maxLagMs);
