@@ -84,7 +84,7 @@ const CASES: readonly ViewCase[] = [
     kind: 'join (posts ⋈ users, select 4 paths)',
     def: joinView.def,
     per: 'result row',
-    note: 'left index + joined, projected rows',
+    note: 'the shared lookups it builds (posts by author, users by id) + two record references per row',
   },
   {
     kind: 'join (posts ⋈ users, whole rows)',
@@ -94,7 +94,7 @@ const CASES: readonly ViewCase[] = [
       join: [{ table: 'users', as: 'author', on: { left: 'authorId', right: 'id' } }],
     },
     per: 'result row',
-    note: 'left index + joined rows (each a copy of the post with `author`)',
+    note: 'the same; rows composed from their two records when read',
   },
   {
     kind: 'group (count, sum per author)',

@@ -399,7 +399,13 @@ async function main(): Promise<void> {
       {
         environment: env,
         engine: engineRevision(),
-        config: { rows: ROWS, users: USERS, rounds: ROUNDS, changes: CHANGES },
+        config: {
+          rows: ROWS,
+          users: USERS,
+          rounds: ROUNDS,
+          changes: CHANGES,
+          ...(BASELINE === undefined ? {} : { baseline: BASELINE }),
+        },
         timerOverheadNs: timer,
         results,
       },

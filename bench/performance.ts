@@ -17,12 +17,16 @@ interface RunInfo {
 }
 
 export interface PeersJson extends RunInfo {
-  config: { rows: number; users: number; rounds: number; changes: number };
+  config: { rows: number; users: number; rounds: number; changes: number; baseline?: string };
   results: {
     title: string;
     change: string;
     systems: { circuit: { summary: Summary }; tanstack: { summary: Summary }; recompute: { summary: Summary } };
-    ratios: { tanstack: { p50: number; roundMin: number; roundMax: number }; recompute: { p50: number } };
+    ratios: {
+      tanstack: { p50: number; mean?: number; roundMin: number; roundMax: number };
+      recompute: { p50: number };
+      baseline?: { p50: number; mean: number };
+    };
     verified: boolean;
   }[];
 }
@@ -70,7 +74,22 @@ function peersSection(peers: PeersJson): string[] {
         value: (r) => `${formatRatio(r.ratios.tanstack.roundMin)}–${formatRatio(r.ratios.tanstack.roundMax)}`,
         align: 'right',
       },
+      {
+        header: '(by mean)',
+        value: (r) => (r.ratios.tanstack.mean === undefined ? '–' : formatRatio(r.ratios.tanstack.mean)),
+        align: 'right',
+      },
       { header: '× recompute', value: (r) => formatRatio(r.ratios.recompute.p50), align: 'right' },
+      ...(peers.config.baseline === undefined
+        ? []
+        : [
+            {
+              header: `× engine at ${peers.config.baseline}`,
+              value: (r: PeersJson['results'][number]) =>
+                r.ratios.baseline === undefined ? '–' : formatRatio(r.ratios.baseline.p50),
+              align: 'right' as const,
+            },
+          ]),
       { header: 'Contents', value: (r) => (r.verified ? 'equal' : 'DIFFER') },
     ],
     peers.results,
@@ -96,7 +115,7 @@ function peersSection(peers: PeersJson): string[] {
     '',
     table,
     '',
-    `p50 latency of one change; "×" is the other system's p50 ÷ ours ("per round": the range of that ratio over the rounds). Measured ${measured(peers)}. ` +
+    `p50 latency of one change; "×" is the other system's p50 ÷ ours ("per round": the range of that ratio over the rounds; "by mean": the ratio of mean latencies)${peers.config.baseline === undefined ? '' : `; "× engine at ${peers.config.baseline}": our engine before shared indexes, run as a fourth system in the same rounds (below 1: slower now)`}. Every system runs with \`NODE_ENV=production\`. Measured ${measured(peers)}. ` +
       `Targets: ${targets(missedTanstack, `≥ ${TANSTACK_TARGET}× faster than TanStack DB`)}; ${targets(missedRecompute, `≥ ${count(RECOMPUTE_TARGET)}× faster than recomputing`)}.`,
     '',
     changes,
@@ -159,11 +178,22 @@ function scaleSection(scale: ScaleJson): string[] {
     '',
     views,
     '',
-    'The join series stops at 1,000 views: each join view keeps its own index of the whole joined table (10,000 users here), so 10,000 of them would hold 10^8 index entries.',
-    '',
+    ...joinSeriesNote(scale),
     '![latency of one change as views on one table grow](bench/results/scale-views.png)',
     '',
     `Measured ${measured(scale)}. Full tables (p99, registration times): [bench/results/scale.md](bench/results/scale.md).`,
+  ];
+}
+
+/** Why the join series of a run may stop short of the others. */
+function joinSeriesNote(scale: ScaleJson): string[] {
+  const most = (series: string) => Math.max(0, ...scale.views.filter((p) => p.series === series).map((p) => p.views));
+  const join = most('join');
+  const all = Math.max(...scale.views.map((p) => p.views));
+  if (join === 0 || join >= all) return [];
+  return [
+    `The join series stops at ${count(join)} views: this run dates from when each join view kept its own index of the joined table (join views now share one, \`BENCH_SCALE_JOIN_VIEWS_MAX\` sets the cap).`,
+    '',
   ];
 }
 

@@ -139,21 +139,34 @@ export class Window implements Operator {
     return low;
   }
 
-  /** Rows that left the shown part, then rows that entered it (entries are never reused for another row). */
+  /**
+   * Rows that left the shown part, then rows that entered it. Both lists are in view order
+   * and an entry is never reused for another row, so one merge walk finds them without
+   * building sets (what a change allocates here is what its GC pauses cost).
+   */
   #difference(shown: readonly SortEntry[]): Delta {
-    const now = this.#rows.length > this.#offset ? this.#rows.slice(this.#offset) : [];
-    const large = shown.length > 32;
-    const before = large ? new Set(shown) : undefined;
-    const after = large ? new Set(now) : undefined;
-    const out: Change[] = [];
-    for (const entry of shown) {
-      if (after !== undefined ? !after.has(entry) : !now.includes(entry))
-        out.push({ key: entry.key, row: entry.row, weight: -1 });
+    const rows = this.#rows;
+    const { compare } = this.#source.order;
+    const left: Change[] = [];
+    const entered: Change[] = [];
+    let i = 0;
+    let j = this.#offset;
+    while (i < shown.length || j < rows.length) {
+      const before = shown[i];
+      const now = rows[j];
+      if (before !== undefined && before === now) {
+        i++;
+        j++;
+      } else if (now === undefined || (before !== undefined && compare(before, now) <= 0)) {
+        left.push({ key: (before as SortEntry).key, row: (before as SortEntry).row, weight: -1 });
+        i++;
+      } else {
+        entered.push({ key: now.key, row: now.row, weight: 1 });
+        j++;
+      }
     }
-    for (const entry of now) {
-      if (before !== undefined ? !before.has(entry) : !shown.includes(entry))
-        out.push({ key: entry.key, row: entry.row, weight: 1 });
-    }
-    return out;
+    if (entered.length === 0) return left;
+    for (const change of entered) left.push(change);
+    return left;
   }
 }
