@@ -11,12 +11,9 @@ import type { RowReader } from './pg-rows.js';
 import type { Logger, ViewClock, ViewHost } from './view-host.js';
 
 /**
- * The version clock of an instance that follows a change log: the position it applied. A view
- * gains at most one version per logged transaction, and each transaction takes at least one
- * position, so a view that started at a position P never goes above the applied position;
- * views registered later start at or below it (`StartVersions`: from the loaded position, not
- * at the position others' writes reached), and a restart (which loads at a later position)
- * never reissues a version.
+ * The version clock of an instance that follows a change log: the position it applied. View
+ * versions are log positions (see `ViewHostOptions.logVersions`): the same on every instance,
+ * never reissued by a restart, and never above the applied position.
  */
 export class LogClock implements ViewClock {
   #position: number;
@@ -89,7 +86,8 @@ export class LogApplier {
     let updates: ViewUpdate[] = [];
     if (changes.length > 0) {
       try {
-        updates = this.#circuit.ingestBatch(changes);
+        // Versions are the transaction's position, whatever the engine counted.
+        updates = this.#circuit.ingestBatch(changes).map((update) => ({ ...update, version: transaction.position }));
       } catch (error) {
         // Reconciled against the engine's own records, a batch can only fail by a bug.
         this.#failed = true;

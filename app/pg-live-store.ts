@@ -66,8 +66,12 @@ export async function openPostgresLiveStore(
     records += circuit.load(table, loaded);
   }
   const clock = new LogClock(snapshot.position);
+  // Assigned below: the follower needs the applier, which needs the host.
+  let follower: LogFollower | undefined;
   const host = new ViewHost(circuit, clock, {
     logger,
+    logVersions: true,
+    reached: (version) => (follower === undefined ? Promise.resolve() : follower.reached(version)),
     ...(options.historySize === undefined ? {} : { historySize: options.historySize }),
   });
   for (const view of checked.config.views) {
@@ -84,7 +88,8 @@ export async function openPostgresLiveStore(
     logger,
     onEngineFault: (fault) => storage.onEngineFault?.(fault),
   });
-  const follower = new LogFollower({
+  let lostConnection = false;
+  follower = new LogFollower({
     url,
     from: snapshot.position,
     instance: randomUUID(),
@@ -95,6 +100,8 @@ export async function openPostgresLiveStore(
       storage.onStorageLost?.(error);
     },
     onConnectionChange: (connected, error) => {
+      if (connected && !lostConnection) return; // the first connection
+      lostConnection = !connected;
       if (connected) logger?.warn('reconnected to PostgreSQL: catching up with the change log', { database: location });
       else
         logger?.warn('lost the PostgreSQL connection: reconnecting (mutations get UNAVAILABLE meanwhile)', {

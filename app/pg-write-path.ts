@@ -131,7 +131,15 @@ export class PgWritePath implements Writes {
     authorize: Authorize | undefined,
     sees: Sees | undefined,
   ): Promise<{ resolved: ResolvedChange[]; position: number | undefined }> {
-    const client = await this.#pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      // Whatever keeps a connection from opening (refused, shutting down, too many clients).
+      throw unavailable(
+        `the database is out of reach: the request was not applied; retry it (${error instanceof Error ? error.message : String(error)})`,
+      );
+    }
     let position: number | undefined;
     let broken = false;
     try {

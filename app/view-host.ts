@@ -19,6 +19,12 @@ import { UpdateHistory } from './update-history.js';
 export interface ViewEvent {
   readonly view: string;
   readonly version: number;
+  /**
+   * DELTA: the version it applies to — a copy at any version from this one up to (not
+   * including) `version` takes it; anything else is a gap. Null on a SNAPSHOT. With SQLite it is
+   * always `version - 1`; over PostgreSQL versions are log positions and rise with gaps.
+   */
+  readonly previousVersion: number | null;
   readonly kind: 'SNAPSHOT' | 'DELTA';
   readonly added: readonly Row[];
   readonly updated: readonly Row[];
@@ -39,6 +45,20 @@ export interface Logger {
 export interface ViewClock {
   readonly base: number;
   now(): number;
+}
+
+export interface ViewHostOptions {
+  historySize?: number;
+  logger?: Logger | undefined;
+  /**
+   * Versions are change-log positions, the same on every instance (PostgreSQL): a view's
+   * version is the position of the transaction that last changed it, and a snapshot carries the
+   * position applied so far (`clock.now()`; the view did not change since its last update).
+   * Updates come to `publish` with their transaction's position as `version`.
+   */
+  logVersions?: boolean;
+  /** Log versions: resolves once the instance applied the log up to `version` (or rejects). */
+  reached?: ((version: number) => Promise<void>) | undefined;
 }
 
 type Topics = { [topic: `view:${string}`]: [event: ViewEvent] };
@@ -71,10 +91,16 @@ export class ViewHost {
   #closed = false;
   #failed: unknown;
   #observer: AppObserver | undefined;
+  /** Each view's version as of its last update (or registration): the next update's `previousVersion`. */
+  readonly #versions = new Map<string, number>();
+  readonly #logVersions: boolean;
+  readonly #reached: ((version: number) => Promise<void>) | undefined;
 
-  constructor(circuit: Circuit, clock: ViewClock, options: { historySize?: number; logger?: Logger | undefined } = {}) {
+  constructor(circuit: Circuit, clock: ViewClock, options: ViewHostOptions = {}) {
     this.#circuit = circuit;
     this.#clock = clock;
+    this.#logVersions = options.logVersions === true;
+    this.#reached = options.reached;
     this.#historySize = options.historySize ?? DEFAULT_HISTORY_SIZE;
     this.#starts = new StartVersions(clock.base);
     const logger = options.logger;
@@ -93,7 +119,9 @@ export class ViewHost {
 
   /** Starts the history of a view registered at start-up (the config's views). */
   adopt(view: string): void {
-    this.#histories.set(view, new UpdateHistory(this.#historySize, this.#circuit.snapshot(view).version));
+    const { version } = this.snapshot(view);
+    this.#histories.set(view, new UpdateHistory(this.#historySize, version));
+    this.#versions.set(view, version);
   }
 
   /** Registers a view at its start version (`StartVersions`), with a history of its own; returns its snapshot. */
@@ -102,9 +130,12 @@ export class ViewHost {
     const signature = viewSignature(definition, params);
     const startVersion = this.#starts.start(signature, this.#clock.now());
     const snapshot = withAppErrors(() => this.#circuit.registerView(definition, params, { startVersion }));
-    this.#histories.set(definition.id, new UpdateHistory(this.#historySize, snapshot.version));
-    this.#added.set(definition.id, { signature, version: snapshot.version });
-    return snapshot;
+    // Log versions: the result as of the applied position, whatever the engine counts.
+    const version = this.#logVersions ? this.#clock.now() : snapshot.version;
+    this.#histories.set(definition.id, new UpdateHistory(this.#historySize, version));
+    this.#versions.set(definition.id, version);
+    this.#added.set(definition.id, { signature, version });
+    return { ...snapshot, version };
   }
 
   /** The engine memory a view holds, approximately (`Circuit.viewStats`). */
@@ -115,6 +146,7 @@ export class ViewHost {
   /** Unregisters a view added with `addView`, and drops its history. */
   removeView(id: string): void {
     this.#histories.delete(id);
+    this.#versions.delete(id);
     const added = this.#added.get(id);
     this.#added.delete(id);
     if (added !== undefined) this.#starts.retire(added.signature, added.version);
@@ -134,12 +166,14 @@ export class ViewHost {
       const event: ViewEvent = {
         view: update.view,
         version: update.version,
+        previousVersion: this.#versions.get(update.view) ?? update.version - 1,
         kind: 'DELTA',
         added: update.added,
         updated: update.updated,
         removed: update.removed,
         hash: update.hash,
       };
+      this.#versions.set(update.view, update.version);
       this.#histories.get(update.view)?.push(event);
       const added = this.#added.get(update.view);
       if (added !== undefined) added.version = update.version;
@@ -150,13 +184,34 @@ export class ViewHost {
 
   snapshot(view: string): ViewSnapshot {
     this.#readable();
-    return this.#circuit.snapshot(view);
+    const snapshot = this.#circuit.snapshot(view);
+    return this.#logVersions ? { ...snapshot, version: this.#clock.now() } : snapshot;
+  }
+
+  /**
+   * Resolves once this instance's views include every change up to `version` — at once unless
+   * versions are log positions and the instance is behind (a client resuming here with a
+   * version another instance served). Rejects after `timeoutMs`.
+   */
+  async caughtUp(version: number, timeoutMs: number): Promise<void> {
+    if (!this.#logVersions || this.#reached === undefined || version <= this.#clock.now()) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.#reached(version),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`not caught up to version ${version}`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The view's current result as a SNAPSHOT event. */
   snapshotEvent(view: string): ViewEvent {
     const { version, rows, hash } = this.snapshot(view);
-    return { view, version, kind: 'SNAPSHOT', added: rows, updated: [], removed: [], hash };
+    return { view, version, previousVersion: null, kind: 'SNAPSHOT', added: rows, updated: [], removed: [], hash };
   }
 
   record(table: string, id: string): Record | undefined {

@@ -6,7 +6,7 @@ import { type DocumentNode, type FieldNode, Kind, type OperationDefinitionNode, 
  * without the app declaring it again) and the update's bookkeeping fields.
  */
 
-const BOOKKEEPING = ['view', 'version', 'kind', 'hash', 'removed'] as const;
+const BOOKKEEPING = ['view', 'version', 'previousVersion', 'kind', 'hash', 'removed'] as const;
 
 function field(name: string, selections?: readonly FieldNode[]): FieldNode {
   return {

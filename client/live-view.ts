@@ -5,6 +5,12 @@ import { type LiveRow, makeComparator, type OrderKey, type RowComparator } from 
 export interface LiveEvent<Row extends LiveRow = LiveRow> {
   readonly view: string;
   readonly version: number;
+  /**
+   * DELTA: the version it applies to (a copy at `previousVersion` ≤ v < `version` takes it).
+   * Absent (not selected): the delta must follow the copy's version by exactly 1, which holds
+   * with the embedded store but not over PostgreSQL, where versions are log positions.
+   */
+  readonly previousVersion?: number | null | undefined;
   readonly kind: 'SNAPSHOT' | 'DELTA';
   readonly added: readonly Row[];
   readonly updated: readonly Row[];
@@ -26,8 +32,9 @@ export interface LiveState<Row extends LiveRow = LiveRow> {
 
 /**
  * What `apply` did: `applied`; `stale` (a DELTA at or below the current version: a replay
- * overlap, ignored); `gap` (a DELTA that does not follow the current version, or before any
- * SNAPSHOT: resubscribe with `sinceVersion`); `mismatch` (the rows after the event do not hash
+ * overlap, ignored); `gap` (a DELTA that does not apply to the current version — its
+ * `previousVersion` is above it, or without one its version is not the next — or a DELTA
+ * before any SNAPSHOT: resubscribe with `sinceVersion`); `mismatch` (the rows after the event do not hash
  * to the event's `hash`: the copy is dropped, resubscribe without `sinceVersion`).
  */
 export type ApplyOutcome = 'applied' | 'stale' | 'gap' | 'mismatch';
@@ -120,7 +127,8 @@ export class LiveView<Row extends LiveRow = LiveRow> {
     } else {
       if (current === undefined) return 'gap';
       if (event.version <= current) return 'stale';
-      if (event.version !== current + 1) return 'gap';
+      const previous = event.previousVersion ?? event.version - 1;
+      if (previous > current) return 'gap';
       this.#applyDelta(event, this.#compare);
     }
     const hash = this.#hash();
@@ -184,6 +192,9 @@ function checkEvent(event: LiveEvent<LiveRow>): void {
     event !== null &&
     typeof event === 'object' &&
     Number.isInteger(event.version) &&
+    (event.previousVersion === undefined ||
+      event.previousVersion === null ||
+      Number.isInteger(event.previousVersion)) &&
     (event.kind === 'SNAPSHOT' || event.kind === 'DELTA') &&
     Array.isArray(event.added) &&
     Array.isArray(event.updated) &&

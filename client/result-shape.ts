@@ -16,6 +16,7 @@ export function currentResult<Row extends LiveRow>(
     ...state.event,
     view: state.view,
     version: state.version,
+    previousVersion: null,
     hash: state.hash,
     kind: 'SNAPSHOT',
     added: state.rows,

@@ -31,6 +31,7 @@ import {
   useInputErrorCodes,
   usePayloadLimit,
   useRequestLimits,
+  useResponseLimit,
   useSharedEventExecution,
 } from '../graphql/index.js';
 import { Authenticator, tokenExpired, unauthenticated } from './auth.js';
@@ -65,6 +66,8 @@ export interface ServerOptions {
   readonly liveQueries?: Omit<AccessOptions, 'enforceRules'>;
   /** Largest HTTP body and graphql-ws message, in bytes (default 4 MiB). */
   readonly maxPayloadBytes?: number;
+  /** Largest result or subscription event sent, as JSON bytes (default 4 × `maxPayloadBytes`). */
+  readonly maxResponseBytes?: number;
   /**
    * Bytes one connection may have waiting to be written to a client that reads slowly
    * (default 16 MiB); past it a WebSocket is closed with 1013. (An SSE stream waits for
@@ -111,6 +114,11 @@ const ENDPOINT = '/graphql';
 /** How long closing waits for clients to read their `complete` before cutting them off. */
 const CLOSE_GRACE_MS = 200;
 const DEFAULT_DRAIN_MS = 10_000;
+/**
+ * The default response cap, as a multiple of the payload limit: a response may be larger than
+ * any request (a view gathers many records), but not without bound.
+ */
+const RESPONSE_TO_PAYLOAD = 4;
 
 /**
  * Serves a config: graphql-yoga on node:http (HTTP, SSE, GraphiQL) and graphql-ws on the
@@ -127,6 +135,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.writeLimits === undefined ? {} : { writeLimits: options.writeLimits }),
   });
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const maxResponseBytes = options.maxResponseBytes ?? RESPONSE_TO_PAYLOAD * maxPayloadBytes;
   const maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
   // Set by `close`: from then on no new operation starts (it gets the retryable UNAVAILABLE).
   let stopping = false;
@@ -188,6 +197,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...useRequestLimits({ ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits }),
       useInputErrorCodes(),
       useSharedEventExecution(),
+      useResponseLimit(maxResponseBytes),
       useTokenExpiry(),
     ],
   });

@@ -11,6 +11,10 @@ const FLAGS = {
     help: 'bytes queued for one slow-reading connection before it is closed (default 16777216)',
     max: Number.MAX_SAFE_INTEGER,
   },
+  'max-response-bytes': {
+    help: 'largest query result or subscription event sent (default 4 x the payload limit)',
+    max: 1 << 30,
+  },
   'max-tokens': { help: 'lexical tokens in one GraphQL document (default 2000)', max: 1_000_000 },
   'max-depth': { help: 'selection depth of one operation (default 12)', max: 1_000 },
   'max-aliases': { help: 'aliases in one operation (default 15)', max: 100_000 },
@@ -38,6 +42,7 @@ export const LIMIT_USAGE = Object.entries(FLAGS)
 
 export interface LimitOptions {
   maxPayloadBytes?: number;
+  maxResponseBytes?: number;
   maxQueuedBytes?: number;
   maxViewBytes?: number;
   requestLimits: Partial<RequestLimits>;
@@ -63,6 +68,7 @@ export function limitOptions(
     if (value !== undefined) (target as { [key: string]: number })[key as string] = value;
   };
   set(options, 'maxPayloadBytes', 'max-payload-bytes');
+  set(options, 'maxResponseBytes', 'max-response-bytes');
   set(options, 'maxQueuedBytes', 'max-queued-bytes');
   set(options, 'maxViewBytes', 'max-view-memory');
   set(options.requestLimits, 'maxTokens', 'max-tokens');

@@ -144,7 +144,10 @@ async function main(): Promise<void> {
       : integer(flags['ready-max-lag-ms'], '--ready-max-lag-ms', 0, 86_400_000);
   const instanceId = flags['instance-id'] ?? process.env['INSTANCE_ID'] ?? '';
   const drainMs = flags['drain-ms'] === undefined ? undefined : integer(flags['drain-ms'], '--drain-ms', 0, 3_600_000);
-  const { maxPayloadBytes, maxQueuedBytes, maxViewBytes, requestLimits, writeLimits } = limitOptions(flags, usageError);
+  const { maxPayloadBytes, maxResponseBytes, maxQueuedBytes, maxViewBytes, requestLimits, writeLimits } = limitOptions(
+    flags,
+    usageError,
+  );
 
   const signals = stopOnSignals(logger);
   let server: RunningServer;
@@ -158,6 +161,7 @@ async function main(): Promise<void> {
       logger,
       ...(authSecret === '' ? {} : { authSecret }),
       ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
+      ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
       ...(maxQueuedBytes === undefined ? {} : { maxQueuedBytes }),
       requestLimits,
       writeLimits,

@@ -81,6 +81,16 @@ export function defineViewTypes(
         description: 'The view version this update brings a copy to.',
         resolve: (u) => u.version,
       }),
+      previousVersion: t.field({
+        type: 'Int',
+        nullable: true,
+        description:
+          'DELTA: the version it applies to. A copy at a version from previousVersion up to (not including) version ' +
+          'takes it; any other copy missed an update: resubscribe with sinceVersion. Null on a SNAPSHOT. ' +
+          'Versions rise by 1 with the embedded store; over PostgreSQL they are change-log positions, the same on ' +
+          'every instance, and rise with gaps.',
+        resolve: (u) => u.previousVersion,
+      }),
       kind: t.field({ type: meta.updateKind, resolve: (u) => u.kind }),
       orderBy: t.field({ type: [meta.orderKey], description: ORDER_BY_DESCRIPTION, resolve: () => orderBy }),
       added: t.field({ type: [row], resolve: (u) => u.added }),

@@ -108,7 +108,7 @@ export class LogFollower {
     this.#wake?.();
     const client = this.#client;
     this.#client = undefined;
-    await client?.end().catch(() => undefined);
+    if (client !== undefined) await endQuietly(client);
     await this.#running;
   }
 
@@ -134,7 +134,7 @@ export class LogFollower {
         const client = this.#client;
         this.#client = undefined;
         client?.removeAllListeners('notification');
-        await client?.end().catch(() => undefined);
+        if (client !== undefined) await endQuietly(client);
         await this.#sleep(RECONNECT_MS[Math.min(attempt++, RECONNECT_MS.length - 1)] as number, false);
       }
     }
@@ -246,4 +246,16 @@ export class LogFollower {
       [this.#options.instance, this.#position],
     );
   }
+}
+
+/** Closes a connection that may be broken: `end()` of a client whose socket died can wait forever. */
+async function endQuietly(client: pg.Client): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    client.end().catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, 1000);
+    }),
+  ]);
+  clearTimeout(timer);
 }

@@ -180,6 +180,8 @@ test('limit flags reach the server; a bad value exits 2', async () => {
     '50000000',
     '--max-queued-bytes',
     '1048576',
+    '--max-response-bytes',
+    '60',
   ]);
   try {
     const url = await listening(server);
@@ -196,6 +198,12 @@ test('limit flags reach the server; a bad value exits 2', async () => {
       code: 'LIMIT_EXCEEDED',
       limit: 'maxTokens',
       max: 8,
+    });
+    // --max-response-bytes: six view ids do not fit in 60 bytes.
+    expect((await post('{ views { id } }')).errors?.[0]?.extensions).toMatchObject({
+      code: 'LIMIT_EXCEEDED',
+      limit: 'maxResponseBytes',
+      max: 60,
     });
     // --allowed-hosts: a listed name is served, another is not (DNS rebinding).
     const status = (host: string) =>

@@ -26,6 +26,7 @@ describe.skipIf(missing !== undefined)('a server over PostgreSQL', () => {
     db = await createDatabase();
   });
   afterEach(async () => {
+    await db.admin(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
     for (const socket of sockets.splice(0)) await socket.dispose();
     for (const server of servers.splice(0)) await server.close();
     await killProcessGroups();
@@ -48,7 +49,7 @@ describe.skipIf(missing !== undefined)('a server over PostgreSQL', () => {
     const copy = new LocalView();
     const { feed } = followWs<UpdateEvent>(
       socket,
-      `subscription { ${view} { view version kind hash removed added { ${selection} } updated { ${selection} } } }`,
+      `subscription { ${view} { view version previousVersion kind hash removed added { ${selection} } updated { ${selection} } } }`,
       {},
       (data) => {
         const event = data[view] as UpdateEvent;
@@ -111,9 +112,14 @@ describe.skipIf(missing !== undefined)('a server over PostgreSQL', () => {
     );
     await db.sql(`INSERT INTO users VALUES ('d', 'Dee', 'd@x', 'viewer', true, 5)`);
     await eventually(() => copy.rows.has('d'), 'the last insert');
-    expect(feed.events.map((event) => event.version)).toEqual(
-      feed.events.map((_, i) => (feed.events[0]?.version ?? 0) + i),
-    );
+    // Versions are log positions: rising, each delta naming the version it applies to.
+    const [first, ...deltas] = feed.events;
+    let previous = first?.version ?? 0;
+    for (const delta of deltas) {
+      expect(delta.previousVersion).toBe(previous);
+      expect(delta.version).toBeGreaterThan(previous);
+      previous = delta.version;
+    }
     const definition = server.store.checked.config.views.find((view) => view.id === 'usersList');
     const expected = evaluateView(definition as never, await tables());
     expect(copy.sorted()).toEqual(expected.map((row) => ({ ...row })));
@@ -210,5 +216,34 @@ describe.skipIf(missing !== undefined)('a server over PostgreSQL', () => {
     expect(batch.errors).toBeUndefined();
     await eventually(() => copy.rows.has('m2') && !copy.rows.has('m1'), 'the batch');
     expect(await db.sql(`SELECT id FROM users`)).toEqual([{ id: 'm2' }]);
+  });
+
+  test('a dropped connection: mutations get UNAVAILABLE while the database refuses, then the instance catches up', async () => {
+    const server = await start();
+    const { feed, copy } = subscribe(server, 'usersList', USER_SELECTION);
+    await feed.until((events) => events.length === 1, 'the snapshot');
+    // Refuse new connections, then cut the server's: as a PostgreSQL restart does.
+    await db.admin(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
+    await db.sql(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+      [db.name],
+    );
+    await eventually(() => server.store.logStatus()?.following === false, 'the follower to notice');
+    const refused = await post(
+      server,
+      `mutation { createUser(input: { id: "x1", name: "X", email: "x@x", role: "viewer", active: true }) { user { id } } }`,
+    );
+    expect(refused.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
+    // Written meanwhile by a client that was already connected.
+    await db.sql(`INSERT INTO users VALUES ('during', 'D', 'd@x', 'viewer', true, 1)`);
+    await db.admin(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+    await eventually(() => copy.rows.has('during'), 'the change made during the outage', 20_000);
+    const accepted = await post(
+      server,
+      `mutation { createUser(input: { id: "x1", name: "X", email: "x@x", role: "viewer", active: true }) { user { id } } }`,
+    );
+    expect(accepted.errors).toBeUndefined();
+    await eventually(() => copy.rows.has('x1'), 'the mutation after the outage');
+    expect(server.store.logStatus()?.following).toBe(true);
   });
 });

@@ -27,6 +27,8 @@ export interface TestDatabase {
   readonly url: string;
   /** Runs SQL as any client would (not through the server). */
   sql<T extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<T[]>;
+  /** Runs SQL from the maintenance database (for ALTER DATABASE on this one). */
+  admin(text: string, values?: unknown[]): Promise<void>;
   drop(): Promise<void>;
 }
 
@@ -47,6 +49,15 @@ export async function createDatabase(): Promise<TestDatabase> {
     name,
     url,
     sql: async (text, values) => (await client.query(text, values)).rows,
+    admin: async (text, values) => {
+      const other = new pg.Client({ connectionString: ADMIN_URL });
+      await other.connect();
+      try {
+        await other.query(text, values);
+      } finally {
+        await other.end();
+      }
+    },
     drop: async () => {
       await client.end().catch(() => undefined);
       const dropper = new pg.Client({ connectionString: ADMIN_URL });

@@ -3,6 +3,7 @@ import { compareValues, hashRows, type Row, type Value } from '../../../engine/i
 export interface UpdateEvent {
   readonly view: string;
   readonly version: number;
+  readonly previousVersion?: number | null;
   readonly kind: 'SNAPSHOT' | 'DELTA';
   readonly added: readonly unknown[];
   readonly updated: readonly unknown[];
@@ -17,7 +18,8 @@ export interface OrderKey {
 
 /**
  * A client's copy of a view, kept from its subscription events the way the README tells a
- * client to: a SNAPSHOT replaces the copy; a DELTA must have the next version, then deletes
+ * client to: a SNAPSHOT replaces the copy; a DELTA must apply to the copy's version
+ * (`previousVersion` ≤ it < `version`; without `previousVersion`: the next version), then deletes
  * `removed`, inserts `added` and replaces `updated` by id.
  */
 export class LocalView {
@@ -30,7 +32,7 @@ export class LocalView {
     this.kinds.push(event.kind);
     if (event.kind === 'SNAPSHOT') {
       this.rows.clear();
-    } else if (event.version !== this.version + 1) {
+    } else if (event.version <= this.version || (event.previousVersion ?? event.version - 1) > this.version) {
       throw new Error(`${event.view}: delta ${event.version} does not follow ${this.version}`);
     }
     for (const id of event.removed) {

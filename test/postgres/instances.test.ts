@@ -1,0 +1,363 @@
+import { resolve } from 'node:path';
+import { createClient, type Client as WsClient } from 'graphql-ws';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import { loadConfig } from '../../config/load.js';
+import { evaluateView, hashRows, type Record, type ViewDefinition } from '../../engine/index.js';
+import { pick, random } from '../graphql/helpers/live.js';
+import { LocalView, type UpdateEvent } from '../graphql/helpers/local-view.js';
+import { eventually } from '../graphql/helpers/server.js';
+import { killProcessGroups, spawnProcess, type TestProcess } from '../process-groups.js';
+import { createDatabase, postgresMissing, type TestDatabase } from './helpers.js';
+
+/**
+ * Three server processes over one PostgreSQL database: subscribers on each, random mutations
+ * sent round-robin to all three while a SQL client writes multi-row transactions, one instance
+ * SIGKILLed mid-load and restarted. At the end every subscriber's copy on every instance equals
+ * the plain evaluator over the PostgreSQL tables, every acknowledged mutation is in the tables,
+ * no delta failed to apply, versions never went backwards; a client resumes on another instance
+ * with sinceVersion and gets only the deltas it missed.
+ */
+const missing = await postgresMissing();
+const root = resolve(import.meta.dirname, '../..');
+const checked = await loadConfig();
+const VIEWS: { readonly [view: string]: string } = {
+  usersList: 'id name email role active age',
+  topPosts: 'id authorId title published likes author { id name email role active age }',
+  postsPerAuthor: 'id authorId posts likes',
+};
+
+interface Instance {
+  process: TestProcess;
+  url: string;
+  wsUrl: string;
+}
+
+/** One subscription's copy, with every problem it met. */
+interface Subscriber {
+  readonly view: string;
+  readonly instance: Instance;
+  readonly copy: LocalView;
+  readonly versions: number[];
+  readonly problems: string[];
+  events: number;
+  stop(): void;
+}
+
+describe.skipIf(missing !== undefined)('three instances over one PostgreSQL database', () => {
+  let db: TestDatabase;
+  const sockets: WsClient[] = [];
+
+  beforeEach(async () => {
+    db = await createDatabase();
+  });
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) await socket.dispose();
+    await killProcessGroups();
+    await db.drop();
+  });
+
+  async function startInstance(): Promise<Instance> {
+    const child = spawnProcess(
+      process.execPath,
+      ['--import', 'tsx', 'server/main.ts', '--port', '0', '--database', db.url, '--log-level', 'info'],
+      { cwd: root, env: { ...process.env, AUTH_SECRET: '', LOG_LEVEL: 'info' } },
+    );
+    const line = await child.waitForLine((text) => text.includes('"listening"'), { timeoutMs: 60_000 });
+    const url = String((JSON.parse(line) as { url: string }).url);
+    return { process: child, url, wsUrl: url.replace(/^http/, 'ws') };
+  }
+
+  function subscribe(instance: Instance, view: string, sinceVersion?: number, copy = new LocalView()): Subscriber {
+    const socket = createClient({ url: instance.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+    sockets.push(socket);
+    const selection = VIEWS[view] as string;
+    const subscriber: Subscriber = {
+      view,
+      instance,
+      copy,
+      versions: [],
+      problems: [],
+      events: 0,
+      stop: () => undefined,
+    };
+    subscriber.stop = socket.subscribe<{ [view: string]: UpdateEvent }>(
+      {
+        query: `subscription($since: Int) { ${view}(sinceVersion: $since) { view version previousVersion kind hash removed added { ${selection} } updated { ${selection} } } }`,
+        variables: { since: sinceVersion ?? null },
+      },
+      {
+        next: (result) => {
+          const event = result.data?.[view];
+          if (event === undefined) {
+            subscriber.problems.push(`errors: ${JSON.stringify(result.errors)}`);
+            return;
+          }
+          const last = subscriber.versions.at(-1);
+          if (last !== undefined && event.version < last)
+            subscriber.problems.push(`version ${event.version} after ${last}`);
+          subscriber.versions.push(event.version);
+          subscriber.events++;
+          try {
+            copy.apply(event);
+          } catch (error) {
+            subscriber.problems.push(error instanceof Error ? error.message : String(error));
+          }
+        },
+        error: () => undefined, // a killed instance: the copy is checked only on live ones
+        complete: () => undefined,
+      },
+    );
+    return subscriber;
+  }
+
+  async function tables(): Promise<Map<string, Map<string, Record>>> {
+    const result = new Map<string, Map<string, Record>>();
+    for (const table of ['users', 'posts']) {
+      const rows = await db.sql<{ row: Record }>(`SELECT to_jsonb(t) AS row FROM ${table} t`);
+      result.set(table, new Map(rows.map(({ row }) => [row.id, row])));
+    }
+    return result;
+  }
+
+  async function expected(view: string): Promise<string> {
+    const definition = checked.config.views.find((candidate) => candidate.id === view) as ViewDefinition;
+    return hashRows(evaluateView(definition, await tables()));
+  }
+
+  async function converged(subscribers: readonly Subscriber[]): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const wanted = new Map<string, string>();
+      for (const view of Object.keys(VIEWS)) wanted.set(view, await expected(view));
+      const behind = subscribers.filter((s) => s.copy.hash !== wanted.get(s.view));
+      if (behind.length === 0) return;
+      if (Date.now() > deadline) {
+        const details: string[] = [];
+        for (const s of behind) {
+          const ready = await fetch(s.instance.url.replace(/graphql$/, 'ready')).then((r) => r.text(), String);
+          const definition = checked.config.views.find((candidate) => candidate.id === s.view) as ViewDefinition;
+          const rows = evaluateView(definition, await tables());
+          const want = new Map(rows.map((row) => [row['id'] as string, JSON.stringify(row)]));
+          const diff = [...new Set([...want.keys(), ...s.copy.rows.keys()])]
+            .filter((id) => want.get(id) !== JSON.stringify(s.copy.rows.get(id)))
+            .slice(0, 5)
+            .map((id) => `${id}: copy ${JSON.stringify(s.copy.rows.get(id))} oracle ${want.get(id)}`);
+          details.push(
+            `${s.view}@${s.copy.version} on ${s.instance.url} (${ready}; problems ${s.problems.slice(0, 3).join(', ')}): ${diff.join('; ')}`,
+          );
+        }
+        throw new Error(`copies never converged:\n${details.join('\n')}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async function mutate(
+    instance: Instance,
+    query: string,
+    variables: { [name: string]: unknown },
+  ): Promise<{ ok: true } | { ok: false; code: string }> {
+    const response = await fetch(instance.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+    if (body.errors === undefined) return { ok: true };
+    return { ok: false, code: String(body.errors[0]?.extensions?.code) };
+  }
+
+  test('random mutations round-robin, SQL transactions, one instance killed and restarted: every copy equals the tables', async () => {
+    const instances = await Promise.all([startInstance(), startInstance(), startInstance()]);
+    const live = [true, true, true];
+    const subscribers: Subscriber[] = [];
+    for (const instance of instances)
+      for (const view of Object.keys(VIEWS)) subscribers.push(subscribe(instance, view));
+    await eventually(() => subscribers.every((s) => s.events > 0), 'every snapshot', 30_000);
+
+    // A SQL client writing multi-row transactions on ids of its own, the whole time.
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    let writing = true;
+    let sqlTransactions = 0;
+    const sqlWriter = (async () => {
+      const next = random(7);
+      while (writing) {
+        const user = `s${Math.floor(next() * 8)}`;
+        const other = `s${Math.floor(next() * 8)}`;
+        await sql.query('BEGIN');
+        await sql.query(
+          `INSERT INTO users (id, name, email, role, active, age) VALUES ($1, $2, 'sql@x', 'viewer', $3, $4)
+           ON CONFLICT (id) DO UPDATE SET name = excluded.name, active = excluded.active, age = excluded.age`,
+          [user, `SQL ${Math.floor(next() * 100)}`, next() < 0.5, Math.floor(next() * 90)],
+        );
+        await sql.query(
+          `INSERT INTO posts (id, "authorId", title, published, likes) VALUES ($1, $2, 'by sql', $3, $4)
+           ON CONFLICT (id) DO UPDATE SET likes = excluded.likes, published = excluded.published`,
+          [`sp-${other}`, next() < 0.5 ? user : `w0-u${Math.floor(next() * 6)}`, next() < 0.7, Math.floor(next() * 50)],
+        );
+        if (next() < 0.3) await sql.query('DELETE FROM users WHERE id = $1', [other]);
+        await sql.query('COMMIT');
+        sqlTransactions++;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+
+    // Three workers, each on ids of its own, each request to the next instance in turn.
+    type Model = Map<string, boolean>; // id → exists (users and posts), per worker
+    const uncertain = new Set<string>();
+    const acknowledged = new Map<string, { table: 'users' | 'posts'; fields: { [field: string]: unknown } | null }>();
+    let turn = 0;
+    let requests = 0;
+    const OPS = 150;
+    const worker = async (w: number): Promise<void> => {
+      const next = random(100 + w);
+      const exists: Model = new Map();
+      for (let i = 0; i < OPS; i++) {
+        let target = turn++ % 3;
+        while (!live[target]) target = turn++ % 3;
+        const instance = instances[target] as Instance;
+        const table = next() < 0.5 ? 'users' : 'posts';
+        const id = `w${w}-${table === 'users' ? 'u' : 'p'}${Math.floor(next() * 6)}`;
+        const op = pick(next, ['create', 'update', 'delete'] as const);
+        let query: string;
+        let variables: { [name: string]: unknown };
+        let fields: { [field: string]: unknown } | null;
+        if (table === 'users') {
+          fields = {
+            name: `N${Math.floor(next() * 1000)}`,
+            email: 'e@x',
+            role: 'viewer',
+            active: next() < 0.5,
+            age: Math.floor(next() * 80),
+          };
+          if (op === 'create') {
+            query = 'mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } } }';
+            variables = { input: { id, ...fields } };
+          } else if (op === 'update') {
+            query = 'mutation($id: ID!, $patch: UserPatch!) { updateUser(id: $id, patch: $patch) { user { id } } }';
+            variables = { id, patch: fields };
+          } else {
+            query = 'mutation($id: ID!) { deleteUser(id: $id) { user { id } } }';
+            variables = { id };
+            fields = null;
+          }
+        } else {
+          fields = {
+            authorId: `w${w}-u${Math.floor(next() * 6)}`,
+            title: 'T',
+            published: next() < 0.7,
+            likes: Math.floor(next() * 100),
+          };
+          if (op === 'create') {
+            query = 'mutation($input: CreatePostInput!) { createPost(input: $input) { post { id } } }';
+            variables = { input: { id, ...fields } };
+          } else if (op === 'update') {
+            query = 'mutation($id: ID!, $patch: PostPatch!) { updatePost(id: $id, patch: $patch) { post { id } } }';
+            variables = { id, patch: fields };
+          } else {
+            query = 'mutation($id: ID!) { deletePost(id: $id) { post { id } } }';
+            variables = { id };
+            fields = null;
+          }
+        }
+        let outcome: Awaited<ReturnType<typeof mutate>>;
+        try {
+          outcome = await mutate(instance, query, variables);
+        } catch {
+          uncertain.add(id); // the instance died under it: its outcome is unknown
+          continue;
+        }
+        requests++;
+        if (!outcome.ok && outcome.code === 'UNAVAILABLE') {
+          uncertain.add(id);
+          continue;
+        }
+        const existed = exists.get(id) ?? false;
+        if (!uncertain.has(id)) {
+          const wanted =
+            op === 'create' ? (existed ? 'CONFLICT' : 'ok') : op === 'update' && !existed ? 'NOT_FOUND' : 'ok';
+          expect(outcome.ok ? 'ok' : outcome.code, `${op} ${id} on instance ${target}`).toBe(wanted);
+        }
+        if (outcome.ok) {
+          exists.set(id, op !== 'delete');
+          acknowledged.set(id, { table, fields });
+        } else if (outcome.code === 'CONFLICT') exists.set(id, true);
+        else if (outcome.code === 'NOT_FOUND') exists.set(id, false);
+      }
+    };
+    const workers = [worker(0), worker(1), worker(2)];
+
+    // Mid-load: SIGKILL instance 1, then start it again and subscribe there anew.
+    await eventually(() => requests >= OPS, 'a third of the load', 60_000);
+    const victim = instances[1] as Instance;
+    live[1] = false;
+    victim.process.signal('SIGKILL', 'group');
+    await victim.process.exited;
+    const restarted = await startInstance();
+    instances[1] = restarted;
+    live[1] = true;
+    const survivors = subscribers.filter((_, index) => Math.floor(index / Object.keys(VIEWS).length) !== 1);
+    const fresh = Object.keys(VIEWS).map((view) => subscribe(restarted, view));
+    await Promise.all(workers);
+    writing = false;
+    await sqlWriter;
+    await sql.end();
+
+    const everyone = [...survivors, ...fresh];
+    await eventually(() => fresh.every((s) => s.events > 0), 'the restarted instance to serve', 60_000);
+    await converged(everyone);
+    for (const subscriber of [...subscribers, ...fresh]) expect(subscriber.problems, subscriber.view).toEqual([]);
+    for (const subscriber of everyone) expect(subscriber.copy.localHash()).toBe(subscriber.copy.hash);
+    expect(sqlTransactions).toBeGreaterThan(0);
+    expect(acknowledged.size).toBeGreaterThan(20);
+    // The survivors followed the whole load as deltas (the restarted instance's may have come late).
+    for (const subscriber of survivors)
+      expect(subscriber.copy.kinds.filter((kind) => kind === 'DELTA').length).toBeGreaterThan(5);
+    // Every acknowledged mutation is in the tables (its id's last acknowledged state, unless a later request's outcome was lost).
+    const stored = await tables();
+    for (const [id, { table, fields }] of acknowledged) {
+      if (uncertain.has(id)) continue;
+      const row = stored.get(table)?.get(id);
+      if (fields === null) expect(row, id).toBeUndefined();
+      else expect(row, id).toMatchObject(fields);
+    }
+  }, 240_000);
+
+  test('a client resumes on another instance with sinceVersion and gets only the deltas it missed', async () => {
+    const [a, b] = await Promise.all([startInstance(), startInstance()]);
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    try {
+      const first = subscribe(a, 'usersList');
+      await eventually(() => first.events > 0, 'the snapshot');
+      await sql.query(
+        `INSERT INTO users VALUES ('r1', 'Ra', 'r@x', 'viewer', true, 1), ('r2', 'Rb', 'r@x', 'viewer', true, 2)`,
+      );
+      await eventually(() => first.copy.rows.size === 2, 'the first rows');
+      first.stop();
+      const version = first.copy.version;
+      // Missed while away: two transactions.
+      await sql.query(`UPDATE users SET age = 10 WHERE id = 'r1'`);
+      await sql.query(`INSERT INTO users VALUES ('r3', 'Rc', 'r@x', 'viewer', false, NULL)`);
+      const kinds = first.copy.kinds.length;
+      const resumed = subscribe(b, 'usersList', version, first.copy);
+      await eventually(
+        () => resumed.copy.rows.size === 3 && resumed.copy.rows.get('r1')?.['age'] === 10,
+        'the missed deltas',
+        20_000,
+      );
+      expect(first.copy.kinds.slice(kinds)).toEqual(['DELTA', 'DELTA']);
+      expect(resumed.problems).toEqual([]);
+      expect(resumed.copy.hash).toBe(await expected('usersList'));
+      // A version the other instance has not reached yet: it waits, then serves deltas (no older SNAPSHOT).
+      await sql.query(`DELETE FROM users WHERE id = 'r2'`);
+      await eventually(() => !resumed.copy.rows.has('r2'), 'the delete');
+      expect(resumed.copy.kinds.at(-1)).toBe('DELTA');
+    } finally {
+      await sql.end();
+    }
+  }, 120_000);
+});
