@@ -416,5 +416,5 @@ const section = performanceSection(
   scale as ScaleSection | undefined,
   memory as MemorySection | undefined,
 );
-writeFileSync(path.join(RESULTS, 'PERFORMANCE.md'), `${section}\n`);
+writeFileSync(path.join(RESULTS, 'PERFORMANCE.md'), `${section.trimEnd()}\n`); // one final newline, as biome formats the README
 console.log(`wrote ${path.join(RESULTS, 'PERFORMANCE.md')} (the README's performance section)`);

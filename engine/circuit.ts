@@ -58,6 +58,9 @@ export class Circuit {
   readonly #ordered = new Map<string, Map<string, OrderedIndex>>();
   /** views reading an ordered index through a window: their slot, and the index */
   readonly #slotOf = new Map<View, { slot: WindowSlot; index: OrderedIndex }>();
+  /** table/order/partition path → private top-k views that could have read a shared index of it */
+  readonly #privateOrders = new Map<string, number>();
+  readonly #privateOrderOf = new Map<View, string>();
   #slots = 0;
   /** Set once applying a change failed midway: the state is no longer trusted (see EngineFault). */
   #fault: EngineFault | undefined;
@@ -107,7 +110,23 @@ export class Circuit {
       throw badInput('startVersion must be a non-negative integer');
     const bound = bindDefinition(definition, params, this.#tableExists);
     if (this.#views.has(bound.id)) throw badInput(`view '${bound.id}' is already registered`, { field: 'id' });
-    const view = this.#registerWindow(bound, startVersion) ?? this.#registerRouted(bound, startVersion);
+    const plan = windowPlanOf(bound);
+    const order = plan === undefined ? undefined : orderKey(bound.from, plan);
+    // The first view of an order keeps a private top-k: a shared index holds every row of the
+    // table and takes every change, which only pays off once a second view reads it (ten views
+    // of ten different orders ran 43 % slower on shared indexes). The second builds it.
+    let view =
+      order !== undefined &&
+      ((this.#privateOrders.get(order) ?? 0) > 0 || this.#hasOrderedAt(bound.from, plan as WindowPlan))
+        ? this.#registerWindow(bound, startVersion)
+        : undefined;
+    if (view === undefined) {
+      view = this.#registerRouted(bound, startVersion);
+      if (order !== undefined && !this.#hasOrderedAt(bound.from, plan as WindowPlan)) {
+        this.#privateOrders.set(order, (this.#privateOrders.get(order) ?? 0) + 1);
+        this.#privateOrderOf.set(view, order);
+      }
+    }
     this.#views.set(view.id, view);
     return view.snapshot();
   }
@@ -191,6 +210,13 @@ export class Circuit {
     const view = this.#views.get(id);
     if (view === undefined) return false;
     this.#views.delete(id);
+    const order = this.#privateOrderOf.get(view);
+    if (order !== undefined) {
+      this.#privateOrderOf.delete(view);
+      const count = (this.#privateOrders.get(order) as number) - 1;
+      if (count === 0) this.#privateOrders.delete(order);
+      else this.#privateOrders.set(order, count);
+    }
     const windowed = this.#slotOf.get(view);
     if (windowed !== undefined) {
       const { slot, index } = windowed;
@@ -517,6 +543,10 @@ export class Circuit {
     return index;
   }
 
+  #hasOrderedAt(table: string, plan: WindowPlan): boolean {
+    return this.#ordered.get(table)?.has(`${orderSignature(plan.orderBy)}/${plan.partition?.path ?? ''}`) ?? false;
+  }
+
   #hasOrdered(table: string, orderBy: readonly OrderKey[]): boolean {
     return this.#ordered.get(table)?.has(`${orderSignature(orderBy)}/`) ?? false;
   }
@@ -559,4 +589,9 @@ export class Circuit {
     if (view === undefined) throw badInput(`unknown view '${id}'`);
     return view;
   }
+}
+
+/** The shared ordered index a window plan would read, as a key. */
+function orderKey(table: string, plan: WindowPlan): string {
+  return `${table}/${orderSignature(plan.orderBy)}/${plan.partition?.path ?? ''}`;
 }

@@ -30,21 +30,29 @@ const view = (id: string, shape: number): ViewDefinition => ({ ...(SHAPES[shape]
 describe('shared ordered indexes', () => {
   it('are shared by views of one order, and dropped with the last of them', () => {
     const circuit = postsCircuit(30);
-    circuit.registerView(view('a', 0));
-    circuit.registerView(view('b', 1));
-    expect(circuit.stats()).toMatchObject({ orderedIndexes: 1, orderedEntries: 30, windows: 2, routes: 0 });
-    circuit.registerView(view('c', 3)); // asc: another index
-    expect(circuit.stats()).toMatchObject({ orderedIndexes: 2, orderedEntries: 60, windows: 3 });
-    circuit.unregisterView('a');
-    expect(circuit.stats()).toMatchObject({ orderedIndexes: 2, windows: 2 });
+    circuit.registerView(view('a', 0)); // the first view of an order keeps a private top-k
+    expect(circuit.stats()).toMatchObject({ orderedIndexes: 0, windows: 0, routes: 1 });
+    circuit.registerView(view('b', 1)); // the second builds the shared index
+    expect(circuit.stats()).toMatchObject({ orderedIndexes: 1, orderedEntries: 30, windows: 1, routes: 1 });
+    circuit.registerView(view('c', 3)); // asc: the first of its order
+    expect(circuit.stats()).toMatchObject({ orderedIndexes: 1, windows: 1 });
+    circuit.registerView(view('d', 3));
+    expect(circuit.stats()).toMatchObject({ orderedIndexes: 2, orderedEntries: 60, windows: 2 });
     circuit.unregisterView('b');
     expect(circuit.stats()).toMatchObject({ orderedIndexes: 1, orderedEntries: 30, windows: 1 });
-    circuit.unregisterView('c');
+    circuit.unregisterView('d');
+    expect(circuit.stats()).toMatchObject({ orderedIndexes: 0, windows: 0 });
+    circuit.registerView(view('e', 0)); // private 'a' still reads that order: 'e' shares a new index
+    expect(circuit.stats()).toMatchObject({ orderedIndexes: 1, windows: 1 });
+    for (const id of ['a', 'c', 'e']) circuit.unregisterView(id);
     expect(circuit.stats()).toMatchObject({ orderedIndexes: 0, orderedEntries: 0, orderedPartitions: 0, windows: 0 });
+    circuit.registerView(view('f', 0)); // no view of that order left: private again
+    expect(circuit.stats()).toMatchObject({ orderedIndexes: 0, windows: 0 });
   });
 
   it('keep no partition that holds no record and serves no window', () => {
     const circuit = postsCircuit(9);
+    circuit.registerView(view('first', 5)); // same order and partition path, kept private
     circuit.registerView(view('none', 6)); // u9 has no post
     expect(circuit.stats()).toMatchObject({ orderedIndexes: 1, orderedPartitions: 4 });
     circuit.ingestSingle('posts', 'CREATE', 'q', { authorId: 'u9', likes: 1 });
