@@ -236,7 +236,7 @@ export class LogFollower {
         logged_at: Date;
       }>(
         `SELECT position::text, txid::text, table_name, op, id, data, logged_at FROM lv_changes
-          WHERE position > $1 ORDER BY position LIMIT $2`,
+          WHERE position > $1 ORDER BY lv_changes.position LIMIT $2`,
         [after, pageSize],
       );
       // Read after the page: a pruning that removed anything we needed has committed by now.

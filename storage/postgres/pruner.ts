@@ -143,7 +143,7 @@ export class LogPruner {
       if (target > through) {
         // At most BATCH entries per transaction.
         const cap = await client.query<{ position: string }>(
-          'SELECT position::text AS position FROM lv_changes ORDER BY position OFFSET $1 LIMIT 1',
+          'SELECT position::text AS position FROM lv_changes ORDER BY lv_changes.position OFFSET $1 LIMIT 1',
           [BATCH - 1],
         );
         if (cap.rows[0] !== undefined) target = Math.min(target, Number(cap.rows[0].position));
