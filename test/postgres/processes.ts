@@ -123,7 +123,7 @@ export function subscribe(
 }
 
 /** Every row of the followed tables, as the database holds them now. */
-export async function tables(db: TestDatabase): Promise<Map<string, Map<string, Record>>> {
+async function tables(db: TestDatabase): Promise<Map<string, Map<string, Record>>> {
   const result = new Map<string, Map<string, Record>>();
   for (const table of ['users', 'posts']) {
     const rows = await db.sql<{ row: Record }>(`SELECT to_jsonb(t) AS row FROM ${table} t`);
