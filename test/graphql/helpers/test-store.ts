@@ -7,7 +7,7 @@ import { createDatabase, type TestDatabase } from '../../postgres/helpers.js';
  * project `postgres`) gives every test server a fresh PostgreSQL database of its own; otherwise
  * SQLite in memory.
  */
-const testStore: 'sqlite' | 'postgres' = process.env['TEST_STORE'] === 'postgres' ? 'postgres' : 'sqlite';
+export const testStore: 'sqlite' | 'postgres' = process.env['TEST_STORE'] === 'postgres' ? 'postgres' : 'sqlite';
 
 /** Databases created in this test file and not dropped yet (see `dropLeftoverDatabases`). */
 const open = new Set<TestDatabase>();
