@@ -28,10 +28,7 @@ const POSTGRES: TestProjectInlineConfiguration = {
     name: 'postgres',
     include: ['test/graphql/**/*.test.ts'],
     // Differences still open on PostgreSQL (docs/testing.md lists each).
-    exclude: [
-      'test/graphql/errors.test.ts',
-      'test/graphql/unavailable.test.ts',
-    ],
+    exclude: ['test/graphql/errors.test.ts', 'test/graphql/unavailable.test.ts'],
     env: { TEST_STORE: 'postgres' },
     setupFiles: ['test/postgres-setup.ts'],
   },

@@ -184,7 +184,6 @@ test('a view dropped and created again starts above its old versions; resuming f
   }
   await feed.until((events) => events.length === 4, 'three DELTAs');
   const versions = feed.events.map((event) => event.version);
-  const start = versions[0] as number;
   const last = versions[3] as number;
   // Each DELTA applies to the version before it (consecutive with SQLite; log positions over PostgreSQL).
   expect(feed.events.slice(1).map((event) => event.previousVersion)).toEqual(versions.slice(0, 3));

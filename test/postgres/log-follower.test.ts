@@ -27,7 +27,11 @@ describe.skipIf(missing !== undefined)('LogFollower', () => {
     const setup = new pg.Client({ connectionString: db.url });
     await setup.connect();
     try {
-      await ensureSchema(setup, [{ name: 'items', columns: [{ name: 'n', type: 'integer', nullable: false }] }], db.name);
+      await ensureSchema(
+        setup,
+        [{ name: 'items', columns: [{ name: 'n', type: 'integer', nullable: false }] }],
+        db.name,
+      );
     } finally {
       await setup.end();
     }
