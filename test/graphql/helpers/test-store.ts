@@ -49,6 +49,18 @@ export async function withTestStore(
 }
 
 /**
+ * The storage flags of a server process (`server/main.ts`) on the selected store: `--memory`,
+ * or `--database` with a fresh PostgreSQL database, dropped after the test file (kill the
+ * process first: `DROP DATABASE … WITH (FORCE)` would cut it off).
+ */
+export async function storeFlags(): Promise<string[]> {
+  if (testStore === 'sqlite') return ['--memory'];
+  const database = await createDatabase();
+  open.add(database);
+  return ['--database', database.url];
+}
+
+/**
  * After a test file: drops the databases of servers a failed or timed-out test never closed
  * (`DROP DATABASE … WITH (FORCE)` ends the connections of such a server).
  */
