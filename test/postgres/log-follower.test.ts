@@ -1,129 +1,73 @@
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { ensureSchema, LogFollower, type LoggedTransaction, LogPruner, registerInstance } from '../../storage/index.js';
-import { eventually } from '../graphql/helpers/server.js';
+import { afterEach, describe, expect, test } from 'vitest';
+import { ensureSchema, LogFollower, type LoggedTransaction } from '../../storage/index.js';
 import { createDatabase, postgresMissing, type TestDatabase } from './helpers.js';
-import { until } from './processes.js';
 
 /**
- * The log follower and the pruner against a real database, without a server: transactions are
- * handed over whole, in position order, exactly once — across pages and across the points where
- * positions gain a digit (9 → 10, 99 → 100: an order by the positions' text would put 100 before
- * 41) — and a pruning never removes what a registered follower has not applied yet.
+ * The follower alone, on a log whose positions gain a digit inside one page (99 → 100,
+ * 999 → 1000): every transaction is delivered once, whole, in position order. Positions are
+ * numbers; a page sorted by their text ('100' before '97') delivered a later transaction first
+ * and then dropped the earlier ones for good.
  */
 const missing = await postgresMissing();
-const TABLES = [{ name: 'items', columns: [{ name: 'n', type: 'integer', nullable: false }] }];
 
-describe.skipIf(missing !== undefined)('following and pruning lv_changes', () => {
-  let db: TestDatabase;
-  const followers: LogFollower[] = [];
-  const pools: pg.Pool[] = [];
+describe.skipIf(missing !== undefined)('LogFollower', () => {
+  let db: TestDatabase | undefined;
+  let follower: LogFollower | undefined;
 
-  beforeEach(async () => {
-    db = await createDatabase();
-    const client = new pg.Client({ connectionString: db.url });
-    await client.connect();
-    try {
-      await ensureSchema(client, TABLES, db.name);
-    } finally {
-      await client.end();
-    }
-  });
   afterEach(async () => {
-    for (const follower of followers.splice(0)) await follower.stop();
-    for (const pool of pools.splice(0)) await pool.end();
-    await db.drop();
+    await follower?.stop();
+    follower = undefined;
+    await db?.drop();
+    db = undefined;
   });
 
-  function follow(
-    instance: string,
-    from: number,
-    pageSize: number,
-  ): { seen: LoggedTransaction[]; follower: LogFollower } {
-    const seen: LoggedTransaction[] = [];
-    const follower = new LogFollower({
-      url: db.url,
-      from,
-      instance,
-      pageSize,
-      heartbeatMs: 50,
-      apply: (transaction) => seen.push(transaction),
-      onGap: (error) => {
-        throw error;
-      },
-    });
-    followers.push(follower);
-    follower.start();
-    return { seen, follower };
-  }
-
-  test('a backlog of single- and multi-row transactions arrives whole, in order, once, page after page', async () => {
-    // 120 single-row transactions, then 30 of three rows: positions 1 … 210.
-    for (let i = 0; i < 120; i++) await db.sql('INSERT INTO items VALUES ($1, $2)', [`i${i}`, i]);
-    for (let i = 0; i < 30; i++)
-      await db.sql(
-        `BEGIN; INSERT INTO items VALUES ('m${i}a', 1), ('m${i}b', 2); UPDATE items SET n = 3 WHERE id = 'm${i}a'; COMMIT`,
-      );
-    for (const pageSize of [5000, 7]) {
-      const { seen } = follow(`f${pageSize}`, 0, pageSize);
-      await eventually(() => seen.at(-1)?.position === 210, `the last transaction (pages of ${pageSize})`);
-      expect(seen.map((transaction) => transaction.position)).toEqual([
-        ...Array.from({ length: 120 }, (_, i) => i + 1),
-        ...Array.from({ length: 30 }, (_, i) => 120 + 3 * (i + 1)),
-      ]);
-      for (const transaction of seen)
-        expect(transaction.entries.map((entry) => entry.position)).toEqual(
-          Array.from(
-            { length: transaction.entries.length },
-            (_, i) => transaction.position - transaction.entries.length + 1 + i,
-          ),
-        );
-    }
-  });
-
-  test('pruning deletes what every registered follower applied, never more; a follower pruned past stops with LOG_GAP', async () => {
-    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-    pools.push(pool);
-    const pruner = new LogPruner(pool, { intervalMs: 0, leaseMs: 60_000, retentionMs: 0 });
-    const setup = await pool.connect();
+  test('delivers transactions in position order when positions gain a digit within a page', async () => {
+    db = await createDatabase();
+    const setup = new pg.Client({ connectionString: db.url });
+    await setup.connect();
     try {
-      await registerInstance(setup, 'behind');
+      await ensureSchema(
+        setup,
+        [{ name: 'items', columns: [{ name: 'n', type: 'integer', nullable: false }] }],
+        db.name,
+      );
     } finally {
-      setup.release();
+      await setup.end();
     }
-    for (let i = 0; i < 50; i++) await db.sql('INSERT INTO items VALUES ($1, $2)', [`i${i}`, i]);
-    follow('ahead', 0, 5000);
-    await until(
-      async () => (await db.sql(`SELECT 1 FROM lv_instances WHERE instance = 'ahead' AND position = 50`)).length === 1,
-      'the follower to apply everything and say so',
-    );
-    // "behind" registered at position 0 and never moved: nothing goes.
-    expect(await pruner.pruneOnce()).toEqual({ deleted: 0, through: 0 });
-    await db.sql(`UPDATE lv_instances SET position = 20 WHERE instance = 'behind'`);
-    expect(await pruner.pruneOnce()).toEqual({ deleted: 20, through: 20 });
-    expect(await db.sql('SELECT min(position)::int AS first FROM lv_changes')).toEqual([{ first: 21 }]);
-    // "behind" is forgotten once its lease ran out (here: it never comes back): "ahead" bounds the pruning.
-    await db.sql(`UPDATE lv_instances SET seen_at = now() - interval '2 minutes' WHERE instance = 'behind'`);
-    expect(await pruner.pruneOnce()).toMatchObject({ deleted: 30, through: 50 });
-    expect(await db.sql(`SELECT instance FROM lv_instances`)).toEqual([{ instance: 'ahead' }]);
+    // Transactions of 1 to 4 rows from position 96 on, then from 996 on.
+    const written: number[][] = [];
+    const write = async (rows: number): Promise<void> => {
+      const values = Array.from({ length: rows }, (_, i) => `('r${written.length}-${i}', ${i})`).join(', ');
+      // One transaction, one row per INSERT: `rows` log entries under one txid.
+      await db?.sql(`BEGIN; INSERT INTO items (id, n) VALUES ${values}; COMMIT`);
+      const [row] = (await db?.sql<{ last: string }>(`SELECT currval('lv_changes_position')::text AS last`)) ?? [];
+      const last = Number(row?.last);
+      written.push(Array.from({ length: rows }, (_, i) => last - rows + 1 + i));
+    };
+    await db.sql(`SELECT setval('lv_changes_position', 95)`);
+    for (const rows of [1, 2, 4, 1, 3]) await write(rows);
+    await db.sql(`SELECT setval('lv_changes_position', 995)`);
+    for (const rows of [2, 3, 1, 4]) await write(rows);
+    expect(written.flat()).toContain(100);
+    expect(written.flat()).toContain(1000);
 
-    // A follower from position 10, now pruned past: LOG_GAP, nothing applied.
-    const gaps: Error[] = [];
-    const late = new LogFollower({
-      url: db.url,
-      from: 10,
-      instance: 'late',
-      apply: () => {
-        throw new Error('nothing may be applied past a gap');
-      },
-      onGap: (error) => gaps.push(error),
+    const delivered: LoggedTransaction[] = [];
+    let gap: (error: Error) => void = () => undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      gap = reject;
     });
-    followers.push(late);
-    late.start();
-    await eventually(() => gaps.length === 1, 'the gap');
-    expect(gaps[0]).toMatchObject({ code: 'LOG_GAP', exitCode: 75 });
-    expect(gaps[0]?.message).toContain(
-      "the change log was pruned through position 50, past this instance's position 10",
-    );
+    follower = new LogFollower({
+      url: db.url,
+      from: 0,
+      instance: 'test',
+      apply: (transaction) => delivered.push(transaction),
+      onGap: (error) => gap(error),
+    });
+    follower.start();
+    await Promise.race([follower.reached(written.at(-1)?.at(-1) as number), stopped]);
+
+    expect(delivered.map((t) => t.entries.map((entry) => entry.position))).toEqual(written);
+    expect(delivered.map((t) => t.position)).toEqual(written.map((positions) => positions.at(-1)));
   });
 });
