@@ -1,4 +1,5 @@
 import type { ClientBase } from 'pg';
+import { HOLD_LIMIT_MS } from './pruner.js';
 import { PRUNE_LOCK } from './schema.js';
 
 /**
@@ -16,6 +17,8 @@ import { PRUNE_LOCK } from './schema.js';
 export async function registerInstance(client: ClientBase, instance: string): Promise<void> {
   await client.query('BEGIN');
   try {
+    await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${HOLD_LIMIT_MS}`);
+    // Waits for a pruning in progress; one whose process stalled is ended after HOLD_LIMIT_MS.
     await client.query(`SELECT pg_advisory_xact_lock(${PRUNE_LOCK})`);
     await client.query(
       `INSERT INTO lv_instances (instance, position, seen_at)

@@ -22,6 +22,8 @@ export const DEFAULT_PRUNING: PruneOptions = {
 
 /** Entries deleted per transaction: a long backlog goes in several short transactions. */
 const BATCH = 50_000;
+/** How long a pruning transaction may sit idle (its process stalled) before PostgreSQL ends it, releasing the lock. */
+export const HOLD_LIMIT_MS = 10_000;
 
 /** What one pruning did. */
 export interface PruneResult {
@@ -104,9 +106,16 @@ export class LogPruner {
   /** One pruning transaction: what it did, or undefined when another instance holds the prune lock. */
   async pruneOnce(): Promise<PruneResult | undefined> {
     const client = await this.#pool.connect();
+    // A checked-out connection that breaks between two queries (ended by PostgreSQL, say) emits
+    // 'error': unheard, that would end the process. The next query fails, and the round with it.
+    const ignore = (): void => undefined;
+    client.on('error', ignore);
     let broken = false;
     try {
       await client.query('BEGIN');
+      // A process stopped inside this transaction (SIGSTOP, a paused VM) would hold the prune lock
+      // for good, blocking every pruning and every instance's registration: PostgreSQL ends it.
+      await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${HOLD_LIMIT_MS}`);
       const locked = await client.query<{ locked: boolean }>(
         `SELECT pg_try_advisory_xact_lock(${PRUNE_LOCK}) AS locked`,
       );
@@ -164,6 +173,7 @@ export class LogPruner {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
+      client.off('error', ignore);
       client.release(broken);
     }
   }

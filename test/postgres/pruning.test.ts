@@ -104,7 +104,8 @@ describe.skipIf(missing !== undefined)('pruning the change log, with server proc
     // Metrics show it: whoever pruned counted entries; both saw how far.
     const metrics = await fetch(a.url.replace(/graphql$/, 'metrics')).then((response) => response.text());
     expect(metrics).toMatch(/^liveviews_log_pruned_through_position\{[^}]*\} \d+/m);
-    expect(a.logs().some((log) => log.msg === 'pruned the change log')).toBe(true);
+    // Whichever instance took the prune lock says so.
+    expect([a, b].some((instance) => instance.logs().some((log) => log.msg === 'pruned the change log'))).toBe(true);
   }, 180_000);
 
   // The retention must stay well above how far a running instance lags on a loaded machine (it would be pruned past too).
