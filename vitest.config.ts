@@ -29,9 +29,7 @@ const POSTGRES: TestProjectInlineConfiguration = {
     include: ['test/graphql/**/*.test.ts'],
     // Differences still open on PostgreSQL (docs/testing.md lists each).
     exclude: [
-      'test/graphql/errors.test.ts',
       'test/graphql/random-sequence.test.ts',
-      'test/graphql/unavailable.test.ts',
       'test/graphql/rules.test.ts',
       'test/graphql/live-queries.test.ts',
       'test/graphql/no-oracle.test.ts',

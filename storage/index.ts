@@ -14,6 +14,7 @@ export {
   LOG_LOCK,
   LogFollower,
   type LoggedTransaction,
+  PART_SETTING,
   quote,
   readSnapshot,
   safeLocation,

@@ -7,5 +7,5 @@ export { quote, type TableSpec } from './columns.js';
 export { cannotConnect, isConnectionError, isRetryableError, safeLocation, sqlState } from './errors.js';
 export type { LoggedTransaction } from './log-entry.js';
 export { LogFollower } from './log-follower.js';
-export { ensureSchema, LOG_LOCK } from './schema.js';
+export { ensureSchema, LOG_LOCK, PART_SETTING } from './schema.js';
 export { readSnapshot } from './snapshot.js';

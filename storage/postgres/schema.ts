@@ -5,7 +5,8 @@ import { type ColumnSpec, quote, type TableSpec } from './columns.js';
 /**
  * The change-capture objects, all prefixed `lv_` so they never clash with a user's tables:
  * - `lv_changes`: the log, one row per changed record (`position`, `txid`, `table_name`, `op`
- *   UPSERT | DELETE | TRUNCATE, `id`, `data` = the whole new row as jsonb), written by
+ *   UPSERT | DELETE | TRUNCATE, `id`, `data` = the whole new row as jsonb, `part` = the request
+ *   of a server's group commit, see `PART_SETTING`), written by
  * - `lv_capture()`: the row trigger `lv_capture` on every served table (and a statement
  *   trigger `lv_capture_truncate`), which first takes the transaction-level advisory lock
  *   `LOG_LOCK`, then a position from the sequence `lv_changes_position`. The lock is held
@@ -16,6 +17,12 @@ import { type ColumnSpec, quote, type TableSpec } from './columns.js';
 export const LOG_LOCK = 7_628_141_001;
 /** Taken while the schema is created, so that instances starting together do not race. */
 const SETUP_LOCK = 7_628_141_002;
+/**
+ * The setting a writer sets (`set_config(…, true)`) to mark which of its requests the rows it
+ * writes next belong to: the log keeps it in `part`, and followers apply each part of a
+ * transaction as its own step (see `LoggedTransaction`).
+ */
+export const PART_SETTING = 'lv.part';
 /** The channel `lv_capture` notifies on commit. */
 export const LOG_CHANNEL = 'lv_changes';
 
@@ -30,6 +37,8 @@ CREATE TABLE IF NOT EXISTS lv_changes (
   data jsonb,
   logged_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
+-- Which request of a server's group commit wrote the row (lv.part, set by the writer); NULL for other clients.
+ALTER TABLE lv_changes ADD COLUMN IF NOT EXISTS part integer;
 CREATE TABLE IF NOT EXISTS lv_instances (
   instance text PRIMARY KEY,
   position bigint NOT NULL,
@@ -40,20 +49,22 @@ CREATE TABLE IF NOT EXISTS lv_pruned (
   through bigint NOT NULL
 );
 CREATE OR REPLACE FUNCTION lv_capture() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  writer_part integer := NULLIF(current_setting('${PART_SETTING}', true), '')::integer;
 BEGIN
   -- Serialise log writers until commit: positions follow commit order.
   PERFORM pg_advisory_xact_lock(${LOG_LOCK});
   IF TG_OP = 'TRUNCATE' THEN
-    INSERT INTO lv_changes (position, table_name, op, id, data)
-      VALUES (nextval('lv_changes_position'), TG_TABLE_NAME, 'TRUNCATE', NULL, NULL);
+    INSERT INTO lv_changes (position, table_name, op, id, data, part)
+      VALUES (nextval('lv_changes_position'), TG_TABLE_NAME, 'TRUNCATE', NULL, NULL, writer_part);
   ELSE
     IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.id IS DISTINCT FROM NEW.id) THEN
-      INSERT INTO lv_changes (position, table_name, op, id, data)
-        VALUES (nextval('lv_changes_position'), TG_TABLE_NAME, 'DELETE', OLD.id, NULL);
+      INSERT INTO lv_changes (position, table_name, op, id, data, part)
+        VALUES (nextval('lv_changes_position'), TG_TABLE_NAME, 'DELETE', OLD.id, NULL, writer_part);
     END IF;
     IF TG_OP <> 'DELETE' THEN
-      INSERT INTO lv_changes (position, table_name, op, id, data)
-        VALUES (nextval('lv_changes_position'), TG_TABLE_NAME, 'UPSERT', NEW.id, to_jsonb(NEW));
+      INSERT INTO lv_changes (position, table_name, op, id, data, part)
+        VALUES (nextval('lv_changes_position'), TG_TABLE_NAME, 'UPSERT', NEW.id, to_jsonb(NEW), writer_part);
     END IF;
   END IF;
   PERFORM pg_notify('${LOG_CHANNEL}', '');
