@@ -35,10 +35,9 @@ CREATE TABLE IF NOT EXISTS lv_changes (
   op text NOT NULL,
   id text,
   data jsonb,
-  logged_at timestamptz NOT NULL DEFAULT clock_timestamp()
+  logged_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  part integer
 );
--- Which request of a server's group commit wrote the row (lv.part, set by the writer); NULL for other clients.
-ALTER TABLE lv_changes ADD COLUMN IF NOT EXISTS part integer;
 CREATE TABLE IF NOT EXISTS lv_instances (
   instance text PRIMARY KEY,
   position bigint NOT NULL,
@@ -98,20 +97,51 @@ export async function ensureSchema(client: ClientBase, tables: readonly TableSpe
     }
     for (const table of missing) await client.query(createTable(table));
     await client.query(CAPTURE_DDL);
+    await addPartColumn(client);
+    // Only the missing triggers: CREATE TRIGGER locks the table until this transaction ends,
+    // which, while writers hold rows and wait for the log lock, can close a deadlock.
+    const present = await existingTriggers(client);
     for (const table of tables) {
       const name = quote(table.name);
-      await client.query(
-        `CREATE OR REPLACE TRIGGER lv_capture AFTER INSERT OR UPDATE OR DELETE ON ${name} FOR EACH ROW EXECUTE FUNCTION lv_capture()`,
-      );
-      await client.query(
-        `CREATE OR REPLACE TRIGGER lv_capture_truncate AFTER TRUNCATE ON ${name} FOR EACH STATEMENT EXECUTE FUNCTION lv_capture()`,
-      );
+      if (!present.has(`${table.name}/lv_capture`)) {
+        await client.query(
+          `CREATE OR REPLACE TRIGGER lv_capture AFTER INSERT OR UPDATE OR DELETE ON ${name} FOR EACH ROW EXECUTE FUNCTION lv_capture()`,
+        );
+      }
+      if (!present.has(`${table.name}/lv_capture_truncate`)) {
+        await client.query(
+          `CREATE OR REPLACE TRIGGER lv_capture_truncate AFTER TRUNCATE ON ${name} FOR EACH STATEMENT EXECUTE FUNCTION lv_capture()`,
+        );
+      }
     }
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * `lv_changes.part` (which request of a server's group commit wrote the row; NULL for other
+ * clients), added to a log created by an earlier version. Only when missing: ALTER TABLE holds
+ * an exclusive lock on the log until this transaction ends, which, while other writers wait
+ * for the log lock, is a deadlock.
+ */
+async function addPartColumn(client: ClientBase): Promise<void> {
+  const found = await client.query(
+    `SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'lv_changes' AND column_name = 'part'`,
+  );
+  if (found.rows.length === 0) await client.query('ALTER TABLE lv_changes ADD COLUMN part integer');
+}
+
+/** The capture triggers in place, as `table/trigger`. */
+async function existingTriggers(client: ClientBase): Promise<Set<string>> {
+  const found = await client.query<{ name: string }>(
+    `SELECT c.relname || '/' || t.tgname AS name FROM pg_trigger t
+       JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = current_schema() AND t.tgname LIKE 'lv\\_capture%'`,
+  );
+  return new Set(found.rows.map((row) => row.name));
 }
 
 interface ExistingColumn {
