@@ -27,15 +27,6 @@ const POSTGRES: TestProjectInlineConfiguration = {
   test: {
     name: 'postgres',
     include: ['test/graphql/**/*.test.ts'],
-    // Differences still open on PostgreSQL (docs/testing.md lists each).
-    exclude: [
-      'test/graphql/random-sequence.test.ts',
-      'test/graphql/rules.test.ts',
-      'test/graphql/live-queries.test.ts',
-      'test/graphql/no-oracle.test.ts',
-      'test/graphql/json-operands.test.ts',
-      'test/graphql/fanout.test.ts',
-    ],
     env: { TEST_STORE: 'postgres' },
     setupFiles: ['test/postgres-setup.ts'],
   },
