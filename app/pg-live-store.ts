@@ -21,8 +21,8 @@ import { RowReader, tableSpecs } from './pg-rows.js';
 import { PgWritePath } from './pg-write-path.js';
 import { ViewHost } from './view-host.js';
 
-/** Connections for mutations: the write path commits one group at a time, so a couple suffice. */
-const POOL_SIZE = 2;
+/** Connections for mutations (one group at a time) and for the pruner. */
+const POOL_SIZE = 4;
 /** A connection that does not open within this fails the group at once (UNAVAILABLE) instead of hanging. */
 const CONNECT_TIMEOUT_MS = 5000;
 
