@@ -188,8 +188,9 @@ export class LogFollower {
         data: LogEntry['data'];
         logged_at: Date;
       }>(
+        // Ordered by the column, not by the output `position` (text: '100' < '99').
         `SELECT position::text, txid::text, table_name, op, id, data, logged_at FROM lv_changes
-          WHERE position > $1 ORDER BY position LIMIT $2`,
+          WHERE position > $1 ORDER BY lv_changes.position LIMIT $2`,
         [after, pageSize],
       );
       // Read after the page: a pruning that removed anything we needed has committed by now.
@@ -204,6 +205,10 @@ export class LogFollower {
       }
       for (const row of page.rows) {
         const position = Number(row.position);
+        // Delivering out of order would drop transactions for good (`#deliver` skips old positions).
+        if (!(position > after)) {
+          throw new StoreError('CORRUPT', `the change log was read out of order: position ${position} after ${after}`);
+        }
         if (pendingTxid !== undefined && row.txid !== pendingTxid) this.#deliver(pending, pendingAt as Date);
         if (pendingTxid !== row.txid) {
           pending = [];
