@@ -17,6 +17,8 @@ export interface EventSink {
   write(event: ViewEvent): boolean;
   /** Calls `callback` once, when the connection has written what it held. */
   whenDrained(callback: () => void): void;
+  /** The stream ended (returned, or its host closed): nothing more comes. */
+  end(): void;
 }
 
 /**
@@ -40,7 +42,7 @@ export class ViewStream implements AsyncIterableIterator<ViewEvent>, Subscriber 
   #initial: ViewEvent[];
   /** Delivered updates not read yet (pull), or delivered before `push`. */
   #queue: ViewEvent[] = [];
-  #onEnd: (() => void) | undefined;
+  #onEnd: { ended(): void } | undefined;
   /** A `sinceVersion` above this instance's position (served by an instance further ahead): read once caught up. */
   #ahead: number | undefined;
   #version: number;
@@ -50,11 +52,9 @@ export class ViewStream implements AsyncIterableIterator<ViewEvent>, Subscriber 
   /** Wakes a `next()` waiting for an update. */
   #wake: (() => void) | undefined;
   #sink: EventSink | undefined;
-  /** Resolves the promise `push` returned, when the stream ends. */
-  #ended: (() => void) | undefined;
 
-  /** `onEnd` runs exactly once when the stream ends, however it ends (its lease is released there). */
-  constructor(host: ViewHost, view: string, sinceVersion?: number | null, onEnd?: () => void) {
+  /** `onEnd.ended()` runs exactly once when the stream ends, however it ends (its lease is released there). */
+  constructor(host: ViewHost, view: string, sinceVersion?: number | null, onEnd?: { ended(): void }) {
     this.#host = host;
     this.#view = view;
     this.#onEnd = onEnd;
@@ -112,12 +112,17 @@ export class ViewStream implements AsyncIterableIterator<ViewEvent>, Subscriber 
 
   /**
    * From now on each event goes to `sink` as it is delivered (those waiting go first) instead of
-   * to `next()`. Resolves when the stream ends. `unpush` goes back to pulling.
+   * to `next()`, until the stream ends (`sink.end()`) or `unpush` goes back to pulling.
    */
-  async push(sink: EventSink): Promise<void> {
-    if (this.#ahead !== undefined) await this.#catchUp(this.#ahead);
-    if (this.#done) return;
-    const ended = new Promise<void>((resolve) => (this.#ended = resolve));
+  push(sink: EventSink): void {
+    if (this.#ahead !== undefined) {
+      void this.#catchUp(this.#ahead).then(() => this.push(sink));
+      return;
+    }
+    if (this.#done) {
+      sink.end();
+      return;
+    }
     this.#sink = sink;
     const initial = this.#initial;
     const queued = this.#queue;
@@ -138,13 +143,11 @@ export class ViewStream implements AsyncIterableIterator<ViewEvent>, Subscriber 
       if (this.#sink !== sink) this.#queue.push(event);
       else this.#emit(event);
     }
-    return ended;
   }
 
   /** Back to `next()`: later events wait in the queue (the sink wants them through the iterator). */
   unpush(): void {
     this.#sink = undefined;
-    this.#ended = undefined;
   }
 
   /** A pushed update: written if it follows the stream's version, replaced by a SNAPSHOT if it does not. */
@@ -208,14 +211,14 @@ export class ViewStream implements AsyncIterableIterator<ViewEvent>, Subscriber 
       this.#done = true;
       this.#initial = [];
       this.#queue = [];
+      const sink = this.#sink;
       this.#sink = undefined;
       this.#host.unlisten(this.#view, this);
       this.#wake?.();
-      this.#ended?.();
-      this.#ended = undefined;
+      sink?.end();
       const end = this.#onEnd;
       this.#onEnd = undefined;
-      end?.();
+      end?.ended();
     }
     return { done: true, value: undefined };
   }

@@ -234,6 +234,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     maxPayload: maxPayloadBytes,
     verifyClient: origins.verifyClient(),
   });
+  const queryTexts = new InternedTexts();
   const graphqlWs = serveGraphQLWs<
     { [key: string]: unknown },
     {
@@ -284,6 +285,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
             resultWriter: ctx.extra.writer.forOperation(id),
           },
         });
+        // graphql-ws keeps the message as long as the operation lives: one copy of each text.
+        (payload as { query: string }).query = queryTexts.intern(payload.query);
         let document: ExecutionArgs['document'];
         try {
           document = parse(payload.query);
@@ -344,6 +347,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics,
     close: () => (closing ??= close()),
   };
+}
+
+/**
+ * One copy of each query text subscribers send (they mostly send the same few): a text of up
+ * to 4 KiB, among the last 1,000 distinct ones, is replaced by the copy seen first.
+ */
+class InternedTexts {
+  readonly #texts = new Map<string, string>();
+
+  intern(text: string): string {
+    if (text.length > 4096) return text;
+    const known = this.#texts.get(text);
+    if (known !== undefined) return known;
+    if (this.#texts.size >= 1000) this.#texts.clear();
+    this.#texts.set(text, text);
+    return text;
+  }
 }
 
 /** The close reason of a socket whose token expired. */

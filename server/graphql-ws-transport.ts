@@ -1,6 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import {
+  CloseCode,
+  type WebSocket as GraphQLWsSocket,
+  handleProtocols,
+  makeServer,
+  type ServerOptions,
+} from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from './logger.js';
 import { closeIfSlowSocket } from './slow-readers.js';
@@ -49,10 +55,6 @@ export function serveGraphQLWs<P extends { [key: string]: unknown }, E extends S
   const { maxQueuedBytes, logger } = transport;
   const keepAliveMs = transport.keepAliveMs ?? 12_000;
   wss.options.handleProtocols = handleProtocols;
-  const internalError = (socket: WebSocket, error: unknown): void => {
-    logger.error('graphql-ws: internal error, closing the socket', { error });
-    socket.close(CloseCode.InternalServerError, 'Internal server error');
-  };
   // One timer for every socket: a socket that has not answered the last ping by the next one is cut.
   const unanswered = new WeakSet<WebSocket>();
   const keepAlive = setInterval(() => {
@@ -66,38 +68,33 @@ export function serveGraphQLWs<P extends { [key: string]: unknown }, E extends S
     }
   }, keepAliveMs);
   keepAlive.unref();
-  const onPong = function (this: WebSocket): void {
+  // Listeners shared by every socket (`this` is the socket): nothing per socket but its `Connection`.
+  const connections = new WeakMap<WebSocket, Connection>();
+  function onPong(this: WebSocket): void {
     unanswered.delete(this);
-  };
+  }
+  // A client breaking the WebSocket protocol (a frame past `maxPayload`, a bad frame): ws
+  // closes the socket itself (1009, 1002); that is the client's fault, not the server's.
+  function onError(error: Error): void {
+    logger.debug('graphql-ws: socket error', { error: error.message });
+  }
+  function onMessage(this: WebSocket, data: unknown): void {
+    connections.get(this)?.received(String(data));
+  }
+  function onClose(this: WebSocket, code: number, reason: Buffer): void {
+    const connection = connections.get(this);
+    connections.delete(this);
+    void connection?.closed?.(code, String(reason));
+  }
   wss.on('connection', (socket, request) => {
-    // A client breaking the WebSocket protocol (a frame past `maxPayload`, a bad frame): ws
-    // closes the socket itself (1009, 1002); that is the client's fault, not the server's.
-    socket.on('error', (error) => logger.debug('graphql-ws: socket error', { error: error.message }));
+    socket.on('error', onError);
     socket.on('pong', onPong);
+    socket.on('message', onMessage);
+    socket.on('close', onClose);
     const writer = new SocketWriter(socket, request.socket as Socket, maxQueuedBytes);
-    const closed = server.opened(
-      {
-        protocol: socket.protocol,
-        send: (data) =>
-          new Promise<void>((resolve, reject) => {
-            if (closeIfSlowSocket(socket, maxQueuedBytes)) return resolve();
-            socket.send(data, (error) => (error ? reject(error) : resolve()));
-          }),
-        close: (code, reason) => socket.close(code, reason),
-        onMessage: (handle) =>
-          socket.on('message', async (data) => {
-            try {
-              await handle(String(data));
-            } catch (error) {
-              internalError(socket, error);
-            }
-          }),
-      },
-      extra(socket, writer, request),
-    );
-    socket.once('close', (code, reason) => {
-      void closed(code, String(reason));
-    });
+    const connection = new Connection(socket, maxQueuedBytes, logger);
+    connections.set(socket, connection);
+    connection.closed = server.opened(connection, extra(socket, writer, request));
   });
   return {
     dispose: async () => {
@@ -107,4 +104,48 @@ export function serveGraphQLWs<P extends { [key: string]: unknown }, E extends S
       await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
     },
   };
+}
+
+/**
+ * What graphql-ws's `makeServer` sends through and reads from, for one socket. A class: one
+ * lives per connection, and its methods are shared.
+ */
+class Connection implements GraphQLWsSocket {
+  readonly protocol: string;
+  readonly #socket: WebSocket;
+  readonly #maxQueuedBytes: number;
+  readonly #logger: Logger;
+  #handle: ((data: string) => Promise<void>) | undefined;
+  /** What graphql-ws does when the socket closed (ends its operations). */
+  closed: ((code?: number, reason?: string) => Promise<void>) | undefined;
+
+  constructor(socket: WebSocket, maxQueuedBytes: number, logger: Logger) {
+    this.protocol = socket.protocol;
+    this.#socket = socket;
+    this.#maxQueuedBytes = maxQueuedBytes;
+    this.#logger = logger;
+  }
+
+  send(data: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (closeIfSlowSocket(this.#socket, this.#maxQueuedBytes)) return resolve();
+      this.#socket.send(data, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  close(code?: number, reason?: string): void {
+    this.#socket.close(code, reason);
+  }
+
+  onMessage(handle: (data: string) => Promise<void>): void {
+    this.#handle = handle;
+  }
+
+  /** Not an async function: a subscription's message is handled until it ends, and nothing here need wait for it. */
+  received(data: string): void {
+    this.#handle?.(data).catch((error: unknown) => {
+      this.#logger.error('graphql-ws: internal error, closing the socket', { error });
+      this.#socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+  }
 }

@@ -32,14 +32,11 @@ export class SocketWriter {
 
   /** The writer of one operation: its results as `{"id":…,"type":"next","payload":…}`. */
   forOperation(id: string): ResultWriter {
-    const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
-    return {
-      write: (resultJson, skippable) => this.#write(head, resultJson, skippable),
-      whenDrained: (callback) => this.#whenDrained(callback),
-    };
+    return new OperationWriter(this, `{"id":${JSON.stringify(id)},"type":"next","payload":`);
   }
 
-  #write(head: string, resultJson: string, skippable: boolean): boolean {
+  /** Writes `head` + `resultJson` + `}` (see `ResultWriter.write`). */
+  write(head: string, resultJson: string, skippable: boolean): boolean {
     const socket = this.#socket;
     if (socket.readyState !== socket.OPEN) return true; // closing: its streams end with it
     if (skippable && socket.bufferedAmount > this.#lagBytes) return false;
@@ -48,7 +45,7 @@ export class SocketWriter {
     return true;
   }
 
-  #whenDrained(callback: () => void): void {
+  whenDrained(callback: () => void): void {
     if (this.#drained !== undefined) {
       this.#drained.push(callback);
       return;
@@ -73,3 +70,22 @@ export class SocketWriter {
 }
 
 const DRAIN_POLL_MS = 100;
+
+/** One operation's `ResultWriter` (a class: one lives per subscription, its methods are shared). */
+class OperationWriter implements ResultWriter {
+  readonly #socket: SocketWriter;
+  readonly #head: string;
+
+  constructor(socket: SocketWriter, head: string) {
+    this.#socket = socket;
+    this.#head = head;
+  }
+
+  write(resultJson: string, skippable: boolean): boolean {
+    return this.#socket.write(this.#head, resultJson, skippable);
+  }
+
+  whenDrained(callback: () => void): void {
+    this.#socket.whenDrained(callback);
+  }
+}

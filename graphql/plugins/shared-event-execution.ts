@@ -18,7 +18,7 @@ export interface ResultWriter {
   whenDrained(callback: () => void): void;
 }
 
-/** One event's result for one operation, and its JSON when it may be written as it is. */
+/** One event's result for one operation (a cohort), and its JSON when it may be written as it is. */
 interface Executed {
   readonly result: Result;
   /** Undefined until asked; null when the result must go through the iterator (errors, too large, async). */
@@ -58,41 +58,65 @@ export function useSharedEventExecution(maxResponseBytes: number): Plugin {
       setSubscribeFn((async (args: ExecutionArgs) => {
         const source = await createSourceEventStream(args);
         if (!isAsyncIterable(source)) return source;
-        const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? null)}`;
-        const executed = (event: unknown): Executed => {
-          const run = (): Executed => ({
-            result: execute({ ...args, rootValue: event }) as Result,
-            json: undefined,
-          });
-          if (typeof event !== 'object' || event === null) return run();
-          let byDocument = results.get(event);
-          if (byDocument === undefined) results.set(event, (byDocument = new WeakMap()));
-          let byKey = byDocument.get(args.document);
-          if (byKey === undefined) byDocument.set(args.document, (byKey = new Map()));
-          let entry = byKey.get(key);
-          if (entry === undefined) byKey.set(key, (entry = run()));
-          return entry;
-        };
+        const operation = new Operation(args, results, maxResponseBytes);
         const writer = (args.contextValue as { resultWriter?: ResultWriter } | undefined)?.resultWriter;
-        if (writer !== undefined && source instanceof ViewStream)
-          return pushed(source, writer, (event) => jsonOf(executed(event), maxResponseBytes), executed);
-        return mapEvents(source, (event) => executed(event).result);
+        if (writer !== undefined && source instanceof ViewStream) return new PushedResults(source, writer, operation);
+        return new MappedResults(source[Symbol.asyncIterator](), operation);
       }) as never);
     },
   };
 }
 
-/** The result's JSON (`{"data":…}`), made once per cohort; null when it is not plain data within `maxBytes`. */
-function jsonOf(entry: Executed, maxBytes: number): string | null {
-  if (entry.json !== undefined) return entry.json;
-  const result = entry.result;
-  entry.json = null;
-  if (result instanceof Promise || result.errors !== undefined || result.extensions !== undefined) return null;
-  const data = JSON.stringify(result.data ?? null);
-  // The cap counts `data` as JSON bytes, as `useResponseLimit` does (a string's length is a lower bound).
-  if (data.length > maxBytes || Buffer.byteLength(data) > maxBytes) return null;
-  entry.json = `{"data":${data}}`;
-  return entry.json;
+/**
+ * One subscription's operation: executes an event with it, once per cohort. Classes rather
+ * than closures here and below: these objects live as long as their subscription, one per
+ * subscriber, and a class keeps their methods shared.
+ */
+class Operation {
+  readonly #args: ExecutionArgs;
+  readonly #key: string;
+  readonly #results: WeakMap<object, WeakMap<DocumentNode, Map<string, Executed>>>;
+  readonly #maxResponseBytes: number;
+
+  constructor(
+    args: ExecutionArgs,
+    results: WeakMap<object, WeakMap<DocumentNode, Map<string, Executed>>>,
+    maxResponseBytes: number,
+  ) {
+    this.#args = args;
+    this.#key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? null)}`;
+    this.#results = results;
+    this.#maxResponseBytes = maxResponseBytes;
+  }
+
+  executed(event: unknown): Executed {
+    if (typeof event !== 'object' || event === null) return this.#run(event);
+    let byDocument = this.#results.get(event);
+    if (byDocument === undefined) this.#results.set(event, (byDocument = new WeakMap()));
+    let byKey = byDocument.get(this.#args.document);
+    if (byKey === undefined) byDocument.set(this.#args.document, (byKey = new Map()));
+    let entry = byKey.get(this.#key);
+    if (entry === undefined) byKey.set(this.#key, (entry = this.#run(event)));
+    return entry;
+  }
+
+  /** The result's JSON (`{"data":…}`), made once per cohort; null when it is not plain data within the response cap. */
+  json(event: unknown): string | null {
+    const entry = this.executed(event);
+    if (entry.json !== undefined) return entry.json;
+    const result = entry.result;
+    entry.json = null;
+    if (result instanceof Promise || result.errors !== undefined || result.extensions !== undefined) return null;
+    const data = JSON.stringify(result.data ?? null);
+    // The cap counts `data` as JSON bytes, as `useResponseLimit` does (a string's length is a lower bound).
+    if (data.length > this.#maxResponseBytes || Buffer.byteLength(data) > this.#maxResponseBytes) return null;
+    entry.json = `{"data":${data}}`;
+    return entry.json;
+  }
+
+  #run(event: unknown): Executed {
+    return { result: execute({ ...this.#args, rootValue: event }) as Result, json: undefined };
+  }
 }
 
 /**
@@ -100,79 +124,100 @@ function jsonOf(entry: Executed, maxBytes: number): string | null {
  * starts the push and resolves when the stream ends, or with the first result that cannot be
  * written as JSON; later `next()`s pull the stream.
  */
-function pushed(
-  stream: ViewStream,
-  writer: ResultWriter,
-  json: (event: ViewEvent) => string | null,
-  executed: (event: ViewEvent) => Executed,
-): AsyncIterableIterator<ExecutionResult> {
-  const pulled = mapEvents(stream, (event) => executed(event as ViewEvent).result);
-  let started = false;
-  let handOver: ((step: Promise<IteratorResult<ExecutionResult>>) => void) | undefined;
-  const sink: EventSink = {
-    write(event) {
-      const text = json(event);
-      if (text !== null) return writer.write(text, event.kind === 'DELTA');
-      stream.unpush();
-      const result = executed(event).result;
-      handOver?.(Promise.resolve(result).then((value) => ({ done: false, value })));
-      handOver = undefined;
-      return true;
-    },
-    whenDrained: (callback) => writer.whenDrained(callback),
-  };
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    next() {
-      if (started) return pulled.next();
-      started = true;
-      return new Promise<IteratorResult<ExecutionResult>>((resolve, reject) => {
-        handOver = resolve as never;
-        stream.push(sink).then(() => resolve({ done: true, value: undefined }), reject);
-      });
-    },
-    return: () => pulled.return(),
-    throw: (error: unknown) => pulled.throw(error),
-  };
+class PushedResults implements AsyncIterableIterator<ExecutionResult>, EventSink {
+  readonly #stream: ViewStream;
+  readonly #writer: ResultWriter;
+  readonly #operation: Operation;
+  #started = false;
+  /** Resolves the first `next()`: at the end, or with a result to go through the iterator. */
+  #handOver: ((step: IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>>) => void) | undefined;
+  #pulled: MappedResults | undefined;
+
+  constructor(stream: ViewStream, writer: ResultWriter, operation: Operation) {
+    this.#stream = stream;
+    this.#writer = writer;
+    this.#operation = operation;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.#started) return this.#pull().next();
+    this.#started = true;
+    const first = new Promise<IteratorResult<ExecutionResult>>((resolve) => (this.#handOver = resolve));
+    this.#stream.push(this);
+    return first;
+  }
+
+  write(event: ViewEvent): boolean {
+    const text = this.#operation.json(event);
+    if (text !== null) return this.#writer.write(text, event.kind === 'DELTA');
+    // Through the iterator (yoga's plugins see it), and every later event after it.
+    this.#stream.unpush();
+    const result = this.#operation.executed(event).result;
+    this.#handOver?.(Promise.resolve(result).then((value) => ({ done: false, value })));
+    this.#handOver = undefined;
+    return true;
+  }
+
+  whenDrained(callback: () => void): void {
+    this.#writer.whenDrained(callback);
+  }
+
+  end(): void {
+    this.#handOver?.(DONE);
+    this.#handOver = undefined;
+  }
+
+  return(): Promise<IteratorResult<ExecutionResult>> {
+    return this.#pull().return();
+  }
+
+  throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+    return this.#pull().throw(error);
+  }
+
+  #pull(): MappedResults {
+    this.#pulled ??= new MappedResults(this.#stream, this.#operation);
+    return this.#pulled;
+  }
 }
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
-/** Maps a stream; `return()` reaches the source at once (it releases the subscriber). */
-function mapEvents(
-  source: AsyncIterable<unknown>,
-  map: (event: unknown) => Result,
-): AsyncIterableIterator<ExecutionResult> & {
-  return(): Promise<IteratorResult<ExecutionResult>>;
-  throw(error: unknown): Promise<IteratorResult<ExecutionResult>>;
-} {
-  const iterator = source[Symbol.asyncIterator]();
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    next() {
-      return iterator
-        .next()
-        .then((step): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> => {
-          if (step.done === true) return { done: true, value: undefined };
-          const result = map(step.value);
-          return result instanceof Promise
-            ? result.then((value) => ({ done: false, value }))
-            : { done: false, value: result };
-        });
-    },
-    async return() {
-      await iterator.return?.();
-      return { done: true, value: undefined };
-    },
-    async throw(error: unknown) {
-      await iterator.return?.();
-      throw error;
-    },
-  };
+/** A stream's events executed with the operation; `return()` reaches the source at once (it releases the subscriber). */
+class MappedResults implements AsyncIterableIterator<ExecutionResult> {
+  readonly #source: AsyncIterator<unknown>;
+  readonly #operation: Operation;
+
+  constructor(source: AsyncIterator<unknown>, operation: Operation) {
+    this.#source = source;
+    this.#operation = operation;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    const step = await this.#source.next();
+    if (step.done === true) return DONE;
+    return { done: false, value: await this.#operation.executed(step.value).result };
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    await this.#source.return?.();
+    return DONE;
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+    await this.#source.return?.();
+    throw error;
+  }
 }

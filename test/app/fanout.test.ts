@@ -25,6 +25,7 @@ afterEach(async () => {
 /** A sink that records what it is given; `refuse` makes it turn DELTAs down, `drain` calls its waiters. */
 class RecordingSink implements EventSink {
   readonly events: ViewEvent[] = [];
+  ended = false;
   refuse = false;
   onWrite: ((event: ViewEvent) => void) | undefined;
   readonly #waiting: (() => void)[] = [];
@@ -38,6 +39,10 @@ class RecordingSink implements EventSink {
 
   whenDrained(callback: () => void): void {
     this.#waiting.push(callback);
+  }
+
+  end(): void {
+    this.ended = true;
   }
 
   drain(): void {
@@ -66,7 +71,7 @@ test('a write is answered before its event is delivered; delivery follows', asyn
   store = await openLiveStore(await loadConfig());
   const sink = new RecordingSink();
   const stream = new ViewStream(store.views, 'usersCount');
-  void stream.push(sink);
+  stream.push(sink);
   await turns(1);
   expect(sink.events.map((event) => event.kind)).toEqual(['SNAPSHOT']);
   await store.apply([user(1)]);
@@ -75,6 +80,7 @@ test('a write is answered before its event is delivered; delivery follows', asyn
   expect(sink.events.map((event) => event.kind)).toEqual(['SNAPSHOT', 'DELTA']);
   expectConsecutive(sink.events);
   await stream.return();
+  expect(sink.ended).toBe(true);
 });
 
 test('subscribers leaving in the middle of a sliced delivery get nothing more; the others get every event', async () => {
@@ -84,7 +90,7 @@ test('subscribers leaving in the middle of a sliced delivery get nothing more; t
   const sinks = Array.from({ length: COUNT }, () => new RecordingSink());
   const streams = sinks.map((sink) => {
     const stream = new ViewStream(views, 'usersCount');
-    void stream.push(sink);
+    stream.push(sink);
     return stream;
   });
   await turns(1);
@@ -129,7 +135,7 @@ test('a sink too far behind drops DELTAs, then gets a fresh SNAPSHOT and consecu
   await store.apply([user(1), user(2)]);
   const sink = new RecordingSink();
   const stream = new ViewStream(store.views, 'usersList');
-  void stream.push(sink);
+  stream.push(sink);
   await store.apply([rename(1, 'A')]);
   await turns();
   sink.refuse = true;
@@ -159,7 +165,7 @@ test('events delivered before the push are written first, in order, without the 
   for (let i = 0; i < 3; i++) await store.apply([user(i)]);
   await turns();
   const sink = new RecordingSink();
-  void stream.push(sink);
+  stream.push(sink);
   await turns(1);
   expect(sink.events.map((event) => event.kind)).toEqual(['SNAPSHOT', 'DELTA', 'DELTA', 'DELTA']);
   expectConsecutive(sink.events);
