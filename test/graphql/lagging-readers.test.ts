@@ -12,9 +12,9 @@ import { startTestServer } from './helpers/server.js';
  * again; its socket stays open. A client reading at full speed on another socket gets every
  * DELTA. Real graphql-ws clients; the slow one pauses its socket (`ws` stops reading it).
  */
-const ROW_BYTES = 256 * 1024;
-const UPDATES = 80;
-/** Every DELTA of the big user carries its 256 KiB name; SNAPSHOTs do not. */
+const ROW_BYTES = 1024 * 1024;
+const UPDATES = 24;
+/** Every DELTA of the big user carries its 1 MiB name; SNAPSHOTs do not. */
 const USERS = 'subscription { usersList { kind version previousVersion updated { id age name } added { id age } } }';
 
 interface Event {
@@ -87,7 +87,7 @@ test('a slow reader gets a fresh SNAPSHOT instead of a backlog of DELTAs, then c
   const socket = slowSockets[0] as WebSocket;
   socket.pause();
 
-  // ~20 MB of DELTAs: more than the kernel's buffers hold, so the server's queue fills.
+  // 24 MiB of DELTAs: more than the kernel's buffers hold (a paused reader's window stays small), so the server's queue fills.
   for (let age = 1; age <= UPDATES; age++)
     await mutate(`mutation { updateUser(id: "big", patch: { age: ${age} }) { id } }`);
   await fastFeed.until((events) => events.length === 1 + UPDATES, 'every DELTA at full speed', 30_000);
@@ -112,4 +112,4 @@ test('a slow reader gets a fresh SNAPSHOT instead of a backlog of DELTAs, then c
   await mutate('mutation { updateUser(id: "big", patch: { age: 1000 }) { id } }');
   await slowFeed.until((events) => events.at(-1)?.updated[0]?.age === 1000, 'the next DELTA');
   expectConsecutive(slowFeed.events);
-});
+}, 120_000);
