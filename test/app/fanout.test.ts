@@ -51,6 +51,15 @@ class RecordingSink implements EventSink {
   }
 }
 
+/** Resolves once `condition` holds (delivery runs in slices; a loaded machine makes them late). */
+async function until(condition: () => boolean, label: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 /** Waits for delivery slices (setImmediate) to run. */
 const turns = async (n = 5): Promise<void> => {
   for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -112,7 +121,8 @@ test('subscribers leaving in the middle of a sliced delivery get nothing more; t
     });
   };
   await store.apply([user(1)]);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await until(() => sinks.slice(0, COUNT / 2).every((sink) => sink.events.length === 2), 'the first half');
+  await turns();
   const delivered = sinks.map((sink) => sink.events.length - 1);
   expect(delivered.slice(0, COUNT / 2)).toEqual(Array(COUNT / 2).fill(1));
   // Those that left after their turn got it, those that left before did not; none got it twice.
@@ -123,9 +133,8 @@ test('subscribers leaving in the middle of a sliced delivery get nothing more; t
 
   // The remaining ones still get the next event.
   await store.apply([user(2)]);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await until(() => sinks.slice(0, COUNT / 2).every((sink) => sink.events.length === 3), 'the next event');
   for (const sink of sinks.slice(0, COUNT / 2)) expectConsecutive(sink.events);
-  expect(sinks.slice(0, COUNT / 2).every((sink) => sink.events.length === 3)).toBe(true);
   await Promise.all(streams.map((stream) => stream.return()));
   expect(store.listenerCount()).toBe(0);
 });
