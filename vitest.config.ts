@@ -28,16 +28,7 @@ const POSTGRES: TestProjectInlineConfiguration = {
     name: 'postgres',
     include: ['test/graphql/**/*.test.ts'],
     // Differences still open on PostgreSQL (docs/testing.md lists each).
-    exclude: [
-      'test/graphql/errors.test.ts',
-      'test/graphql/random-sequence.test.ts',
-      'test/graphql/unavailable.test.ts',
-      'test/graphql/rules.test.ts',
-      'test/graphql/live-queries.test.ts',
-      'test/graphql/no-oracle.test.ts',
-      'test/graphql/json-operands.test.ts',
-      'test/graphql/fanout.test.ts',
-    ],
+    exclude: ['test/graphql/errors.test.ts', 'test/graphql/unavailable.test.ts'],
     env: { TEST_STORE: 'postgres' },
     setupFiles: ['test/postgres-setup.ts'],
   },

@@ -2,7 +2,7 @@ import { engineDefinition, hasParams } from '../config/types.js';
 import type { CheckedConfig } from '../config/validate.js';
 import { ConfigError } from '../config/validate.js';
 import { Circuit, type EngineFault, isEngineError, type Record, type ViewSnapshot } from '../engine/index.js';
-import { type Durability, type GroupCommitStats, openStore } from '../storage/index.js';
+import { type Durability, type GroupCommitStats, openStore, type PruneOptions } from '../storage/index.js';
 import { isAppError } from './errors.js';
 import { loadTables } from './load-tables.js';
 import type { AppObserver, LogFollower, LogStatus } from './observer.js';
@@ -36,6 +36,8 @@ export interface StorageOptions {
    * was pruned past its position): the views stop, and the process should exit (a restart reloads).
    */
   readonly onStorageLost?: (error: unknown) => void;
+  /** PostgreSQL only: how `lv_changes` is pruned (see `PruneOptions`; defaults: `DEFAULT_PRUNING`). */
+  readonly pruning?: Partial<PruneOptions>;
   /** 'process' (default): survives kill -9; 'power': also power loss (synchronous=FULL). */
   readonly durability?: Durability;
   /**

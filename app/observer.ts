@@ -28,6 +28,10 @@ export interface LogStatus {
   readonly head: number;
   /** How long the oldest change committed to the log and not yet applied here has waited, in seconds (0 when caught up). */
   readonly lagSeconds: number;
+  /** The highest log position pruning has removed (by any instance), as last seen. */
+  readonly prunedThrough?: number;
+  /** Log entries this instance's pruner deleted since it started. */
+  readonly prunedEntries?: number;
 }
 
 /** What a log follower implements so /ready and /metrics can report it (see `LiveStore.followLog`). */

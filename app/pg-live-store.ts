@@ -4,7 +4,17 @@ import { engineDefinition, hasParams } from '../config/types.js';
 import type { CheckedConfig } from '../config/validate.js';
 import { ConfigError } from '../config/validate.js';
 import { Circuit, isEngineError, type Record } from '../engine/index.js';
-import { cannotConnect, ensureSchema, LogFollower, readSnapshot, StoreError, safeLocation } from '../storage/index.js';
+import {
+  cannotConnect,
+  DEFAULT_PRUNING,
+  ensureSchema,
+  LogFollower,
+  LogPruner,
+  readSnapshot,
+  registerInstance,
+  StoreError,
+  safeLocation,
+} from '../storage/index.js';
 import { LiveStore, type LiveStoreOptions, type StorageInfo, type StorageOptions } from './live-store.js';
 import { LogApplier, LogClock } from './log-applier.js';
 import { RowReader, tableSpecs } from './pg-rows.js';
@@ -31,6 +41,8 @@ export async function openPostgresLiveStore(
   const storage = options.storage;
   const location = safeLocation(url);
   const tables = tableSpecs(checked);
+  const instance = randomUUID();
+  const pruning = { ...DEFAULT_PRUNING, ...storage.pruning };
   const setup = new pg.Client({ connectionString: url });
   setup.on('error', () => undefined); // the awaited query fails too
   try {
@@ -41,6 +53,8 @@ export async function openPostgresLiveStore(
   let snapshot: Awaited<ReturnType<typeof readSnapshot>>;
   try {
     await ensureSchema(setup, tables, location);
+    // Before the load: pruning keeps, from now on, everything above the snapshot about to be read.
+    await registerInstance(setup, instance);
     snapshot = await readSnapshot(
       setup,
       tables.map((table) => table.name),
@@ -92,7 +106,9 @@ export async function openPostgresLiveStore(
   follower = new LogFollower({
     url,
     from: snapshot.position,
-    instance: randomUUID(),
+    instance,
+    // Several heartbeats per lease, so that one late heartbeat does not let a pruning pass this instance.
+    heartbeatMs: Math.min(5000, Math.max(50, pruning.leaseMs / 4)),
     apply: (transaction) => applier.apply(transaction),
     onGap: (error) => {
       logger?.error?.('cannot follow the change log: the views stop', { error: error.message });
@@ -116,7 +132,15 @@ export async function openPostgresLiveStore(
     logger,
     limits: options.writeLimits,
   });
+  const pruner = new LogPruner(pool, pruning, {
+    onPruned: ({ deleted, through }) => logger?.info?.('pruned the change log', { deleted, through }),
+    onError: (error) =>
+      logger?.warn('pruning the change log failed; retrying at the next interval', {
+        error: error instanceof Error ? error.message : String(error),
+      }),
+  });
   follower.start();
+  pruner.start();
   const info: StorageInfo = {
     file: location,
     // PostgreSQL's own settings decide (synchronous_commit, fsync); by default a commit survives power loss.
@@ -129,17 +153,25 @@ export async function openPostgresLiveStore(
   };
   const live = new LiveStore(checked, host, writes, info, {
     close: async () => {
+      await pruner.stop();
       await follower.stop();
       await pool.end().catch(() => undefined);
     },
   });
   live.followLog({
     logStatus: () => {
-      const { connected, position, head, caughtUpAt } = follower.status();
+      const { connected, position, head, caughtUpAt, prunedThrough } = follower.status();
       // Behind the head seen at the last read: the wait is at most the time since the log was last read to its end.
       const behind = position < head || caughtUpAt === undefined;
       const since = caughtUpAt?.getTime() ?? openedAt;
-      return { following: connected, position, head, lagSeconds: behind ? Math.max(0, Date.now() - since) / 1000 : 0 };
+      return {
+        following: connected,
+        position,
+        head,
+        lagSeconds: behind ? Math.max(0, Date.now() - since) / 1000 : 0,
+        prunedThrough,
+        prunedEntries: pruner.deleted,
+      };
     },
   });
   return live;

@@ -32,6 +32,7 @@ export interface ViewEvent {
 }
 
 export interface Logger {
+  info?(message: string, fields?: object): void;
   warn(message: string, fields?: object): void;
   error?(message: string, fields?: object): void;
 }

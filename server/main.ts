@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../config/validate.js';
-import { isStoreError } from '../storage/index.js';
+import { isStoreError, type PruneOptions } from '../storage/index.js';
 import { type RunningServer, startServer } from './app.js';
 import { LIMIT_FLAG_OPTIONS, LIMIT_USAGE, limitOptions } from './limit-flags.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './logger.js';
@@ -38,6 +38,12 @@ ${LIMIT_USAGE}
   --ready-max-lag-ms <n>         GET /ready answers 503 while the shared change log is applied further
                                  behind than this (default 5000; PostgreSQL store only)
   --instance-id <name>           this instance's name on the log metrics (env INSTANCE_ID, default host:port)
+  --prune-interval-ms <n>        PostgreSQL: how often this instance prunes old change-log entries
+                                 (default 60000; 0: never, other instances may)
+  --log-lease-ms <n>             PostgreSQL: an instance seen within this keeps the log entries it has not
+                                 applied yet (default 600000; give every instance the same values)
+  --log-retention-ms <n>         PostgreSQL: entries older than this are pruned even if an instance still
+                                 needs them; it then exits 75 (default 86400000; 0: no bound)
   -h, --help          this text
 
 Environment: AUTH_SECRET (at least 32 characters) turns on bearer-token authentication
@@ -69,6 +75,9 @@ function parseFlags() {
       'allowed-hosts': { type: 'string', multiple: true },
       'ready-max-lag-ms': { type: 'string' },
       'instance-id': { type: 'string' },
+      'prune-interval-ms': { type: 'string' },
+      'log-lease-ms': { type: 'string' },
+      'log-retention-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -80,7 +89,9 @@ function parseFlags() {
  * Exit codes: 0 after a graceful stop, 1 on a failure at run time, 2 for bad flags or config
  * (or stored records that do not fit it), 70 when the engine failed applying a change; a data file that cannot be used exits with its
  * `StoreError`'s code: 65 not a store / incompatible / damaged (the table and id named), 73
- * read-only, 74 I/O, 75 locked.
+ * read-only, 74 I/O, 75 locked. Over PostgreSQL: 2 for tables that do not fit the config, 74
+ * when the database cannot be reached at start, and 75 at run time when the change log no
+ * longer holds what this instance needs (pruned past it, or reset): a restart reloads.
  */
 async function main(): Promise<void> {
   let flags: ReturnType<typeof parseFlags>;
@@ -144,6 +155,7 @@ async function main(): Promise<void> {
       : integer(flags['ready-max-lag-ms'], '--ready-max-lag-ms', 0, 86_400_000);
   const instanceId = flags['instance-id'] ?? process.env['INSTANCE_ID'] ?? '';
   const drainMs = flags['drain-ms'] === undefined ? undefined : integer(flags['drain-ms'], '--drain-ms', 0, 3_600_000);
+  const pruning = pruneOptions(flags);
   const { maxPayloadBytes, maxResponseBytes, maxQueuedBytes, maxViewBytes, requestLimits, writeLimits } = limitOptions(
     flags,
     usageError,
@@ -183,11 +195,14 @@ async function main(): Promise<void> {
         file,
         database,
         durability,
+        pruning,
         // The change log can no longer be followed: only a restart (which reloads the tables) is safe.
         onStorageLost: (error) => {
+          const message = error instanceof Error ? error.message : String(error);
           logger.error('exiting: this instance can no longer follow the PostgreSQL change log; restart it', {
-            error: error instanceof Error ? error.message : String(error),
+            error: message,
           });
+          process.stderr.write(`cannot follow the PostgreSQL change log: ${message}\n`);
           process.exit(isStoreError(error) ? error.exitCode : 1);
         },
         // The engine is ahead of the file: only a restart (which reloads the file) is safe.
@@ -271,6 +286,21 @@ function integer(text: string, name: string, min: number, max: number): number {
   if (!/^\d+$/.test(text) || value < min || value > max)
     usageError(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
   return value;
+}
+
+/** The change-log pruning flags (PostgreSQL store); unset ones keep their defaults. */
+function pruneOptions(flags: ReturnType<typeof parseFlags>): Partial<PruneOptions> {
+  const DAY = 86_400_000;
+  const read = (name: 'prune-interval-ms' | 'log-lease-ms' | 'log-retention-ms', min: number, max: number) =>
+    flags[name] === undefined ? undefined : integer(flags[name], `--${name}`, min, max);
+  const intervalMs = read('prune-interval-ms', 0, DAY);
+  const leaseMs = read('log-lease-ms', 100, 30 * DAY);
+  const retentionMs = read('log-retention-ms', 0, 365 * DAY);
+  return {
+    ...(intervalMs === undefined ? {} : { intervalMs }),
+    ...(leaseMs === undefined ? {} : { leaseMs }),
+    ...(retentionMs === undefined ? {} : { retentionMs }),
+  };
 }
 
 /** A repeatable, comma-separated flag's values. */

@@ -142,6 +142,16 @@ export class ServerMetrics implements AppObserver {
     log('liveviews_log_following', '1 while the log follower reads the log, 0 while it reconnects.', (s) =>
       s.following ? 1 : 0,
     );
+    log(
+      'liveviews_log_pruned_through_position',
+      'Highest log position pruning has removed (by any instance), as this instance last saw it.',
+      (s) => s.prunedThrough ?? 0,
+    );
+    log(
+      'liveviews_log_pruned_entries',
+      'Log entries this instance pruned since it started.',
+      (s) => s.prunedEntries ?? 0,
+    );
     this.#exposed = Registry.merge([processMetrics(), this.#registry]);
   }
 

@@ -24,7 +24,12 @@ export type StoreErrorCode =
   /** The store (or group committer) is closed. */
   | 'CLOSED'
   /** A PostgreSQL table named like a config table exists with columns that do not fit it. Left untouched. */
-  | 'INCOMPATIBLE_TABLE';
+  | 'INCOMPATIBLE_TABLE'
+  /**
+   * The PostgreSQL change log no longer holds what this instance needs to stay up to date (it
+   * was pruned past its position, or reset below it): a restart, which reloads the tables, is the only safe way on.
+   */
+  | 'LOG_GAP';
 
 const EXIT_CODES: { readonly [code in StoreErrorCode]: number } = {
   NOT_A_DATABASE: 65, // EX_DATAERR
@@ -38,6 +43,7 @@ const EXIT_CODES: { readonly [code in StoreErrorCode]: number } = {
   BAD_CHANGE: 70, // EX_SOFTWARE: the caller passed a malformed change
   CLOSED: 70,
   INCOMPATIBLE_TABLE: 2, // as a bad config: change the config or the table
+  LOG_GAP: 75, // EX_TEMPFAIL: a restart (a fresh load) succeeds
 };
 
 export class StoreError extends Error {

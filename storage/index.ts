@@ -8,14 +8,18 @@ export { isStoreError, StoreError, type StoreErrorCode } from './errors.js';
 export { type GroupCommitStats, GroupCommitter } from './group-commit.js';
 export {
   cannotConnect,
+  DEFAULT_PRUNING,
   ensureSchema,
   isConnectionError,
   isRetryableError,
   LOG_LOCK,
   LogFollower,
   type LoggedTransaction,
+  LogPruner,
+  type PruneOptions,
   quote,
   readSnapshot,
+  registerInstance,
   safeLocation,
   sqlState,
   type TableSpec,

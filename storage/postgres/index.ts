@@ -5,7 +5,9 @@
  */
 export { quote, type TableSpec } from './columns.js';
 export { cannotConnect, isConnectionError, isRetryableError, safeLocation, sqlState } from './errors.js';
+export { registerInstance } from './instances.js';
 export type { LoggedTransaction } from './log-entry.js';
 export { LogFollower } from './log-follower.js';
+export { DEFAULT_PRUNING, LogPruner, type PruneOptions } from './pruner.js';
 export { ensureSchema, LOG_LOCK } from './schema.js';
 export { readSnapshot } from './snapshot.js';

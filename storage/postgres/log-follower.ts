@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { StoreError } from '../errors.js';
+import { sqlState } from './errors.js';
+import { recordPosition, unregisterInstance } from './instances.js';
 import type { LogEntry, LoggedTransaction } from './log-entry.js';
 import { LOG_CHANNEL } from './schema.js';
 
@@ -12,15 +14,19 @@ export interface LogFollowerOptions {
    * per transaction above `from`, synchronously (nothing else runs between two calls' reads).
    */
   readonly apply: (transaction: LoggedTransaction) => void;
-  /** The log was pruned past `from` (this instance fell too far behind): its state can no longer be brought up to date. */
+  /**
+   * The log no longer holds what this instance needs (pruned past its position, or reset below
+   * it): its state can no longer be brought up to date. A `StoreError` `LOG_GAP`.
+   */
   readonly onGap: (error: StoreError) => void;
   readonly onConnectionChange?: (connected: boolean, error?: unknown) => void;
   /** Safety net when a notification is lost (default 1,000 ms). */
   readonly pollMs?: number;
   /** Log rows read per query (default 5,000). */
   readonly pageSize?: number;
-  /** How often this instance records its position in `lv_instances` (default 5,000 ms). */
+  /** How often this instance records its position in `lv_instances` (default 5,000 ms); keep it well below the prune lease. */
   readonly heartbeatMs?: number;
+  /** This instance's key in `lv_instances` (registered before its snapshot was read, see `registerInstance`). */
   readonly instance: string;
 }
 
@@ -33,6 +39,8 @@ export interface FollowerStatus {
   readonly head: number;
   /** When the follower last read the log up to its end. */
   readonly caughtUpAt: Date | undefined;
+  /** The highest position pruning had removed, at the last read. */
+  readonly prunedThrough: number;
 }
 
 const RECONNECT_MS = [100, 250, 500, 1000, 2000];
@@ -57,6 +65,7 @@ export class LogFollower {
   readonly #waiters = new Map<number, Set<{ resolve: () => void; reject: (error: Error) => void }>>();
   #running: Promise<void> | undefined;
   #lastHeartbeat = 0;
+  #prunedThrough = 0;
 
   constructor(options: LogFollowerOptions) {
     this.#options = options;
@@ -78,6 +87,7 @@ export class LogFollower {
       position: this.#position,
       head: Math.max(this.#head, this.#position),
       caughtUpAt: this.#caughtUpAt,
+      prunedThrough: this.#prunedThrough,
     };
   }
 
@@ -108,7 +118,11 @@ export class LogFollower {
     this.#wake?.();
     const client = this.#client;
     this.#client = undefined;
-    if (client !== undefined) await endQuietly(client);
+    if (client !== undefined) {
+      // No longer holds back pruning (best effort: the lease expires anyway).
+      await withTimeout(unregisterInstance(client, this.#options.instance).catch(() => undefined));
+      await endQuietly(client);
+    }
     await this.#running;
   }
 
@@ -130,6 +144,19 @@ export class LogFollower {
           this.#options.onGap(error);
           return;
         }
+        // The log table or sequence is gone (the capture objects dropped): nothing to resume from.
+        if (sqlState(error) === '42P01') {
+          this.#options.onGap(
+            new StoreError(
+              'LOG_GAP',
+              `the change log is gone (${(error as Error).message}): restart to reload the tables`,
+              {
+                cause: error,
+              },
+            ),
+          );
+          return;
+        }
         this.#setConnected(false, error);
         const client = this.#client;
         this.#client = undefined;
@@ -148,7 +175,27 @@ export class LogFollower {
     this.#client = client;
     await client.connect();
     await client.query(`LISTEN ${LOG_CHANNEL}`);
+    await this.#checkNotReset(client);
     this.#setConnected(true);
+  }
+
+  /**
+   * The log's sequence below this instance's position means the log was reset (the `lv_`
+   * objects recreated, the database restored from a backup): positions would be reissued for
+   * other changes, so following on would apply the wrong ones or wait forever.
+   */
+  async #checkNotReset(client: pg.Client): Promise<void> {
+    const result = await client.query<{ head: string }>(
+      'SELECT (CASE WHEN is_called THEN last_value ELSE last_value - 1 END)::text AS head FROM lv_changes_position',
+    );
+    const head = Number(result.rows[0]?.head ?? 0);
+    if (head < this.#position) {
+      throw new StoreError(
+        'LOG_GAP',
+        `the change log restarted at position ${head}, below this instance's position ${this.#position} ` +
+          '(the database was restored or its lv_ objects recreated): restart to reload the tables',
+      );
+    }
   }
 
   #setConnected(connected: boolean, error?: unknown): void {
@@ -188,22 +235,28 @@ export class LogFollower {
         data: LogEntry['data'];
         logged_at: Date;
       }>(
+        // Ordered by the column, not by the output `position` (text: '100' < '99').
         `SELECT position::text, txid::text, table_name, op, id, data, logged_at FROM lv_changes
-          WHERE position > $1 ORDER BY position LIMIT $2`,
+          WHERE position > $1 ORDER BY lv_changes.position LIMIT $2`,
         [after, pageSize],
       );
       // Read after the page: a pruning that removed anything we needed has committed by now.
       const pruned = await client.query<{ through: string }>('SELECT through::text FROM lv_pruned');
       const through = Number(pruned.rows[0]?.through ?? 0);
+      this.#prunedThrough = through;
       if (through > before) {
         throw new StoreError(
-          'CORRUPT',
-          `the change log was pruned through position ${through}, past this instance's position ${before}: ` +
-            'it cannot catch up; restart it to reload the tables',
+          'LOG_GAP',
+          `the change log was pruned through position ${through}, past this instance's position ${before} ` +
+            '(it was away or behind for longer than the prune lease or the retention): it cannot catch up; restart it to reload the tables',
         );
       }
       for (const row of page.rows) {
         const position = Number(row.position);
+        // Delivering out of order would drop transactions for good (`#deliver` skips old positions).
+        if (!(position > after)) {
+          throw new StoreError('CORRUPT', `the change log was read out of order: position ${position} after ${after}`);
+        }
         if (pendingTxid !== undefined && row.txid !== pendingTxid) this.#deliver(pending, pendingAt as Date);
         if (pendingTxid !== row.txid) {
           pending = [];
@@ -220,6 +273,8 @@ export class LogFollower {
         this.#caughtUpAt = new Date();
         return;
       }
+      // A long catch-up keeps its heartbeat, so that pruning keeps what it still needs.
+      await this.#heartbeat();
     }
   }
 
@@ -240,19 +295,20 @@ export class LogFollower {
     const now = Date.now();
     if (now - this.#lastHeartbeat < (this.#options.heartbeatMs ?? 5000)) return;
     this.#lastHeartbeat = now;
-    await (this.#client as pg.Client).query(
-      `INSERT INTO lv_instances (instance, position, seen_at) VALUES ($1, $2, now())
-         ON CONFLICT (instance) DO UPDATE SET position = excluded.position, seen_at = now()`,
-      [this.#options.instance, this.#position],
-    );
+    await recordPosition(this.#client as pg.Client, this.#options.instance, this.#position);
   }
 }
 
 /** Closes a connection that may be broken: `end()` of a client whose socket died can wait forever. */
 async function endQuietly(client: pg.Client): Promise<void> {
+  await withTimeout(client.end().catch(() => undefined));
+}
+
+/** Waits for `promise`, or 1 s at most. */
+async function withTimeout(promise: Promise<unknown>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
-    client.end().catch(() => undefined),
+    promise,
     new Promise((resolve) => {
       timer = setTimeout(resolve, 1000);
     }),

@@ -11,11 +11,14 @@ import { type ColumnSpec, quote, type TableSpec } from './columns.js';
  *   `LOG_LOCK`, then a position from the sequence `lv_changes_position`. The lock is held
  *   until the transaction's commit is visible, so positions are handed out in commit order
  *   and a reader may simply read `position > last` (see docs/postgres.md);
- * - `lv_instances`: each running server's applied position, for pruning.
+ * - `lv_instances`: each running server's applied position and last heartbeat, for pruning;
+ * - `lv_pruned`: one row, the highest position pruning removed (see `LogPruner`).
  */
 export const LOG_LOCK = 7_628_141_001;
 /** Taken while the schema is created, so that instances starting together do not race. */
 const SETUP_LOCK = 7_628_141_002;
+/** Taken by a pruning (one at a time across instances) and by an instance registering before its load. */
+export const PRUNE_LOCK = 7_628_141_003;
 /** The channel `lv_capture` notifies on commit. */
 export const LOG_CHANNEL = 'lv_changes';
 

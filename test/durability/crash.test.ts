@@ -1,44 +1,44 @@
 import { createClient, type Client as WsClient } from 'graphql-ws';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { afterEach, beforeAll, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../config/load.js';
 import type { CheckedConfig } from '../../config/validate.js';
 import { type Record as EngineRecord, evaluateView, hashRows } from '../../engine/index.js';
 import { killProcessGroups } from '../process-groups.js';
-import {
-  allViews,
-  type GraphQLResponse,
-  must,
-  readStoreFile,
-  type ServerProcess,
-  startServerProcess,
-  stopServer,
-  tempDir,
-} from './helpers.js';
+import { allViews, type GraphQLResponse, must, type ServerProcess, startServerProcess, stopServer } from './helpers.js';
+import { createTestStore, STORE_KINDS, type StoreKind, type TestStore } from './stores.js';
 
 /**
- * Crash: the server (`server/main.ts` in its own process, on a SQLite file) takes concurrent
+ * Crash: the server (`server/main.ts` in its own process, on a SQLite file or a PostgreSQL
+ * database of its own) takes concurrent
  * mutations from several clients — half over graphql-ws, half over HTTP, 8 in flight each —
- * and is killed with SIGKILL once a given number of them were answered. Then, read from the
- * file itself:
+ * and is killed with SIGKILL once a given number of them were answered.
+ * Then, read from the file (or the database) itself:
  * - every mutation answered with data is there (its record, its value, its delete);
  * - every mutation answered with an error (CONFLICT, NOT_FOUND, an invalid change in a
  *   batch) is not, not even in part;
  * - a mutation without an answer (in flight at the kill) is wholly there or wholly absent:
  *   an ingestBatch touching two tables never half;
  * - nothing else is there.
- * After a restart on the file, every view equals the plain evaluator over the stored tables
- * (rows and hash), and every version is above every version answered before the kill.
- * Repeated at several kill points, the last one with `--durability power`.
+ * After a restart on the same store, every view equals the plain evaluator over the stored
+ * tables (rows and hash), and every version is at or above every version answered before the
+ * kill (above it on SQLite, where a restart starts a new run of versions; on PostgreSQL
+ * versions are log positions, so the restarted server's start is the log position it loaded).
+ * Repeated at several kill points, on SQLite the last one with `--durability power`
+ * (PostgreSQL's own settings decide there).
  */
 const CLIENTS = 6;
 const LANES = 8; // mutations in flight per client; each lane owns one post and its own users
 const SEED_USERS = 20;
-const KILL_POINTS: readonly { acks: number; durability: 'process' | 'power' }[] = [
-  { acks: 150, durability: 'process' },
-  { acks: 1200, durability: 'process' },
-  { acks: 2500, durability: 'power' },
-];
+const KILL_POINTS: { readonly [kind in StoreKind]: readonly { acks: number; durability?: 'process' | 'power' }[] } = {
+  sqlite: [
+    { acks: 150, durability: 'process' },
+    { acks: 1200, durability: 'process' },
+    { acks: 2500, durability: 'power' },
+  ],
+  // Fewer, earlier kill points: a mutation there is a PostgreSQL transaction, several times slower.
+  postgres: [{ acks: 150 }, { acks: 900 }],
+};
 /**
  * The kill points are counts of answers, reached whatever the machine's pace; on a busy 2-core
  * machine a round can take minutes, so the budget only bounds a hang.
@@ -67,17 +67,17 @@ interface Sent {
   detail?: string;
 }
 
-let dir: string;
-let cleanup: () => void;
 let checked: CheckedConfig;
-const inFlightAtKill: number[] = [];
+const inFlightAtKill: { [kind in StoreKind]: number[] } = { sqlite: [], postgres: [] };
+const stores: TestStore[] = [];
 
 beforeAll(async () => {
-  ({ dir, cleanup } = tempDir('durability-crash-'));
   checked = await loadConfig();
 });
-afterEach(killProcessGroups);
-afterAll(() => cleanup());
+afterEach(async () => {
+  await killProcessGroups();
+  for (const store of stores.splice(0)) await store.drop();
+});
 
 const CREATE_USER = 'mutation($input: CreateUserInput!) { createUser(input: $input) { id views { view version } } }';
 const CREATE_POST = 'mutation($input: CreatePostInput!) { createPost(input: $input) { id views { view version } } }';
@@ -113,117 +113,122 @@ const seedPost = (c: number, l: number): EngineRecord => ({
 });
 const fields = ({ id: _id, ...rest }: EngineRecord) => rest;
 
-for (const [round, { acks, durability }] of KILL_POINTS.entries()) {
-  test(
-    `SIGKILL after ${acks} answered mutations (durability ${durability}): nothing answered is lost, nothing refused is there`,
-    async () => {
-      const file = `${dir}/crash-${round}.sqlite`;
-      const first = await startServerProcess(['--data', file, '--durability', durability]);
-      const seedUsers = Array.from({ length: SEED_USERS }, (_, i) => seedUser(i));
-      const seedPosts = Array.from({ length: CLIENTS * LANES }, (_, k) => seedPost(Math.floor(k / LANES), k % LANES));
-      await must(first.url, BATCH, {
-        changes: [
-          ...seedUsers.map((record) => ({ table: 'users', op: 'CREATE', id: record.id, data: fields(record) })),
-          ...seedPosts.map((record) => ({ table: 'posts', op: 'CREATE', id: record.id, data: fields(record) })),
-        ],
-      });
+for (const { kind, skip } of STORE_KINDS)
+  for (const [round, { acks, durability }] of KILL_POINTS[kind].entries()) {
+    test.skipIf(skip !== undefined)(
+      `${kind}: SIGKILL after ${acks} answered mutations${durability === undefined ? '' : ` (durability ${durability})`}: nothing answered is lost, nothing refused is there`,
+      async () => {
+        const store = await createTestStore(kind, ['users', 'posts']);
+        stores.push(store);
+        const args = [...store.args, ...(durability === undefined ? [] : ['--durability', durability])];
+        const first = await startServerProcess(args);
+        const seedUsers = Array.from({ length: SEED_USERS }, (_, i) => seedUser(i));
+        const seedPosts = Array.from({ length: CLIENTS * LANES }, (_, k) => seedPost(Math.floor(k / LANES), k % LANES));
+        await must(first.url, BATCH, {
+          changes: [
+            ...seedUsers.map((record) => ({ table: 'users', op: 'CREATE', id: record.id, data: fields(record) })),
+            ...seedPosts.map((record) => ({ table: 'posts', op: 'CREATE', id: record.id, data: fields(record) })),
+          ],
+        });
 
-      const { sent, maxVersion } = await runUntilKilled(first.server, first.url, acks, round);
-      const killed = await first.server.exited;
-      expect(killed.signal).toBe('SIGKILL');
-      const answered = sent.filter((s) => s.outcome !== 'unknown').length;
-      expect(answered).toBeGreaterThanOrEqual(acks);
-      inFlightAtKill.push(sent.filter((s) => s.outcome === 'unknown').length);
-      // Mutations in flight at the kill (sent, never answered): usually dozens at each kill point.
-      if (round === KILL_POINTS.length - 1)
-        expect(
-          inFlightAtKill.some((count) => count > 0),
-          `in flight: ${inFlightAtKill.join(', ')}`,
-        ).toBe(true);
-      expect(sent.filter((s) => s.detail !== undefined).map((s) => s.detail)).toEqual([]);
+        const { sent, maxVersion } = await runUntilKilled(first.server, first.url, acks, round);
+        const killed = await first.server.exited;
+        expect(killed.signal).toBe('SIGKILL');
+        const answered = sent.filter((s) => s.outcome !== 'unknown').length;
+        expect(answered).toBeGreaterThanOrEqual(acks);
+        inFlightAtKill[kind].push(sent.filter((s) => s.outcome === 'unknown').length);
+        // Mutations in flight at the kill (sent, never answered): usually dozens at each kill point.
+        if (round === KILL_POINTS[kind].length - 1)
+          expect(
+            inFlightAtKill[kind].some((count) => count > 0),
+            `in flight: ${inFlightAtKill[kind].join(', ')}`,
+          ).toBe(true);
+        expect(sent.filter((s) => s.detail !== undefined).map((s) => s.detail)).toEqual([]);
 
-      // The file, as the kill left it.
-      const tables = readStoreFile(file);
-      const users = tables.get('users') ?? new Map<string, EngineRecord>();
-      const posts = tables.get('posts') ?? new Map<string, EngineRecord>();
-      const stored = (table: string, id: string) => (table === 'users' ? users : posts).get(id);
-      const allowed = new Set([...seedUsers.map((r) => `users/${r.id}`), ...seedPosts.map((r) => `posts/${r.id}`)]);
-      const deletedBy = new Map<string, Sent>();
-      for (const s of sent) if (s.deletes !== undefined) deletedBy.set(`${s.deletes.table}/${s.deletes.id}`, s);
-      const seq = new Map<string, { acked: number; unknown: number[] }>();
-      for (const s of sent) {
-        const where = `${s.kind} (${s.outcome})`;
-        for (const { table, id } of s.forbidden)
-          expect(stored(table, id), `${where}: ${table}/${id} must not exist`).toBeUndefined();
-        if (s.kind === 'conflict')
-          for (const { table, record } of s.creates) expect(stored(table, record.id)?.['name'], where).not.toBe('DUP');
-        if (s.kind === 'conflict' || s.kind === 'missing' || s.kind === 'badBatch') {
-          expect(s.outcome, `${where} must be refused`).not.toBe('ok');
-          continue;
+        // The file (the database), as the kill left it.
+        const tables = await store.read();
+        const users = tables.get('users') ?? new Map<string, EngineRecord>();
+        const posts = tables.get('posts') ?? new Map<string, EngineRecord>();
+        const stored = (table: string, id: string) => (table === 'users' ? users : posts).get(id);
+        const allowed = new Set([...seedUsers.map((r) => `users/${r.id}`), ...seedPosts.map((r) => `posts/${r.id}`)]);
+        const deletedBy = new Map<string, Sent>();
+        for (const s of sent) if (s.deletes !== undefined) deletedBy.set(`${s.deletes.table}/${s.deletes.id}`, s);
+        const seq = new Map<string, { acked: number; unknown: number[] }>();
+        for (const s of sent) {
+          const where = `${s.kind} (${s.outcome})`;
+          for (const { table, id } of s.forbidden)
+            expect(stored(table, id), `${where}: ${table}/${id} must not exist`).toBeUndefined();
+          if (s.kind === 'conflict')
+            for (const { table, record } of s.creates)
+              expect(stored(table, record.id)?.['name'], where).not.toBe('DUP');
+          if (s.kind === 'conflict' || s.kind === 'missing' || s.kind === 'badBatch') {
+            expect(s.outcome, `${where} must be refused`).not.toBe('ok');
+            continue;
+          }
+          expect(s.outcome, where).not.toBe('error');
+          // Whole or absent: all of its effects agree.
+          const present: boolean[] = [];
+          for (const { table, record } of s.creates) {
+            allowed.add(`${table}/${record.id}`);
+            const deletion = deletedBy.get(`${table}/${record.id}`);
+            const found = stored(table, record.id);
+            if (found !== undefined) expect(found, `${where}: ${table}/${record.id}`).toEqual(record);
+            if (deletion === undefined) present.push(found !== undefined);
+            else if (deletion.outcome === 'ok') expect(found, `${where}: deleted ${record.id}`).toBeUndefined();
+            else if (found !== undefined) present.push(true); // a delete in flight: only its absence is ambiguous
+          }
+          if (s.post !== undefined) {
+            const entry = seq.get(s.post.id) ?? { acked: 0, unknown: [] };
+            if (s.outcome === 'ok') entry.acked = Math.max(entry.acked, s.post.seq);
+            else entry.unknown.push(s.post.seq);
+            seq.set(s.post.id, entry);
+            if (s.kind === 'batch')
+              present.push(
+                stored('posts', s.post.id)?.['likes'] === s.post.seq ||
+                  (stored('posts', s.post.id)?.['likes'] as number) > s.post.seq,
+              );
+          }
+          if (s.deletes !== undefined && s.outcome === 'ok')
+            expect(stored(s.deletes.table, s.deletes.id), where).toBeUndefined();
+          if (s.outcome === 'ok')
+            expect(present.every(Boolean), `${where}: every effect of an answered mutation is there`).toBe(true);
+          else expect(new Set(present).size <= 1, `${where}: all or nothing`).toBe(true);
         }
-        expect(s.outcome, where).not.toBe('error');
-        // Whole or absent: all of its effects agree.
-        const present: boolean[] = [];
-        for (const { table, record } of s.creates) {
-          allowed.add(`${table}/${record.id}`);
-          const deletion = deletedBy.get(`${table}/${record.id}`);
-          const found = stored(table, record.id);
-          if (found !== undefined) expect(found, `${where}: ${table}/${record.id}`).toEqual(record);
-          if (deletion === undefined) present.push(found !== undefined);
-          else if (deletion.outcome === 'ok') expect(found, `${where}: deleted ${record.id}`).toBeUndefined();
-          else if (found !== undefined) present.push(true); // a delete in flight: only its absence is ambiguous
+        for (const [id, { acked, unknown }] of seq) {
+          const likes = stored('posts', id)?.['likes'];
+          expect([acked, ...unknown.filter((u) => u > acked)], `post ${id}: likes ${String(likes)}`).toContain(likes);
         }
-        if (s.post !== undefined) {
-          const entry = seq.get(s.post.id) ?? { acked: 0, unknown: [] };
-          if (s.outcome === 'ok') entry.acked = Math.max(entry.acked, s.post.seq);
-          else entry.unknown.push(s.post.seq);
-          seq.set(s.post.id, entry);
-          if (s.kind === 'batch')
-            present.push(
-              stored('posts', s.post.id)?.['likes'] === s.post.seq ||
-                (stored('posts', s.post.id)?.['likes'] as number) > s.post.seq,
+        for (const [table, records] of tables)
+          for (const id of records.keys())
+            expect(allowed.has(`${table}/${id}`), `${table}/${id} was never sent`).toBe(true);
+
+        // Restart: every view equals the evaluator over the stored tables; versions went up.
+        const second = await startServerProcess(args);
+        try {
+          expect(second.ready['records']).toBe(users.size + posts.size);
+          if (kind === 'sqlite') expect(second.ready['versionBase'] as number).toBeGreaterThan(maxVersion);
+          else expect(second.ready['versionBase'] as number).toBeGreaterThanOrEqual(maxVersion);
+          const after = readViews(await allViews(second.url));
+          for (const view of checked.config.views.filter((v) => (v as { params?: unknown }).params === undefined)) {
+            const expected = evaluateView(
+              view,
+              new Map([
+                ['users', users],
+                ['posts', posts],
+              ]),
             );
+            const served = after.get(view.id);
+            expect(served?.rows, view.id).toEqual(expected);
+            expect(served?.hash, view.id).toBe(hashRows(expected));
+            expect(served?.version).toBe(second.ready['versionBase']);
+          }
+        } finally {
+          expect(await stopServer(second.server)).toBe(0);
         }
-        if (s.deletes !== undefined && s.outcome === 'ok')
-          expect(stored(s.deletes.table, s.deletes.id), where).toBeUndefined();
-        if (s.outcome === 'ok')
-          expect(present.every(Boolean), `${where}: every effect of an answered mutation is there`).toBe(true);
-        else expect(new Set(present).size <= 1, `${where}: all or nothing`).toBe(true);
-      }
-      for (const [id, { acked, unknown }] of seq) {
-        const likes = stored('posts', id)?.['likes'];
-        expect([acked, ...unknown.filter((u) => u > acked)], `post ${id}: likes ${String(likes)}`).toContain(likes);
-      }
-      for (const [table, records] of tables)
-        for (const id of records.keys())
-          expect(allowed.has(`${table}/${id}`), `${table}/${id} was never sent`).toBe(true);
-
-      // Restart: every view equals the evaluator over the stored tables; versions went up.
-      const second = await startServerProcess(['--data', file, '--durability', durability]);
-      try {
-        expect(second.ready['records']).toBe(users.size + posts.size);
-        expect(second.ready['versionBase'] as number).toBeGreaterThan(maxVersion);
-        const after = readViews(await allViews(second.url));
-        for (const view of checked.config.views.filter((v) => (v as { params?: unknown }).params === undefined)) {
-          const expected = evaluateView(
-            view,
-            new Map([
-              ['users', users],
-              ['posts', posts],
-            ]),
-          );
-          const served = after.get(view.id);
-          expect(served?.rows, view.id).toEqual(expected);
-          expect(served?.hash, view.id).toBe(hashRows(expected));
-          expect(served?.version).toBe(second.ready['versionBase']);
-        }
-      } finally {
-        expect(await stopServer(second.server)).toBe(0);
-      }
-    },
-    CRASH_TIMEOUT_MS,
-  );
-}
+      },
+      CRASH_TIMEOUT_MS,
+    );
+  }
 
 function readViews(
   result: Awaited<ReturnType<typeof allViews>>,

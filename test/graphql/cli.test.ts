@@ -10,11 +10,13 @@ import WebSocket from 'ws';
 import { killProcessGroups, spawnProcess, type TestProcess } from '../process-groups.js';
 import { UsersCountDocument } from './generated/graphql.js';
 import { Feed } from './helpers/clients.js';
+import { storeFlags } from './helpers/test-store.js';
 
 /**
  * The server as a user runs it (`server/main.ts`): flags and environment, one JSON log line
  * per event, a clear exit 2 for a bad config, and a graceful SIGTERM that completes every
- * subscription (graphql-ws and SSE) before exiting 0.
+ * subscription (graphql-ws and SSE) before exiting 0. Under the `postgres` project each server
+ * keeps its tables in a fresh PostgreSQL database (`--database`), else in memory.
  */
 const root = resolve(import.meta.dirname, '../..');
 let dir: string;
@@ -58,7 +60,7 @@ afterAll(async () => {
 });
 
 test('SIGTERM completes graphql-ws and SSE subscriptions, then exits 0', async () => {
-  const server = start(['--host', '127.0.0.1', '--memory'], { PORT: '0' });
+  const server = start(['--host', '127.0.0.1', ...(await storeFlags())], { PORT: '0' });
   try {
     const url = await listening(server);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
@@ -120,7 +122,7 @@ test('an invalid config exits 2 with every problem named', async () => {
       ],
     }),
   );
-  const server = start(['--config', file, '--port', '0', '--memory']);
+  const server = start(['--config', file, '--port', '0', ...(await storeFlags())]);
   expect(await server.exit).toBe(2);
   const output = server.stderr.join('\n');
   expect(output).toContain('view "recent": unknown field "createdAt" in orderBy[0]');
@@ -137,7 +139,7 @@ test('another config file is served with its own schema', async () => {
       views: [{ id: 'pinned', from: 'notes', where: { pinned: { eq: true } } }],
     }),
   );
-  const server = start(['--config', file, '--port', '0', '--memory']);
+  const server = start(['--config', file, '--port', '0', ...(await storeFlags())]);
   try {
     const url = await listening(server);
     expect(server.logs[0]?.['views']).toEqual(['pinned']);
@@ -169,7 +171,7 @@ test('limit flags reach the server; a bad value exits 2', async () => {
   const server = start([
     '--port',
     '0',
-    '--memory',
+    ...(await storeFlags()),
     '--max-tokens',
     '8',
     '--max-batch-changes',

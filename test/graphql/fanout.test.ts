@@ -48,7 +48,7 @@ test('100 subscribers of topPosts receive the identical sequence', async () => {
   // Another selection of the same view: events are executed once per distinct operation.
   const narrow = followWs(
     sockets[0]!,
-    'subscription { topPosts { version updated { id likes } } }',
+    'subscription { topPosts { version previousVersion updated { id likes } } }',
     {},
     (data) => data['topPosts'] as { version: number; updated: object[] },
   );

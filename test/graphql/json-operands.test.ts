@@ -39,7 +39,7 @@ let token: string;
 const OPS = ['eq', 'ne', 'in', 'nin', 'contains'] as const;
 const QUERY = 'query($where: NoteWhere) { notes(where: $where) { id owner tags } }';
 const LIVE =
-  'subscription($where: NoteWhere) { notes(where: $where) { view version kind added { id owner tags } updated { id owner tags } removed } }';
+  'subscription($where: NoteWhere) { notes(where: $where) { view version previousVersion kind added { id owner tags } updated { id owner tags } removed } }';
 
 /** Values drawn once and reused, so operands do match stored values. */
 let pool: Value[];

@@ -290,7 +290,7 @@ test("postsByAuthor(authorId): that author's posts, newest first by id, as Query
 
 test('sinceVersion resumes a view created on demand; a new view for the same query starts above the old one', async () => {
   const query =
-    'subscription($since: Int) { posts(where: { authorId: { eq: "u7" } }, sinceVersion: $since) { view version kind added { id } removed } }';
+    'subscription($since: Int) { posts(where: { authorId: { eq: "u7" } }, sinceVersion: $since) { view version previousVersion kind added { id } removed } }';
   const first = followWs(ws, query, {}, (data) => data['posts'] as UpdateEvent);
   await first.feed.until((events) => events.length === 1, 'snapshot');
   const start = first.feed.events[0] as UpdateEvent;
@@ -300,9 +300,15 @@ test('sinceVersion resumes a view created on demand; a new view for the same que
   );
   await first.feed.until((events) => events.length === 2, 'delta');
   const since = start.version; // a copy that missed the delta
+  const delta = first.feed.events[1] as UpdateEvent;
   const resumed = followWs(ws, query, { since }, (data) => data['posts'] as UpdateEvent);
   await resumed.feed.until((events) => events.length === 1, 'replayed delta');
-  expect(resumed.feed.events[0]).toMatchObject({ kind: 'DELTA', version: since + 1, added: [{ id: 's1' }] });
+  expect(resumed.feed.events[0]).toMatchObject({
+    kind: 'DELTA',
+    version: delta.version,
+    previousVersion: since,
+    added: [{ id: 's1' }],
+  });
   first.stop();
   resumed.stop();
   await settled();
@@ -311,10 +317,10 @@ test('sinceVersion resumes a view created on demand; a new view for the same que
   // issued, so the old copy is not resumed against another view's history.
   await post(server, 'mutation { updateUser(id: "u1", patch: { active: true }) { id } }');
   await post(server, 'mutation { updateUser(id: "u1", patch: { active: false }) { id } }');
-  const later = followWs(ws, query, { since: since + 1 }, (data) => data['posts'] as UpdateEvent);
+  const later = followWs(ws, query, { since: delta.version }, (data) => data['posts'] as UpdateEvent);
   await later.feed.until((events) => events.length === 1, 'snapshot of the new view');
   expect(later.feed.events[0]?.kind).toBe('SNAPSHOT');
-  expect(later.feed.events[0]?.version).toBeGreaterThan(since + 1);
+  expect(later.feed.events[0]?.version).toBeGreaterThan(delta.version);
   expect(later.feed.events[0]?.view).not.toBe(start.view);
   later.stop();
 });

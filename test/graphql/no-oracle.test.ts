@@ -6,6 +6,7 @@ import { mintToken } from '../../server/auth.js';
 import { followWs } from './helpers/clients.js';
 import { post } from './helpers/live.js';
 import { eventually, startTestServer } from './helpers/server.js';
+import { testStore } from './helpers/test-store.js';
 
 /**
  * No existence or activity oracle, with a real server and the demo's rules (a post is readable
@@ -14,8 +15,10 @@ import { eventually, startTestServer } from './helpers/server.js';
  *   NOT_FOUND; a bad batch patch: the same error either way; delete: success) and change
  *   nothing; creating its id is still CONFLICT;
  * - the version a freshly created view starts at does not depend on how many rows another
- *   viewer wrote that this one cannot see; a view dropped and created again starts above the
- *   versions it issued, and resuming from them gives a SNAPSHOT.
+ *   viewer wrote that this one cannot see (SQLite only: over PostgreSQL versions are change-log
+ *   positions, which count every transaction — docs/postgres.md states that price); a view
+ *   dropped and created again starts above the versions it issued, and resuming from them
+ *   gives a SNAPSHOT.
  */
 const SECRET = 'no-oracle-test-secret-0123456789abcdefgh';
 let server: RunningServer;
@@ -119,11 +122,12 @@ function socket(token: string): WsClient {
 interface Event {
   readonly kind: string;
   readonly version: number;
+  readonly previousVersion: number | null;
 }
 
 /** The first event of a subscription of `u2` to `field(args)` (with `since`), then stops. */
 async function first(ws: WsClient, field: string, args: string, since?: number): Promise<Event> {
-  const query = `subscription($since: Int) { ${field}(${args}, sinceVersion: $since) { kind version } }`;
+  const query = `subscription($since: Int) { ${field}(${args}, sinceVersion: $since) { kind version previousVersion } }`;
   const { feed, stop } = followWs(ws, query, since === undefined ? {} : { since }, (data) => data[field] as Event);
   try {
     await feed.until((events) => events.length > 0, `${field}(${args})`);
@@ -146,22 +150,27 @@ async function hiddenWrites(n: number, tag: string): Promise<void> {
   }
 }
 
-test("a new view's version does not count other viewers' writes it cannot see", async () => {
-  const ws = socket(u2);
-  const starts: number[] = [];
-  for (const [round, n] of [0, 7, 25].entries()) {
-    await hiddenWrites(n, `round${round}`);
-    // Views no one has opened before: an ad-hoc live query and a view with a parameter.
-    starts.push((await first(ws, 'posts', `where: { likes: { ne: ${1000 + round} } }`)).version);
-    starts.push((await first(ws, 'postsByAuthor', `authorId: "nobody-${round}"`)).version);
-  }
-  expect(new Set(starts).size, `starts ${JSON.stringify(starts)}`).toBe(1);
-});
+// Over PostgreSQL a version is the log position, shared by every instance: it counts every
+// transaction by design (docs/postgres.md, "Versions"), so there is nothing to check there.
+test.skipIf(testStore === 'postgres')(
+  "a new view's version does not count other viewers' writes it cannot see",
+  async () => {
+    const ws = socket(u2);
+    const starts: number[] = [];
+    for (const [round, n] of [0, 7, 25].entries()) {
+      await hiddenWrites(n, `round${round}`);
+      // Views no one has opened before: an ad-hoc live query and a view with a parameter.
+      starts.push((await first(ws, 'posts', `where: { likes: { ne: ${1000 + round} } }`)).version);
+      starts.push((await first(ws, 'postsByAuthor', `authorId: "nobody-${round}"`)).version);
+    }
+    expect(new Set(starts).size, `starts ${JSON.stringify(starts)}`).toBe(1);
+  },
+);
 
 test('a view dropped and created again starts above its old versions; resuming from them gets a SNAPSHOT', async () => {
   const ws = socket(u2);
   const args = 'where: { published: { eq: true } }';
-  const query = `subscription { posts(${args}) { kind version } }`;
+  const query = `subscription { posts(${args}) { kind version previousVersion } }`;
   const { feed, stop } = followWs(ws, query, {}, (data) => data['posts'] as Event);
   await feed.until((events) => events.length > 0, 'the SNAPSHOT');
   for (let i = 0; i < 3; i++) {
@@ -175,8 +184,11 @@ test('a view dropped and created again starts above its old versions; resuming f
   }
   await feed.until((events) => events.length === 4, 'three DELTAs');
   const versions = feed.events.map((event) => event.version);
-  const start = versions[0] as number;
-  expect(versions).toEqual([start, start + 1, start + 2, start + 3]);
+  const last = versions[3] as number;
+  // Each DELTA applies to the version before it (consecutive with SQLite; log positions over PostgreSQL).
+  expect(feed.events.slice(1).map((event) => event.previousVersion)).toEqual(versions.slice(0, 3));
+  expect([...versions].sort((a, b) => a - b)).toEqual(versions);
+  expect(new Set(versions).size).toBe(4);
   stop();
   // The grace period ends and the view is dropped; more writes (some hidden from u2) follow.
   await eventually(() => server.access.registry.stats().onDemand === 0, 'the view dropped', 5_000);
@@ -185,6 +197,6 @@ test('a view dropped and created again starts above its old versions; resuming f
   for (const since of versions) {
     const event = await first(ws, 'posts', args, since);
     expect(event.kind, `since ${since}`).toBe('SNAPSHOT');
-    expect(event.version).toBeGreaterThan(start + 3);
+    expect(event.version).toBeGreaterThan(last);
   }
 });

@@ -106,7 +106,7 @@ async function watchedViews(): Promise<Watched[]> {
             .join(', ')})`;
     return {
       field: id,
-      query: `subscription { ${id}${args} { view version kind hash removed added { ${selection} } updated { ${selection} } } }`,
+      query: `subscription { ${id}${args} { view version previousVersion kind hash removed added { ${selection} } updated { ${selection} } } }`,
       variables: {},
       definition: engineDefinition(view),
       params,
@@ -114,7 +114,7 @@ async function watchedViews(): Promise<Watched[]> {
     };
   };
   const update = (selection: string): string =>
-    `view version kind hash removed added { ${selection} } updated { ${selection} }`;
+    `view version previousVersion kind hash removed added { ${selection} } updated { ${selection} }`;
   return [
     {
       field: 'posts',
@@ -428,7 +428,7 @@ test('a joined record the viewer may not read is null in a left join', async () 
     });
     const sub = followWs(
       client,
-      'subscription { tasksWithProject { version kind removed added { id title projectId project { id owner name } } updated { id title projectId project { id owner name } } } }',
+      'subscription { tasksWithProject { version previousVersion kind removed added { id title projectId project { id owner name } } updated { id title projectId project { id owner name } } } }',
       {},
       (data) => data['tasksWithProject'] as UpdateEvent,
     );

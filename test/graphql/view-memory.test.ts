@@ -43,7 +43,7 @@ afterEach(async () => {
 });
 
 const LIVE =
-  'subscription($n: Int!) { posts(where: { likes: { ne: $n } }) { view version kind added { id } updated { id likes } removed } }';
+  'subscription($n: Int!) { posts(where: { likes: { ne: $n } }) { view version previousVersion kind added { id } updated { id likes } removed } }';
 
 function open(ws: WsClient, n: number): { feed: Feed<UpdateEvent>; stop: () => void } {
   const subscription = followWs(ws, LIVE, { n }, (data) => data['posts'] as UpdateEvent);

@@ -7,7 +7,7 @@ import { createDatabase, type TestDatabase } from '../../postgres/helpers.js';
  * project `postgres`) gives every test server a fresh PostgreSQL database of its own; otherwise
  * SQLite in memory.
  */
-const testStore: 'sqlite' | 'postgres' = process.env['TEST_STORE'] === 'postgres' ? 'postgres' : 'sqlite';
+export const testStore: 'sqlite' | 'postgres' = process.env['TEST_STORE'] === 'postgres' ? 'postgres' : 'sqlite';
 
 /** Databases created in this test file and not dropped yet (see `dropLeftoverDatabases`). */
 const open = new Set<TestDatabase>();
@@ -46,6 +46,18 @@ export async function withTestStore(
         }
       })()),
   };
+}
+
+/**
+ * The storage flags of a server process (`server/main.ts`) on the selected store: `--memory`,
+ * or `--database` with a fresh PostgreSQL database, dropped after the test file (kill the
+ * process first: `DROP DATABASE … WITH (FORCE)` would cut it off).
+ */
+export async function storeFlags(): Promise<string[]> {
+  if (testStore === 'sqlite') return ['--memory'];
+  const database = await createDatabase();
+  open.add(database);
+  return ['--database', database.url];
 }
 
 /**
