@@ -27,8 +27,6 @@ const POSTGRES: TestProjectInlineConfiguration = {
   test: {
     name: 'postgres',
     include: ['test/graphql/**/*.test.ts'],
-    // Differences still open on PostgreSQL (docs/testing.md lists each).
-    exclude: ['test/graphql/errors.test.ts', 'test/graphql/unavailable.test.ts'],
     env: { TEST_STORE: 'postgres' },
     setupFiles: ['test/postgres-setup.ts'],
   },

@@ -144,18 +144,11 @@ export class Access {
       });
     }
     const lease = this.lease(name, definition, params, viewer);
-    const transport = connection.transport ?? 'other';
-    connection.subscriptions++;
-    this.#subscribers.set(transport, (this.#subscribers.get(transport) ?? 0) + 1);
-    const end = (): void => {
-      connection.subscriptions--;
-      this.#subscribers.set(transport, (this.#subscribers.get(transport) ?? 1) - 1);
-      lease.release();
-    };
+    const held = new HeldSubscription(connection, this.#subscribers, lease);
     try {
-      return new ViewStream(this.store.views, lease.id, sinceVersion, end);
+      return new ViewStream(this.store.views, lease.id, sinceVersion, held);
     } catch (error) {
-      end();
+      held.ended();
       throw error;
     }
   }
@@ -232,5 +225,32 @@ export class Access {
         });
       }
     };
+  }
+}
+
+/**
+ * What one subscription holds — a place in its connection's count and in the count by
+ * transport, and its view's lease — given back when its stream ends. (A class rather than a
+ * closure: one lives per subscriber.)
+ */
+class HeldSubscription {
+  readonly #connection: ConnectionState;
+  readonly #counts: Map<string, number>;
+  readonly #lease: Lease;
+
+  constructor(connection: ConnectionState, counts: Map<string, number>, lease: Lease) {
+    this.#connection = connection;
+    this.#counts = counts;
+    this.#lease = lease;
+    const transport = connection.transport ?? 'other';
+    connection.subscriptions++;
+    counts.set(transport, (counts.get(transport) ?? 0) + 1);
+  }
+
+  ended(): void {
+    const transport = this.#connection.transport ?? 'other';
+    this.#connection.subscriptions--;
+    this.#counts.set(transport, (this.#counts.get(transport) ?? 1) - 1);
+    this.#lease.release();
   }
 }

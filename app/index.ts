@@ -13,6 +13,6 @@ export {
 export type { AppObserver, LogStatus } from './observer.js';
 export type { ViewEvent } from './view-host.js';
 
-export { ViewStream } from './view-stream.js';
+export { type EventSink, ViewStream } from './view-stream.js';
 export type { WriteLimits } from './write-limits.js';
 export type { Change } from './write-path.js';

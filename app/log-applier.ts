@@ -34,6 +34,10 @@ export class LogClock implements ViewClock {
   }
 }
 
+function partKey(txid: string, part: number): string {
+  return `${txid}/${part}`;
+}
+
 /**
  * Applies committed transactions from the change log to the engine, each as one `ingestBatch`,
  * and publishes the updates. A transaction's entries are reduced to each record's final state
@@ -42,8 +46,8 @@ export class LogClock implements ViewClock {
  * when equal). Whoever wrote the rows (a mutation of any instance, or any SQL client), every
  * instance reaches the same records after the same transaction.
  *
- * Writers waiting for their own transaction `expect` its position first and `take` its updates
- * once it is applied (read your writes).
+ * Writers waiting for their own requests `expect` each one's part of their transaction first and
+ * `take` its updates once it is applied (read your writes).
  */
 export class LogApplier {
   readonly #circuit: Circuit;
@@ -51,7 +55,8 @@ export class LogApplier {
   readonly #host: ViewHost;
   readonly #rows: RowReader;
   readonly #onEngineFault: (fault: EngineFault) => void;
-  readonly #expected = new Map<number, readonly ViewUpdate[] | undefined>();
+  /** By `partKey`: the updates of a writer's own parts, kept from `expect` until `take`. */
+  readonly #expected = new Map<string, readonly ViewUpdate[] | undefined>();
   #failed = false;
 
   constructor(
@@ -68,15 +73,16 @@ export class LogApplier {
     this.#onEngineFault = options.onEngineFault;
   }
 
-  /** Keep the updates of the transaction ending at `position` for `take`. */
-  expect(position: number): void {
-    this.#expected.set(position, undefined);
+  /** Keep the updates of part `part` of transaction `txid` for `take` (call before it commits). */
+  expect(txid: string, part: number): void {
+    this.#expected.set(partKey(txid, part), undefined);
   }
 
-  /** The updates of an expected transaction (once applied), forgotten afterwards. */
-  take(position: number): readonly ViewUpdate[] {
-    const updates = this.#expected.get(position);
-    this.#expected.delete(position);
+  /** The updates of an expected part (once applied), forgotten afterwards. */
+  take(txid: string, part: number): readonly ViewUpdate[] {
+    const key = partKey(txid, part);
+    const updates = this.#expected.get(key);
+    this.#expected.delete(key);
     return updates ?? [];
   }
 
@@ -101,7 +107,10 @@ export class LogApplier {
       }
     }
     this.#clock.advance(transaction.position);
-    if (this.#expected.has(transaction.position)) this.#expected.set(transaction.position, updates);
+    if (transaction.part !== null) {
+      const key = partKey(transaction.txid, transaction.part);
+      if (this.#expected.has(key)) this.#expected.set(key, updates);
+    }
     this.#host.publish(updates);
   }
 

@@ -21,8 +21,10 @@ import { RowReader, tableSpecs } from './pg-rows.js';
 import { PgWritePath } from './pg-write-path.js';
 import { ViewHost } from './view-host.js';
 
-/** Connections for mutations: every log writer is serialised by the log lock, so a few suffice. */
+/** Connections for mutations (one group at a time) and for the pruner. */
 const POOL_SIZE = 4;
+/** A connection that does not open within this fails the group at once (UNAVAILABLE) instead of hanging. */
+const CONNECT_TIMEOUT_MS = 5000;
 
 /**
  * Start-up over PostgreSQL: creates the missing tables and capture objects (or refuses tables
@@ -126,7 +128,13 @@ export async function openPostgresLiveStore(
         });
     },
   });
-  const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: POOL_SIZE,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    application_name: 'lv-writer',
+  });
   pool.on('error', () => undefined); // an idle connection broke: the pool replaces it
   const writes = new PgWritePath(pool, follower, applier, rows, checked, tables, {
     logger,

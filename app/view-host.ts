@@ -1,4 +1,3 @@
-import { createPubSub, type PubSub, type Repeater } from '@graphql-yoga/subscription';
 import {
   type Circuit,
   type Record,
@@ -10,9 +9,9 @@ import {
   viewSignature,
 } from '../engine/index.js';
 import { unavailable, withAppErrors } from './errors.js';
+import { Fanout, MAX_QUEUED_EVENTS, type Subscriber } from './fanout.js';
 import type { AppObserver } from './observer.js';
 import { StartVersions } from './start-versions.js';
-import { type Listener, TopicTarget } from './topic-target.js';
 import { UpdateHistory } from './update-history.js';
 
 /** What a subscriber receives: a whole result (SNAPSHOT) or a change to it (DELTA). */
@@ -62,13 +61,11 @@ export interface ViewHostOptions {
   reached?: ((version: number) => Promise<void>) | undefined;
 }
 
-type Topics = { [topic: `view:${string}`]: [event: ViewEvent] };
-
 const DEFAULT_HISTORY_SIZE = 1000;
 
 /**
- * The engine's views as subscribers see them: reads of the current results, one PubSub
- * topic per view (`view:<id>`) carrying its DELTAs, and a bounded history per view for
+ * The engine's views as subscribers see them: reads of the current results, one topic per
+ * view carrying its DELTAs (`Fanout`: delivered behind the write that made them), and a bounded history per view for
  * `sinceVersion`. Views created on demand start where `StartVersions` says: never at a version
  * an earlier view of their signature issued with other contents, and never at a number that
  * counts other viewers' writes.
@@ -80,15 +77,13 @@ export class ViewHost {
   readonly #circuit: Circuit;
   readonly #clock: ViewClock;
   readonly #historySize: number;
-  readonly #target: TopicTarget;
-  readonly #pubsub: PubSub<Topics>;
+  readonly #fanout: Fanout;
+  readonly #logger: Logger | undefined;
   readonly #histories = new Map<string, UpdateHistory<ViewEvent>>();
   readonly #starts: StartVersions;
   /** Views added with `addView`: their signature and latest version, for `StartVersions.retire`. */
   readonly #added = new Map<string, { readonly signature: string; version: number }>();
   readonly #closers = new Set<() => void>();
-  /** What to tell a subscription whose queue overflowed, by its PubSub listener. */
-  readonly #onLost = new WeakMap<Listener, () => boolean>();
   #closed = false;
   #failed: unknown;
   #observer: AppObserver | undefined;
@@ -105,17 +100,10 @@ export class ViewHost {
     this.#historySize = options.historySize ?? DEFAULT_HISTORY_SIZE;
     this.#starts = new StartVersions(clock.base);
     const logger = options.logger;
-    this.#target = new TopicTarget((error, topic, listener) => {
-      // Logged once per episode: a subscriber that stays slow loses many updates.
-      const lost = this.#onLost.get(listener);
-      if (lost === undefined || lost()) {
-        logger?.warn('a subscriber fell 1,024 updates behind; it gets a fresh SNAPSHOT', {
-          topic,
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
-    });
-    this.#pubsub = createPubSub<Topics>({ eventTarget: this.#target });
+    this.#logger = logger;
+    this.#fanout = new Fanout((error, view) =>
+      (logger?.error ?? logger?.warn)?.call(logger, 'delivering an update failed', { view, error }),
+    );
   }
 
   /** Starts the history of a view registered at start-up (the config's views). */
@@ -178,7 +166,7 @@ export class ViewHost {
       this.#histories.get(update.view)?.push(event);
       const added = this.#added.get(update.view);
       if (added !== undefined) added.version = update.version;
-      this.#pubsub.publish(`view:${update.view}`, event);
+      this.#fanout.publish(event);
     }
     this.#observer?.published(updates.length, (performance.now() - started) / 1000);
   }
@@ -227,20 +215,25 @@ export class ViewHost {
   }
 
   /**
-   * The view's updates, live from the return of this call: `first` is the first `next()`,
-   * which has added the topic listener. `onLost` runs when an update could not be queued for
-   * this subscriber (it read too slowly); it returns whether that starts a new episode.
+   * Delivers the view's updates to `subscriber` from now on (see `Fanout`); false when the host
+   * is closed (nothing will come).
    */
-  subscribe(
-    view: string,
-    onLost: () => boolean,
-  ): { events: Repeater<ViewEvent>; first: Promise<IteratorResult<ViewEvent>> } {
-    const events = this.#pubsub.subscribe(`view:${view}`);
-    this.#target.takeLastAdded();
-    const first = events.next();
-    const listener = this.#target.takeLastAdded();
-    if (listener !== undefined) this.#onLost.set(listener, onLost);
-    return { events, first };
+  listen(view: string, subscriber: Subscriber): boolean {
+    if (this.#closed) return false;
+    this.#fanout.add(view, subscriber);
+    return true;
+  }
+
+  unlisten(view: string, subscriber: Subscriber): void {
+    this.#fanout.remove(view, subscriber);
+  }
+
+  /** A subscriber read too slowly and lost updates (it gets a fresh SNAPSHOT); logged once per episode by the caller. */
+  lost(view: string): void {
+    this.#logger?.warn(
+      `a subscriber fell ${MAX_QUEUED_EVENTS.toLocaleString('en-US')} updates behind; it gets a fresh SNAPSHOT`,
+      { view },
+    );
   }
 
   /** Updates held for `sinceVersion`, or undefined for an unknown view. */
@@ -250,7 +243,7 @@ export class ViewHost {
 
   /** Live subscriber listeners on one view, or on all views. */
   listenerCount(view?: string): number {
-    return this.#target.listenerCount(view === undefined ? undefined : `view:${view}`);
+    return this.#fanout.count(view);
   }
 
   /** The engine's counts (views, routes, index entries, records), for leak checks. */
@@ -276,6 +269,7 @@ export class ViewHost {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#fanout.close();
     for (const callback of this.#closers) callback();
     this.#closers.clear();
   }

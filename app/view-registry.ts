@@ -118,17 +118,27 @@ export class ViewRegistry {
       this.#idle.delete(entry.id);
     }
     entry.refs++;
-    const held = entry;
-    let released = false;
-    return {
-      id: held.id,
-      release: () => {
-        if (released) return;
-        released = true;
-        this.#release(held);
-      },
-    };
+    return new ViewRegistry.#Lease(this, entry);
   }
+
+  /** What `acquire` returns (a class, not a closure: one lives per subscriber). In the class body, so it may call `#release`. */
+  static readonly #Lease = class implements Lease {
+    readonly id: string;
+    #registry: ViewRegistry | undefined;
+    readonly #entry: Entry;
+
+    constructor(registry: ViewRegistry, entry: Entry) {
+      this.id = entry.id;
+      this.#registry = registry;
+      this.#entry = entry;
+    }
+
+    release(): void {
+      const registry = this.#registry;
+      this.#registry = undefined;
+      if (registry !== undefined) registry.#release(this.#entry);
+    }
+  };
 
   /** The request a view was made for; undefined for a view the registry does not hold. */
   origin(id: string): ViewOrigin | undefined {

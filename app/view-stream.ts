@@ -1,50 +1,65 @@
-import type { Repeater } from '@graphql-yoga/subscription';
+import { MAX_QUEUED_EVENTS, type Subscriber } from './fanout.js';
 import type { ViewEvent, ViewHost } from './view-host.js';
+
+/** How long a stream waits for its instance to reach a client's `sinceVersion` (see `#catchUp`). */
+const AHEAD_WAIT_MS = 5000;
+
+/**
+ * Where a pushed stream writes its events as they come (see `ViewStream.push`): a transport
+ * that can write to its connection at once, without a pull per event.
+ */
+export interface EventSink {
+  /**
+   * Writes one event. A SNAPSHOT is always written; a DELTA may be refused (false) when the
+   * connection is too far behind: the stream then drops DELTAs until `whenDrained` calls
+   * back, and writes a fresh SNAPSHOT then (the client's copy jumps, it never has a gap).
+   */
+  write(event: ViewEvent): boolean;
+  /** Calls `callback` once, when the connection has written what it held. */
+  whenDrained(callback: () => void): void;
+  /** The stream ended (returned, or its host closed): nothing more comes. */
+  end(): void;
+}
 
 /**
  * A subscriber's stream of one view: a SNAPSHOT (or, with `sinceVersion`, the deltas it
  * missed while they are still held), then every DELTA in version order, no gap, no duplicate:
  * each DELTA applies to the version the stream reached (`previousVersion` ≤ it < `version`).
  *
- * It listens to the view's topic before it reads the snapshot and drops updates the
- * snapshot already contains. If updates were lost on the way (this subscriber read too
- * slowly and its queue of 1,024 overflowed), its next event is a fresh SNAPSHOT instead of
- * a gap; the queued updates it already holds are then skipped.
+ * It joins the view's topic before it reads the snapshot and drops updates the snapshot
+ * already contains. Updates wait in a plain array until read; if more than
+ * `MAX_QUEUED_EVENTS` wait (the subscriber does not read), they are dropped and its next
+ * event is a fresh SNAPSHOT instead of a gap.
  *
- * A plain iterator rather than an async generator: a generator parked on `await` cannot be
- * returned until its next event, so an idle subscriber's listener would outlive it.
- * `return()` here releases the listener at once.
+ * Read either by pulling (`next()`, as an async iterator) or pushed to an `EventSink`
+ * (`push`), which takes each event when it is delivered, with no promise per event.
+ * `return()` leaves the topic at once, whatever the stream is waiting for.
  */
-/** How long a stream waits for its instance to reach a client's `sinceVersion` (see `#catchUp`). */
-const AHEAD_WAIT_MS = 5000;
-
-export class ViewStream implements AsyncIterableIterator<ViewEvent> {
+export class ViewStream implements AsyncIterableIterator<ViewEvent>, Subscriber {
   readonly #host: ViewHost;
   readonly #view: string;
-  readonly #events: Repeater<ViewEvent>;
-  readonly #first: Promise<IteratorResult<ViewEvent>>;
-  readonly #initial: ViewEvent[];
-  readonly #unregister: () => void;
-  #onEnd: (() => void) | undefined;
+  /** The SNAPSHOT or the missed deltas, served before any update. */
+  #initial: ViewEvent[];
+  /** Delivered updates not read yet (pull), or delivered before `push`. */
+  #queue: ViewEvent[] = [];
+  #onEnd: { ended(): void } | undefined;
   /** A `sinceVersion` above this instance's position (served by an instance further ahead): read once caught up. */
   #ahead: number | undefined;
   #version: number;
-  #started = false;
   #done = false;
+  /** Updates were dropped (queue overflow, or a sink too far behind): the next event is a SNAPSHOT. */
   #lost = false;
+  /** Wakes a `next()` waiting for an update. */
+  #wake: (() => void) | undefined;
+  #sink: EventSink | undefined;
 
-  /** `onEnd` runs exactly once when the stream ends, however it ends (its lease is released there). */
-  constructor(host: ViewHost, view: string, sinceVersion?: number | null, onEnd?: () => void) {
+  /** `onEnd.ended()` runs exactly once when the stream ends, however it ends (its lease is released there). */
+  constructor(host: ViewHost, view: string, sinceVersion?: number | null, onEnd?: { ended(): void }) {
     this.#host = host;
     this.#view = view;
-    // Listening from here on: every later update is queued (or reported lost).
-    const { events, first } = host.subscribe(view, () => {
-      const episode = !this.#lost;
-      this.#lost = true;
-      return episode;
-    });
-    this.#events = events;
-    this.#first = first;
+    this.#onEnd = onEnd;
+    // Listening from here on: every later update is delivered to this stream.
+    const listening = host.listen(view, this);
     const snapshot = host.snapshotEvent(view);
     this.#version = snapshot.version;
     if (sinceVersion != null && sinceVersion > snapshot.version) {
@@ -54,12 +69,27 @@ export class ViewStream implements AsyncIterableIterator<ViewEvent> {
       const missed = sinceVersion == null ? undefined : host.history(view)?.since(sinceVersion, snapshot.version);
       this.#initial = missed ?? [snapshot];
     }
-    this.#unregister = host.onClose(() => void this.return());
-    this.#onEnd = onEnd;
+    if (!listening) void this.return();
   }
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  /** Called by the view's topic with each update (see `Fanout`). */
+  deliver(event: ViewEvent): void {
+    if (this.#done) return;
+    if (this.#sink !== undefined) this.#emit(event);
+    else if (this.#lost) return;
+    else if (this.#queue.push(event) > MAX_QUEUED_EVENTS) {
+      this.#queue = [];
+      this.#lost = true;
+      this.#host.lost(this.#view);
+    } else this.#wake?.();
+  }
+
+  close(): void {
+    void this.return();
   }
 
   async next(): Promise<IteratorResult<ViewEvent>> {
@@ -68,25 +98,90 @@ export class ViewStream implements AsyncIterableIterator<ViewEvent> {
     if (initial !== undefined) return { done: false, value: initial };
     for (;;) {
       if (this.#done) return { done: true, value: undefined };
-      if (this.#lost) {
-        this.#lost = false;
-        const snapshot = this.#host.snapshotEvent(this.#view);
-        this.#version = snapshot.version;
-        return { done: false, value: snapshot };
+      if (this.#lost) return { done: false, value: this.#resync() };
+      const event = this.#queue.shift();
+      if (event === undefined) {
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = undefined;
+        continue;
       }
-      const result = this.#started ? await this.#events.next() : await this.#first;
-      this.#started = true;
-      if (result.done === true) return this.return();
-      const event = result.value;
-      if (event.version <= this.#version) continue;
-      if ((event.previousVersion ?? event.version - 1) <= this.#version) {
-        this.#version = event.version;
-        return { done: false, value: event };
-      }
-      const snapshot = this.#host.snapshotEvent(this.#view);
-      this.#version = snapshot.version;
-      return { done: false, value: snapshot };
+      const next = this.#follow(event);
+      if (next !== undefined) return { done: false, value: next };
     }
+  }
+
+  /**
+   * From now on each event goes to `sink` as it is delivered (those waiting go first) instead of
+   * to `next()`, until the stream ends (`sink.end()`) or `unpush` goes back to pulling.
+   */
+  push(sink: EventSink): void {
+    if (this.#ahead !== undefined) {
+      void this.#catchUp(this.#ahead).then(() => this.push(sink));
+      return;
+    }
+    if (this.#done) {
+      sink.end();
+      return;
+    }
+    this.#sink = sink;
+    const initial = this.#initial;
+    const queued = this.#queue;
+    this.#initial = [];
+    this.#queue = [];
+    if (this.#lost) this.#write(sink, this.#resync());
+    else {
+      for (let i = 0; i < initial.length && !this.#lost; i++) {
+        // Gone back to pulling midway (see `unpush`): the rest waits for `next()`.
+        if (this.#sink !== sink) {
+          this.#initial = initial.slice(i);
+          break;
+        }
+        this.#write(sink, initial[i] as ViewEvent);
+      }
+    }
+    for (const event of queued) {
+      if (this.#sink !== sink) this.#queue.push(event);
+      else this.#emit(event);
+    }
+  }
+
+  /** Back to `next()`: later events wait in the queue (the sink wants them through the iterator). */
+  unpush(): void {
+    this.#sink = undefined;
+  }
+
+  /** A pushed update: written if it follows the stream's version, replaced by a SNAPSHOT if it does not. */
+  #emit(event: ViewEvent): void {
+    if (this.#lost) return; // behind: a SNAPSHOT follows once the connection drained
+    const next = this.#follow(event);
+    if (next !== undefined) this.#write(this.#sink as EventSink, next);
+  }
+
+  #write(sink: EventSink, event: ViewEvent): void {
+    if (sink.write(event)) return;
+    this.#lost = true;
+    sink.whenDrained(() => {
+      if (this.#done || this.#sink !== sink || !this.#lost) return;
+      this.#lost = false;
+      sink.write(this.#resync());
+    });
+  }
+
+  /** What to send for `event`: nothing (the stream has it), itself, or a SNAPSHOT when it does not follow. */
+  #follow(event: ViewEvent): ViewEvent | undefined {
+    if (event.version <= this.#version) return undefined;
+    if ((event.previousVersion ?? event.version - 1) <= this.#version) {
+      this.#version = event.version;
+      return event;
+    }
+    return this.#resync();
+  }
+
+  #resync(): ViewEvent {
+    this.#lost = false;
+    const snapshot = this.#host.snapshotEvent(this.#view);
+    this.#version = snapshot.version;
+    return snapshot;
   }
 
   /**
@@ -103,8 +198,10 @@ export class ViewStream implements AsyncIterableIterator<ViewEvent> {
     } catch {
       caughtUp = false;
     }
+    if (this.#done) return;
     const snapshot = this.#host.snapshotEvent(this.#view);
     this.#version = snapshot.version;
+    // Updates delivered while waiting are in the snapshot or follow it (`#follow` sorts them out).
     const missed = caughtUp ? this.#host.history(this.#view)?.since(since, snapshot.version) : undefined;
     this.#initial.push(...(missed ?? [snapshot]));
   }
@@ -112,15 +209,16 @@ export class ViewStream implements AsyncIterableIterator<ViewEvent> {
   async return(): Promise<IteratorResult<ViewEvent>> {
     if (!this.#done) {
       this.#done = true;
-      this.#initial.length = 0;
-      this.#unregister();
+      this.#initial = [];
+      this.#queue = [];
+      const sink = this.#sink;
+      this.#sink = undefined;
+      this.#host.unlisten(this.#view, this);
+      this.#wake?.();
+      sink?.end();
       const end = this.#onEnd;
       this.#onEnd = undefined;
-      try {
-        await this.#events.return();
-      } finally {
-        end?.();
-      }
+      end?.ended();
     }
     return { done: true, value: undefined };
   }

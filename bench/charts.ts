@@ -12,6 +12,7 @@ import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import {
+  type ManyViewsJson,
   type MemoryJson as MemorySection,
   type PeersJson as PeersSection,
   performanceSection,
@@ -415,6 +416,10 @@ const section = performanceSection(
   peers as PeersSection | undefined,
   scale as ScaleSection | undefined,
   memory as MemorySection | undefined,
+  {
+    memory: readJson<ManyViewsJson>('many-views-memory.json'),
+    latency: readJson<ManyViewsJson>('many-views-latency.json'),
+  },
 );
 writeFileSync(path.join(RESULTS, 'PERFORMANCE.md'), `${section.trimEnd()}\n`); // one final newline, as biome formats the README
 console.log(`wrote ${path.join(RESULTS, 'PERFORMANCE.md')} (the README's performance section)`);

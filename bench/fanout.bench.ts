@@ -7,7 +7,9 @@
  * (a) raw `ws`: a POST writes one pre-serialised frame to every socket (the floor);
  * (b) graphql-yoga + graphql-ws + `createPubSub`, wired as yoga's graphql-ws example;
  * (c) ours (`startServer`, the demo config, 1,000 users and 2,000 posts): `updatePost` raises
- *     the likes of the first post of `topPosts`.
+ *     the likes of the first post of `topPosts`;
+ * (d) the floor (a) spread over worker threads, each with its own sockets and fed the same
+ *     frames (`BENCH_FANOUT_WORKERS`, default 2): whether more threads pay on this machine.
  * One event at a time: the next trigger is sent once every subscriber has the previous one.
  * Measured: server CPU (its own `process.cpuUsage`) per delivered event, trigger → last
  * subscriber p50/p99, the trigger's reply p50, every event received by every subscriber; heap
@@ -30,6 +32,8 @@ const SUBSCRIBERS = envIntegers('BENCH_FANOUT_SUBSCRIBERS', quick ? [100, 1000] 
 const IDLE_SUBSCRIBERS = quick ? 2000 : 10_000;
 const SSE_SUBSCRIBERS = quick ? 200 : 1000;
 const CLIENT_PROCESSES = 2;
+/** Threads of the raw floor spread over worker threads (bench/fanout/raw-workers-server.ts). */
+const WORKER_THREADS = Number(process.env['BENCH_FANOUT_WORKERS'] ?? 2);
 const WARMUP = 5;
 /** Events measured per run: about 2 s of the slowest server at each size. */
 const eventsFor = (subscribers: number): number => (subscribers <= 100 ? 200 : subscribers <= 1000 ? 50 : 20);
@@ -39,9 +43,10 @@ const THROUGHPUT_SECONDS = quick ? 2 : 4;
 const ROW = 'id authorId title published likes author { id name email role active age }';
 const SUBSCRIPTION = `subscription { topPosts { view version kind hash removed added { ${ROW} } updated { ${ROW} } } }`;
 
-type ServerName = 'raw' | 'yoga' | 'ours';
+type ServerName = 'raw' | 'raw-workers' | 'yoga' | 'ours';
 const SERVERS: { [name in ServerName]: { script: string; snapshot: boolean; trigger: (likes: number) => object } } = {
   raw: { script: 'raw-server.ts', snapshot: false, trigger: () => ({}) },
+  'raw-workers': { script: 'raw-workers-server.ts', snapshot: false, trigger: () => ({}) },
   yoga: {
     script: 'yoga-server.ts',
     snapshot: false,
@@ -58,6 +63,8 @@ const SERVERS: { [name in ServerName]: { script: string; snapshot: boolean; trig
 
 interface ServerChild {
   readonly url: string;
+  /** Where subscribers connect: `url`, or the worker threads' own servers (spread over them). */
+  readonly subscriberUrls: readonly string[];
   control(type: ControlRequest['type']): Promise<number>;
   stop(): Promise<void>;
 }
@@ -70,15 +77,17 @@ async function startServerChild(name: ServerName): Promise<ServerChild> {
   });
   const pending = new Map<number, (value: number) => void>();
   let next = 0;
-  const url = await new Promise<string>((resolve, reject) => {
+  const urls = await new Promise<string>((resolve, reject) => {
     child.on('message', (message: Listening | ControlReply) => {
       if ('type' in message) resolve(message.url);
       else pending.get(message.id)?.(message.value);
     });
     child.once('exit', (code) => reject(new Error(`${name} server exited with ${code}`)));
   });
+  const [url = '', ...workerUrls] = urls.split(' ');
   return {
     url,
+    subscriberUrls: workerUrls.length > 0 ? workerUrls : [url],
     control: (type) =>
       new Promise((resolve) => {
         const id = next++;
@@ -108,17 +117,18 @@ interface Subscribers {
 
 function startSubscribers(
   kind: SubscriberKind,
-  url: string,
+  urls: readonly string[],
   count: number,
   query: string,
   snapshot: boolean,
 ): Subscribers {
-  const processes = count >= CLIENT_PROCESSES ? CLIENT_PROCESSES : 1;
+  const processes = Math.min(count, Math.max(CLIENT_PROCESSES, urls.length));
   const got = new Map<number, { first: number; last: number; reports: number; resolve?: () => void }>();
   let ready = 0;
   let failed: ((error: Error) => void) | undefined;
   const children = Array.from({ length: processes }, (_, i) => {
     const share = Math.floor(count / processes) + (i < count % processes ? 1 : 0);
+    const url = urls[i % urls.length] as string;
     return fork(path.join(here, 'fanout', 'subscribers.ts'), [kind, url, String(share), query, snapshot ? '1' : '0'], {
       execArgv: ['--import', 'tsx', '--max-old-space-size=4096'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -207,10 +217,10 @@ async function measure(name: ServerName, transport: SubscriberKind, subscribers:
   const server = await startServerChild(name);
   try {
     const heapBefore = await server.control('heap');
-    const kind: SubscriberKind = name === 'raw' ? 'raw' : transport;
+    const kind: SubscriberKind = name.startsWith('raw') ? 'raw' : transport;
     const clients =
       subscribers > 0
-        ? startSubscribers(kind, server.url, subscribers, SUBSCRIPTION, SERVERS[name].snapshot)
+        ? startSubscribers(kind, server.subscriberUrls, subscribers, SUBSCRIPTION, SERVERS[name].snapshot)
         : undefined;
     try {
       await clients?.ready;
@@ -268,7 +278,7 @@ async function throughput(idle: number): Promise<Throughput> {
     idle > 0
       ? startSubscribers(
           'graphql-ws',
-          server.url,
+          server.subscriberUrls,
           idle,
           'subscription { usersCount { version kind added { id count } } }',
           true,
@@ -319,7 +329,8 @@ async function main(): Promise<void> {
     return run;
   };
   for (const subscribers of SUBSCRIBERS)
-    for (const name of ['raw', 'yoga', 'ours'] as const) record(await measure(name, 'graphql-ws', subscribers));
+    for (const name of ['raw', 'raw-workers', 'yoga', 'ours'] as const)
+      record(await measure(name, 'graphql-ws', subscribers));
   const noSubscribers = record(await measure('ours', 'graphql-ws', 0));
   const sse = record(await measure('ours', 'sse', SSE_SUBSCRIBERS));
   const none = await throughput(0);
@@ -361,6 +372,12 @@ function report(
       [
         { header: 'subscribers', value: (n: number) => n.toLocaleString('en-US'), align: 'right' },
         { header: 'raw `ws` (pre-serialised frame)', value: (n) => cell(find('raw', n)), align: 'right' },
+        {
+          header: `raw over ${WORKER_THREADS} worker threads`,
+          value: (n) =>
+            `${cell(find('raw-workers', n))}; ${ratio(find('raw-workers', n)?.cpuPerDeliveryUs, find('raw', n)?.cpuPerDeliveryUs)}, ${ratio(find('raw-workers', n)?.lastP50, find('raw', n)?.lastP50)} of raw`,
+          align: 'right',
+        },
         { header: 'yoga + graphql-ws + PubSub', value: (n) => cell(find('yoga', n)), align: 'right' },
         { header: 'ours', value: (n) => cell(find('ours', n)), align: 'right' },
         {

@@ -12,7 +12,7 @@ interface Summary {
 }
 
 interface RunInfo {
-  environment: { date: string; node: string; cores: number; cpuModel: string };
+  environment: { date: string; node: string; cores: number; cpuModel: string; loadAverage?: number };
   engine?: string;
 }
 
@@ -45,6 +45,22 @@ export interface MemoryJson extends RunInfo {
     tableEntryBytes: number;
     views: { kind: string; per: string; bytesPerRow: number }[];
     tanstack?: { storedRowBytes: number; filterRowBytes: number };
+  }[];
+}
+
+/** bench/results/many-views-{memory,latency}.json (`bench/many-views.bench.ts`). */
+export interface ManyViewsJson extends RunInfo {
+  results: {
+    engine: string;
+    kind: string;
+    views: number;
+    firstViewBytes?: number;
+    secondViewBytes?: number;
+    perViewBytes?: number;
+    registerP50Ns?: number;
+    ingestP50Ns?: number;
+    ingestMeanNs?: number;
+    joinBytesPerRow?: number;
   }[];
 }
 
@@ -197,6 +213,49 @@ function joinSeriesNote(scale: ScaleJson): string[] {
   ];
 }
 
+function manyViewsSection(memory: ManyViewsJson | undefined, latency: ManyViewsJson | undefined): string[] {
+  const kb = (n: number | undefined) => (n === undefined ? '–' : `${(n / 1024).toFixed(1)} KB`);
+  const us = (n: number | undefined) => (n === undefined ? '–' : formatDuration(n));
+  const rows = (memory?.results ?? latency?.results ?? []).filter((r) => r.kind !== 'join');
+  const find = (run: ManyViewsJson | undefined, r: { engine: string; kind: string }) =>
+    run?.results.find((x) => x.kind === r.kind && x.engine.split(' ')[0] === r.engine.split(' ')[0]);
+  const table = markdownTable<ManyViewsJson['results'][number]>(
+    [
+      { header: 'Views', value: (r) => `${count(r.views)} ${r.kind}` },
+      { header: 'Engine', value: (r) => r.engine },
+      { header: 'Heap per further view', value: (r) => kb(find(memory, r)?.perViewBytes), align: 'right' },
+      { header: 'register p50', value: (r) => us(find(latency, r)?.registerP50Ns), align: 'right' },
+      { header: 'ingestSingle p50', value: (r) => us(find(latency, r)?.ingestP50Ns), align: 'right' },
+      { header: 'ingestSingle mean', value: (r) => us(find(latency, r)?.ingestMeanNs), align: 'right' },
+    ],
+    rows,
+  );
+  const join = memory?.results.filter((r) => r.kind === 'join' && r.joinBytesPerRow !== undefined) ?? [];
+  return [
+    '### Many views over one table',
+    '',
+    'Ad-hoc views `where likes ne i, orderBy likes desc, limit 20` and topPosts-shaped views (published, left join of the author, `likes ne i`, top 10 by likes) on 100,000 posts, each view with its own filter value. Top-k views over a table\'s own rows keep only their window over one shared ordered index per (table, order); the first view of an order keeps a private top-k, the second builds the shared index. "Heap per further view" is the mean heap a view adds after the second, beyond the table and the shared indexes (target ≤ 10 KB); ingest changes a random post\'s likes with every view live (topPosts: one change in ten renames a user). The engine before shared indexes runs with 50 views, since each of its views indexes every candidate.',
+    '',
+    table,
+    '',
+    ...(join.length === 0
+      ? []
+      : [
+          `A join view (posts ⋈ users, whole rows) holds ${join.map((r) => `${Math.round(r.joinBytesPerRow as number)} B per joined row (${r.engine})`).join(', ')} beyond the shared join indexes (target ≤ 100 B).`,
+          '',
+        ]),
+    `Measured ${[memory, latency]
+      .filter((run): run is ManyViewsJson => run !== undefined)
+      .map(
+        (run) =>
+          `${run.environment.date.slice(0, 10)} (load average ${(run.environment.loadAverage ?? Number.NaN).toFixed(1)})`,
+      )
+      .join(
+        ' and ',
+      )}; full reports: [bench/results/many-views-memory.md](bench/results/many-views-memory.md), [bench/results/many-views-latency.md](bench/results/many-views-latency.md).`,
+  ];
+}
+
 function memorySection(memory: MemoryJson): string[] {
   const sizes = memory.results.map((r) => r.rows);
   const kinds = [...new Set(memory.results.flatMap((r) => r.views.map((v) => v.kind)))];
@@ -250,6 +309,10 @@ export function performanceSection(
   peers: PeersJson | undefined,
   scale: ScaleJson | undefined,
   memory: MemoryJson | undefined,
+  manyViews: { memory: ManyViewsJson | undefined; latency: ManyViewsJson | undefined } = {
+    memory: undefined,
+    latency: undefined,
+  },
 ): string {
   return [
     '## Performance',
@@ -268,5 +331,8 @@ export function performanceSection(
     ...(peers === undefined ? [] : [...peersSection(peers), '']),
     ...(scale === undefined ? [] : [...scaleSection(scale), '']),
     ...(memory === undefined ? [] : [...memorySection(memory), '']),
+    ...(manyViews.memory === undefined && manyViews.latency === undefined
+      ? []
+      : [...manyViewsSection(manyViews.memory, manyViews.latency), '']),
   ].join('\n');
 }

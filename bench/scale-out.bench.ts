@@ -12,8 +12,13 @@
  *    mutation at a time on instance A, timed until a subscriber of `postsPerAuthor` on
  *    instance B (A itself with one instance) has the DELTA; and from a plain SQL `UPDATE` to
  *    that subscriber's DELTA.
+ *
+ * BENCH_BASELINE (a git revision, e.g. `BENCH_BASELINE=main`): its server (a detached worktree of
+ * that revision, removed at the end) runs every PostgreSQL part too, right after ours, so that
+ * before and after are measured side by side under the same load.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +37,26 @@ const SECONDS = quick ? 2 : 5;
 const CLIENTS = 8;
 const LATENCY_SAMPLES = quick ? 50 : 200;
 const POSTS = 200;
+const BASELINE = process.env['BENCH_BASELINE'];
+
+/** A tree whose server the parts run: ours, or the baseline revision's. */
+interface System {
+  readonly name: string;
+  readonly root: string;
+}
+
+/** A detached worktree of `revision` sharing our node_modules; `remove` deletes it. */
+function checkout(revision: string): System & { remove(): void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lv-baseline-'));
+  rmSync(dir, { recursive: true });
+  execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', dir, revision], { stdio: 'ignore' });
+  symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  return {
+    name: `at ${revision}`,
+    root: dir,
+    remove: () => execFileSync('git', ['-C', root, 'worktree', 'remove', '--force', dir], { stdio: 'ignore' }),
+  };
+}
 
 async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `lv_bench_${Math.random().toString(16).slice(2, 10)}`;
@@ -72,9 +97,11 @@ async function loop(
 interface CaptureRow {
   readonly table: string;
   readonly rate: number;
+  /** `rate` ÷ the plain table's, measured in the same part */
+  readonly vsPlain: number;
 }
 
-async function captureCost(): Promise<CaptureRow[]> {
+async function captureCost(system: System): Promise<CaptureRow[]> {
   const db = await createDatabase();
   const clients = await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
@@ -85,7 +112,7 @@ async function captureCost(): Promise<CaptureRow[]> {
   );
   try {
     // A server start creates the served table with its capture trigger; a twin without it is the baseline.
-    const server = await startServerProcess(root, ['--database', db.url]);
+    const server = await startServerProcess(system.root, ['--database', db.url]);
     await server.stop();
     const [setup] = clients as [pg.Client];
     await setup.query('CREATE TABLE plain_posts (LIKE posts INCLUDING ALL)');
@@ -97,7 +124,12 @@ async function captureCost(): Promise<CaptureRow[]> {
           [`${client}-${i}`, i],
         );
       });
-      rows.push({ table: table === 'posts' ? 'with change capture (trigger + log row + lock)' : 'plain table', rate });
+      const plain = rows[0]?.rate ?? rate;
+      rows.push({
+        table: table === 'posts' ? `with change capture (${system.name})` : `plain table (${system.name})`,
+        rate,
+        vsPlain: rate / plain,
+      });
     }
     return rows;
   } finally {
@@ -126,7 +158,7 @@ async function post(url: string, query: string, variables: object): Promise<void
 const UPDATE_POST =
   'mutation($id: ID!, $likes: Int!) { updatePost(id: $id, patch: { likes: $likes }) { post { id } } }';
 
-async function instances(count: number, database: 'postgres' | 'sqlite'): Promise<InstancesRow> {
+async function instances(count: number, database: 'postgres' | 'sqlite', system: System): Promise<InstancesRow> {
   const db = database === 'postgres' ? await createDatabase() : undefined;
   const dir = mkdtempSync(path.join(tmpdir(), 'lv-bench-'));
   const args = db === undefined ? ['--data', path.join(dir, 'bench.sqlite')] : ['--database', db.url];
@@ -134,7 +166,7 @@ async function instances(count: number, database: 'postgres' | 'sqlite'): Promis
   const sockets: WsClient[] = [];
   const sql = db === undefined ? undefined : new pg.Client({ connectionString: db.url });
   try {
-    for (let i = 0; i < count; i++) servers.push(await startServerProcess(root, [...args]));
+    for (let i = 0; i < count; i++) servers.push(await startServerProcess(system.root, [...args]));
     const [a] = servers as [ServerProcess];
     const b = servers[servers.length > 1 ? 1 : 0] as ServerProcess;
     for (let i = 0; i < POSTS; i++) {
@@ -192,7 +224,10 @@ async function instances(count: number, database: 'postgres' | 'sqlite'): Promis
       await post(server.url, UPDATE_POST, { id: `p${(client * 31 + i) % POSTS}`, likes: i });
     });
     return {
-      store: db === undefined ? 'SQLite file, 1 instance' : `PostgreSQL, ${count} instance${count > 1 ? 's' : ''}`,
+      store:
+        db === undefined
+          ? 'SQLite file, 1 instance'
+          : `PostgreSQL, ${count} instance${count > 1 ? 's' : ''}${BASELINE === undefined ? '' : ` (${system.name})`}`,
       throughput,
       mutationToEvent,
       sqlToEvent,
@@ -208,10 +243,18 @@ async function instances(count: number, database: 'postgres' | 'sqlite'): Promis
 
 async function main(): Promise<void> {
   const environment = describeEnvironment('npm run bench:scale-out');
-  const capture = await captureCost();
-  const runs: InstancesRow[] = [await instances(1, 'sqlite')];
-  for (const count of [1, 2, 3]) runs.push(await instances(count, 'postgres'));
-  const plain = capture[0]?.rate ?? Number.NaN;
+  const ours: System = { name: 'this tree', root };
+  const baseline = BASELINE === undefined ? undefined : checkout(BASELINE);
+  const systems = baseline === undefined ? [ours] : [ours, baseline];
+  const capture: CaptureRow[] = [];
+  const runs: InstancesRow[] = [];
+  try {
+    for (const system of systems) capture.push(...(await captureCost(system)));
+    runs.push(await instances(1, 'sqlite', ours));
+    for (const count of [1, 2, 3]) for (const system of systems) runs.push(await instances(count, 'postgres', system));
+  } finally {
+    baseline?.remove();
+  }
   const sqlite = runs[0]?.throughput ?? Number.NaN;
   const ms = (samples: Samples, q: 'p50' | 'p99'): string =>
     samples.length === 0 ? '–' : formatDuration(samples.summary()[q]);
@@ -226,7 +269,7 @@ async function main(): Promise<void> {
       [
         { header: 'table', value: (row: CaptureRow) => row.table },
         { header: 'rows/s', value: (row) => formatRate(row.rate), align: 'right' },
-        { header: 'vs plain', value: (row) => `${(row.rate / plain).toFixed(2)}×`, align: 'right' },
+        { header: 'vs plain', value: (row) => `${row.vsPlain.toFixed(2)}×`, align: 'right' },
       ],
       capture,
     ),

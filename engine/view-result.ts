@@ -45,7 +45,10 @@ export class ViewResult {
   #version = 0;
   /** Ingests since creation; stamps equal to it mean "touched now". */
   #ingest = 1;
-  /** The keys touched by this ingest, with their row and hash before it (row undefined: absent). */
+  /**
+   * The keys touched by this ingest, with their row and hash before it (row undefined: absent);
+   * with `compose`, their right record too.
+   */
   readonly #touched: string[] = [];
   readonly #touchedRows: (Row | undefined)[] = [];
   readonly #touchedRights: (Record | null | undefined)[] = [];
@@ -140,14 +143,14 @@ export class ViewResult {
     this.#stamps[slot] = this.#ingest;
     this.#touched.push(key);
     this.#touchedRows.push(this.#rows[slot]);
-    this.#touchedRights.push(this.#rights?.[slot]);
+    if (this.#rights !== undefined) this.#touchedRights.push(this.#rights[slot]);
     this.#touchedHashes.push(this.#hashes[slot] as number);
   }
 
   #listAbsent(key: string): void {
     this.#touched.push(key);
     this.#touchedRows.push(undefined);
-    this.#touchedRights.push(undefined);
+    if (this.#rights !== undefined) this.#touchedRights.push(undefined);
     this.#touchedHashes.push(0);
   }
 

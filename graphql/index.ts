@@ -5,5 +5,5 @@ export { useInputErrorCodes } from './plugins/input-error-codes.js';
 export { DEFAULT_MAX_PAYLOAD_BYTES, usePayloadLimit } from './plugins/payload-limit.js';
 export { DEFAULT_REQUEST_LIMITS, type RequestLimits, useRequestLimits } from './plugins/request-limits.js';
 export { useResponseLimit } from './plugins/response-limit.js';
-export { useSharedEventExecution } from './plugins/shared-event-execution.js';
+export { type ResultWriter, useSharedEventExecution } from './plugins/shared-event-execution.js';
 export type { RequestContext } from './schema/index.js';

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
@@ -27,6 +27,7 @@ import {
   DEFAULT_REQUEST_LIMITS,
   type RequestContext,
   type RequestLimits,
+  type ResultWriter,
   toGraphQLError,
   useInputErrorCodes,
   usePayloadLimit,
@@ -44,6 +45,7 @@ import { ServerMetrics } from './metrics.js';
 import { OriginPolicy, type OriginPolicyOptions } from './origin-policy.js';
 import { createProbes } from './probes.js';
 import { DEFAULT_MAX_QUEUED_BYTES } from './slow-readers.js';
+import type { SocketWriter } from './socket-writer.js';
 import { onceAt, type TokenExpiry, useTokenExpiry } from './token-expiry.js';
 
 export interface ServerOptions {
@@ -151,7 +153,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     enforceRules: authenticator !== undefined,
   });
   const yoga = createYoga<
-    { graphqlWs?: { viewer: Viewer | undefined; connection: ConnectionState } },
+    { graphqlWs?: { viewer: Viewer | undefined; connection: ConnectionState; resultWriter: ResultWriter } },
     RequestContext & TokenExpiry
   >({
     schema: buildSchema(
@@ -163,7 +165,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // it at the token's expiry, and passes the viewer and its connection state.
     context: async ({ request, graphqlWs: socket }): Promise<RequestContext & TokenExpiry> => {
       refuseWhenStopping();
-      if (socket !== undefined) return { access, viewer: socket.viewer, connection: socket.connection };
+      if (socket !== undefined)
+        return { access, viewer: socket.viewer, connection: socket.connection, resultWriter: socket.resultWriter };
       if (authenticator === undefined)
         return { access, viewer: undefined, connection: { subscriptions: 0, transport: 'http' } };
       try {
@@ -196,7 +199,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       usePayloadLimit(maxPayloadBytes),
       ...useRequestLimits({ ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits }),
       useInputErrorCodes(),
-      useSharedEventExecution(),
+      useSharedEventExecution(maxResponseBytes),
       useResponseLimit(maxResponseBytes),
       useTokenExpiry(),
     ],
@@ -231,11 +234,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     maxPayload: maxPayloadBytes,
     verifyClient: origins.verifyClient(),
   });
+  const queryTexts = new InternedTexts();
   const graphqlWs = serveGraphQLWs<
     { [key: string]: unknown },
     {
       socket: WebSocket;
-      request: IncomingMessage;
+      writer: SocketWriter;
       viewer?: Viewer;
       connection?: ConnectionState;
       /** When the socket's token expires (epoch ms). */
@@ -264,23 +268,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
       execute: (args) => (args.rootValue as Enveloped).execute(args),
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         // The timer may be late (a busy event loop): nothing runs on an expired token.
         if (ctx.extra.expiresAt !== undefined && Date.now() >= ctx.extra.expiresAt) {
           ctx.extra.socket.close(4403, TOKEN_EXPIRED);
           return [wsError(tokenExpired())];
         }
         if (stopping) return [wsError(unavailable())];
+        // Only what the context needs: this object lives as long as the operation.
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
           graphqlWs: {
             viewer: ctx.extra.viewer,
             connection: ctx.extra.connection ?? { subscriptions: 0, transport: 'ws' },
+            resultWriter: ctx.extra.writer.forOperation(id),
           },
         });
+        // graphql-ws keeps the message as long as the operation lives: one copy of each text.
+        (payload as { query: string }).query = queryTexts.intern(payload.query);
         let document: ExecutionArgs['document'];
         try {
           document = parse(payload.query);
@@ -303,7 +309,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     wss,
     { maxQueuedBytes, logger },
-    (socket, request) => ({ socket, request }),
+    (socket, writer) => ({ socket, writer }),
   );
 
   httpServer.listen(options.port ?? 4000, options.host ?? '127.0.0.1');
@@ -341,6 +347,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics,
     close: () => (closing ??= close()),
   };
+}
+
+/**
+ * One copy of each query text subscribers send (they mostly send the same few): a text of up
+ * to 4 KiB, among the last 1,000 distinct ones, is replaced by the copy seen first.
+ */
+class InternedTexts {
+  readonly #texts = new Map<string, string>();
+
+  intern(text: string): string {
+    if (text.length > 4096) return text;
+    const known = this.#texts.get(text);
+    if (known !== undefined) return known;
+    if (this.#texts.size >= 1000) this.#texts.clear();
+    this.#texts.set(text, text);
+    return text;
+  }
 }
 
 /** The close reason of a socket whose token expired. */

@@ -16,6 +16,7 @@ export {
   LogFollower,
   type LoggedTransaction,
   LogPruner,
+  PART_SETTING,
   type PruneOptions,
   quote,
   readSnapshot,

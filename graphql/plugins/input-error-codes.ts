@@ -11,6 +11,9 @@ const BAD_USER_INPUT = 'BAD_USER_INPUT';
  * Other validation errors keep yoga's `GRAPHQL_VALIDATION_FAILED`.
  */
 export function useInputErrorCodes(): Plugin {
+  // The same hooks for every operation: a subscription keeps its hooks as long as it lives.
+  const executeHooks = { onExecuteDone: ({ result }: { result: unknown }) => markVariableErrors(result) };
+  const subscribeHooks = { onSubscribeResult: ({ result }: { result: unknown }) => markVariableErrors(result) };
   return {
     onValidate({ params }) {
       return ({ valid, result }) => {
@@ -22,12 +25,8 @@ export function useInputErrorCodes(): Plugin {
         for (const error of result) if (inputErrors.has(error.message)) setCode(error, BAD_USER_INPUT);
       };
     },
-    onExecute() {
-      return { onExecuteDone: ({ result }) => markVariableErrors(result) };
-    },
-    onSubscribe() {
-      return { onSubscribeResult: ({ result }) => markVariableErrors(result) };
-    },
+    onExecute: () => executeHooks,
+    onSubscribe: () => subscribeHooks,
   };
 }
 

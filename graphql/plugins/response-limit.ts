@@ -32,60 +32,71 @@ export function useResponseLimit(maxBytes: number): Plugin {
       }),
     ],
   });
-  return {
-    onExecute() {
-      return {
-        onExecuteDone({ result, setResult }) {
-          if (!isAsyncIterable(result) && !fits(result as ExecutionResult)) setResult(tooLarge());
-        },
-      };
-    },
-    onSubscribe() {
-      return {
-        onSubscribeResult({ result, setResult }) {
-          if (isAsyncIterable(result)) setResult(capped(result as AsyncIterable<ExecutionResult>, fits, tooLarge));
-          else if (!fits(result as ExecutionResult)) setResult(tooLarge());
-        },
-      };
+  // The same hooks for every operation: a subscription keeps its hooks as long as it lives.
+  const executeHooks: OnExecuteHooks = {
+    onExecuteDone({ result, setResult }) {
+      if (!isAsyncIterable(result) && !fits(result as ExecutionResult)) setResult(tooLarge());
     },
   };
+  const subscribeHooks: OnSubscribeHooks = {
+    onSubscribeResult({ result, setResult }) {
+      if (isAsyncIterable(result)) setResult(new Capped(result as AsyncIterable<ExecutionResult>, fits, tooLarge));
+      else if (!fits(result as ExecutionResult)) setResult(tooLarge());
+    },
+  };
+  return { onExecute: () => executeHooks, onSubscribe: () => subscribeHooks };
 }
+
+type OnExecuteHooks = Extract<ReturnType<NonNullable<Plugin['onExecute']>>, { onExecuteDone?: unknown }>;
+type OnSubscribeHooks = Extract<ReturnType<NonNullable<Plugin['onSubscribe']>>, { onSubscribeResult?: unknown }>;
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
-/** The events of `source`; an event that does not fit is replaced by `tooLarge()`, and the stream ends after it. */
-function capped(
-  source: AsyncIterable<ExecutionResult>,
-  fits: (result: ExecutionResult) => boolean,
-  tooLarge: () => ExecutionResult,
-): AsyncIterableIterator<ExecutionResult> {
-  const iterator = source[Symbol.asyncIterator]();
-  let ended = false;
-  const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
-  const release = async (): Promise<IteratorReturnResult<undefined>> => {
-    if (!ended) {
-      ended = true;
-      await iterator.return?.();
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * The events of `source`; an event that does not fit is replaced by `tooLarge()`, and the
+ * stream ends after it. (A class: one lives per subscription.)
+ */
+class Capped implements AsyncIterableIterator<ExecutionResult> {
+  readonly #source: AsyncIterator<ExecutionResult>;
+  readonly #fits: (result: ExecutionResult) => boolean;
+  readonly #tooLarge: () => ExecutionResult;
+  #ended = false;
+
+  constructor(
+    source: AsyncIterable<ExecutionResult>,
+    fits: (result: ExecutionResult) => boolean,
+    tooLarge: () => ExecutionResult,
+  ) {
+    this.#source = source[Symbol.asyncIterator]();
+    this.#fits = fits;
+    this.#tooLarge = tooLarge;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.#ended) return DONE;
+    const step = await this.#source.next();
+    if (step.done === true) {
+      this.#ended = true;
+      return DONE;
     }
-    return done;
-  };
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    async next() {
-      if (ended) return done;
-      const step = await iterator.next();
-      if (step.done === true) {
-        ended = true;
-        return done;
-      }
-      if (fits(step.value)) return step;
-      await release();
-      return { done: false, value: tooLarge() };
-    },
-    return: release,
-  };
+    if (this.#fits(step.value)) return step;
+    await this.return();
+    return { done: false, value: this.#tooLarge() };
+  }
+
+  async return(): Promise<IteratorReturnResult<undefined>> {
+    if (!this.#ended) {
+      this.#ended = true;
+      await this.#source.return?.();
+    }
+    return DONE;
+  }
 }

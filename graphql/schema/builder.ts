@@ -1,5 +1,6 @@
 import SchemaBuilder from '@pothos/core';
 import type { Access, Caller } from '../../app/index.js';
+import type { ResultWriter } from '../plugins/shared-event-execution.js';
 
 /**
  * What a root resolver knows about the request: the caller (viewer and connection, as the
@@ -9,6 +10,8 @@ import type { Access, Caller } from '../../app/index.js';
  */
 export interface RequestContext extends Caller {
   readonly access: Access;
+  /** graphql-ws: writes a subscription's results straight to the socket (see `useSharedEventExecution`). */
+  readonly resultWriter?: ResultWriter | undefined;
 }
 
 /**

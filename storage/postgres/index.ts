@@ -9,5 +9,5 @@ export { registerInstance } from './instances.js';
 export type { LoggedTransaction } from './log-entry.js';
 export { LogFollower } from './log-follower.js';
 export { DEFAULT_PRUNING, LogPruner, type PruneOptions } from './pruner.js';
-export { ensureSchema, LOG_LOCK } from './schema.js';
+export { ensureSchema, LOG_LOCK, PART_SETTING } from './schema.js';
 export { readSnapshot } from './snapshot.js';

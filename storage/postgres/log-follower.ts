@@ -10,8 +10,8 @@ export interface LogFollowerOptions {
   /** The position the caller's state includes (its snapshot's). */
   readonly from: number;
   /**
-   * Applies one committed transaction to the caller's state; called in log order, exactly once
-   * per transaction above `from`, synchronously (nothing else runs between two calls' reads).
+   * Applies one committed transaction (or part of one, see `LoggedTransaction`) to the caller's
+   * state; called in log order, exactly once per transaction above `from`, synchronously (nothing else runs between two calls' reads).
    */
   readonly apply: (transaction: LoggedTransaction) => void;
   /**
@@ -65,12 +65,18 @@ export class LogFollower {
   readonly #waiters = new Map<number, Set<{ resolve: () => void; reject: (error: Error) => void }>>();
   #running: Promise<void> | undefined;
   #lastHeartbeat = 0;
+  /** Settles when `stop` is called: what the loop awaits must not outlive it. */
+  readonly #halted: Promise<void>;
+  #halt: () => void = () => undefined;
   #prunedThrough = 0;
 
   constructor(options: LogFollowerOptions) {
     this.#options = options;
     this.#position = options.from;
     this.#head = options.from;
+    this.#halted = new Promise((resolve) => {
+      this.#halt = resolve;
+    });
   }
 
   start(): void {
@@ -112,6 +118,7 @@ export class LogFollower {
   /** Stops following; whoever waits in `reached` gets a `StoreError` `CLOSED`. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#halt();
     for (const waiters of this.#waiters.values())
       for (const { reject } of waiters) reject(new StoreError('CLOSED', 'the log follower stopped'));
     this.#waiters.clear();
@@ -168,12 +175,19 @@ export class LogFollower {
   }
 
   async #connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#options.url });
+    const client = new pg.Client({
+      connectionString: this.#options.url,
+      application_name: 'lv-follower',
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
+    });
     // A broken connection also rejects the query in flight; the loop reconnects.
     client.on('error', () => this.#wake?.());
     client.on('notification', () => this.wakeUp());
     this.#client = client;
-    await client.connect();
+    // pg's connect() never settles when the client is ended while connecting (as `stop` does).
+    await Promise.race([client.connect(), this.#halted]);
+    if (this.#stopped) throw new Error('stopped');
     await client.query(`LISTEN ${LOG_CHANNEL}`);
     await this.#checkNotReset(client);
     this.#setConnected(true);
@@ -221,7 +235,9 @@ export class LogFollower {
     const client = this.#client as pg.Client;
     const pageSize = this.#options.pageSize ?? 5000;
     let pending: LogEntry[] = [];
-    let pendingTxid: string | undefined;
+    let pendingKey: string | undefined;
+    let pendingTxid = '';
+    let pendingPart: number | null = null;
     let pendingAt: Date | undefined;
     let after = this.#position;
     for (;;) {
@@ -229,6 +245,7 @@ export class LogFollower {
       const page = await client.query<{
         position: string;
         txid: string;
+        part: number | null;
         table_name: string;
         op: LogEntry['op'];
         id: string | null;
@@ -236,7 +253,7 @@ export class LogFollower {
         logged_at: Date;
       }>(
         // Ordered by the column, not by the output `position` (text: '100' < '99').
-        `SELECT position::text, txid::text, table_name, op, id, data, logged_at FROM lv_changes
+        `SELECT position::text, txid::text, part, table_name, op, id, data, logged_at FROM lv_changes
           WHERE position > $1 ORDER BY lv_changes.position LIMIT $2`,
         [after, pageSize],
       );
@@ -257,10 +274,15 @@ export class LogFollower {
         if (!(position > after)) {
           throw new StoreError('CORRUPT', `the change log was read out of order: position ${position} after ${after}`);
         }
-        if (pendingTxid !== undefined && row.txid !== pendingTxid) this.#deliver(pending, pendingAt as Date);
-        if (pendingTxid !== row.txid) {
+        // A transaction's parts are contiguous: a new key ends the pending part.
+        const key = `${row.txid}/${row.part ?? ''}`;
+        if (pendingKey !== undefined && key !== pendingKey)
+          this.#deliver(pendingTxid, pendingPart, pending, pendingAt as Date);
+        if (pendingKey !== key) {
           pending = [];
+          pendingKey = key;
           pendingTxid = row.txid;
+          pendingPart = row.part;
           pendingAt = row.logged_at;
         }
         pending.push({ position, table: row.table_name, op: row.op, id: row.id, data: row.data });
@@ -269,7 +291,7 @@ export class LogFollower {
       }
       if (page.rows.length < pageSize) {
         // The end of the visible log: a transaction is visible whole, so the last one is complete.
-        if (pending.length > 0) this.#deliver(pending, pendingAt as Date);
+        if (pending.length > 0) this.#deliver(pendingTxid, pendingPart, pending, pendingAt as Date);
         this.#caughtUpAt = new Date();
         return;
       }
@@ -278,10 +300,10 @@ export class LogFollower {
     }
   }
 
-  #deliver(entries: readonly LogEntry[], loggedAt: Date): void {
+  #deliver(txid: string, part: number | null, entries: readonly LogEntry[], loggedAt: Date): void {
     const last = entries[entries.length - 1];
     if (last === undefined || last.position <= this.#position) return;
-    this.#options.apply({ position: last.position, entries, loggedAt });
+    this.#options.apply({ position: last.position, txid, part, entries, loggedAt });
     this.#position = last.position;
     for (const [position, resolvers] of this.#waiters) {
       if (position > this.#position) continue;

@@ -5,7 +5,8 @@ import { type ColumnSpec, quote, type TableSpec } from './columns.js';
 /**
  * The change-capture objects, all prefixed `lv_` so they never clash with a user's tables:
  * - `lv_changes`: the log, one row per changed record (`position`, `txid`, `table_name`, `op`
- *   UPSERT | DELETE | TRUNCATE, `id`, `data` = the whole new row as jsonb), written by
+ *   UPSERT | DELETE | TRUNCATE, `id`, `data` = the whole new row as jsonb, `part` = the request
+ *   of a server's group commit, see `PART_SETTING`), written by
  * - `lv_capture()`: the row trigger `lv_capture` on every served table (and a statement
  *   trigger `lv_capture_truncate`), which first takes the transaction-level advisory lock
  *   `LOG_LOCK`, then a position from the sequence `lv_changes_position`. The lock is held
@@ -17,6 +18,12 @@ import { type ColumnSpec, quote, type TableSpec } from './columns.js';
 export const LOG_LOCK = 7_628_141_001;
 /** Taken while the schema is created, so that instances starting together do not race. */
 const SETUP_LOCK = 7_628_141_002;
+/**
+ * The setting a writer sets (`set_config(…, true)`) to mark which of its requests the rows it
+ * writes next belong to: the log keeps it in `part`, and followers apply each part of a
+ * transaction as its own step (see `LoggedTransaction`).
+ */
+export const PART_SETTING = 'lv.part';
 /** Taken by a pruning (one at a time across instances) and by an instance registering before its load. */
 export const PRUNE_LOCK = 7_628_141_003;
 /** The channel `lv_capture` notifies on commit. */
@@ -31,7 +38,8 @@ CREATE TABLE IF NOT EXISTS lv_changes (
   op text NOT NULL,
   id text,
   data jsonb,
-  logged_at timestamptz NOT NULL DEFAULT clock_timestamp()
+  logged_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  part integer
 );
 CREATE TABLE IF NOT EXISTS lv_instances (
   instance text PRIMARY KEY,
@@ -43,20 +51,22 @@ CREATE TABLE IF NOT EXISTS lv_pruned (
   through bigint NOT NULL
 );
 CREATE OR REPLACE FUNCTION lv_capture() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  writer_part integer := NULLIF(current_setting('${PART_SETTING}', true), '')::integer;
 BEGIN
   -- Serialise log writers until commit: positions follow commit order.
   PERFORM pg_advisory_xact_lock(${LOG_LOCK});
   IF TG_OP = 'TRUNCATE' THEN
-    INSERT INTO lv_changes (position, table_name, op, id, data)
-      VALUES (nextval('lv_changes_position'), TG_TABLE_NAME, 'TRUNCATE', NULL, NULL);
+    INSERT INTO lv_changes (position, table_name, op, id, data, part)
+      VALUES (nextval('lv_changes_position'), TG_TABLE_NAME, 'TRUNCATE', NULL, NULL, writer_part);
   ELSE
     IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.id IS DISTINCT FROM NEW.id) THEN
-      INSERT INTO lv_changes (position, table_name, op, id, data)
-        VALUES (nextval('lv_changes_position'), TG_TABLE_NAME, 'DELETE', OLD.id, NULL);
+      INSERT INTO lv_changes (position, table_name, op, id, data, part)
+        VALUES (nextval('lv_changes_position'), TG_TABLE_NAME, 'DELETE', OLD.id, NULL, writer_part);
     END IF;
     IF TG_OP <> 'DELETE' THEN
-      INSERT INTO lv_changes (position, table_name, op, id, data)
-        VALUES (nextval('lv_changes_position'), TG_TABLE_NAME, 'UPSERT', NEW.id, to_jsonb(NEW));
+      INSERT INTO lv_changes (position, table_name, op, id, data, part)
+        VALUES (nextval('lv_changes_position'), TG_TABLE_NAME, 'UPSERT', NEW.id, to_jsonb(NEW), writer_part);
     END IF;
   END IF;
   PERFORM pg_notify('${LOG_CHANNEL}', '');
@@ -90,20 +100,51 @@ export async function ensureSchema(client: ClientBase, tables: readonly TableSpe
     }
     for (const table of missing) await client.query(createTable(table));
     await client.query(CAPTURE_DDL);
+    await addPartColumn(client);
+    // Only the missing triggers: CREATE TRIGGER locks the table until this transaction ends,
+    // which, while writers hold rows and wait for the log lock, can close a deadlock.
+    const present = await existingTriggers(client);
     for (const table of tables) {
       const name = quote(table.name);
-      await client.query(
-        `CREATE OR REPLACE TRIGGER lv_capture AFTER INSERT OR UPDATE OR DELETE ON ${name} FOR EACH ROW EXECUTE FUNCTION lv_capture()`,
-      );
-      await client.query(
-        `CREATE OR REPLACE TRIGGER lv_capture_truncate AFTER TRUNCATE ON ${name} FOR EACH STATEMENT EXECUTE FUNCTION lv_capture()`,
-      );
+      if (!present.has(`${table.name}/lv_capture`)) {
+        await client.query(
+          `CREATE OR REPLACE TRIGGER lv_capture AFTER INSERT OR UPDATE OR DELETE ON ${name} FOR EACH ROW EXECUTE FUNCTION lv_capture()`,
+        );
+      }
+      if (!present.has(`${table.name}/lv_capture_truncate`)) {
+        await client.query(
+          `CREATE OR REPLACE TRIGGER lv_capture_truncate AFTER TRUNCATE ON ${name} FOR EACH STATEMENT EXECUTE FUNCTION lv_capture()`,
+        );
+      }
     }
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * `lv_changes.part` (which request of a server's group commit wrote the row; NULL for other
+ * clients), added to a log created by an earlier version. Only when missing: ALTER TABLE holds
+ * an exclusive lock on the log until this transaction ends, which, while other writers wait
+ * for the log lock, is a deadlock.
+ */
+async function addPartColumn(client: ClientBase): Promise<void> {
+  const found = await client.query(
+    `SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'lv_changes' AND column_name = 'part'`,
+  );
+  if (found.rows.length === 0) await client.query('ALTER TABLE lv_changes ADD COLUMN part integer');
+}
+
+/** The capture triggers in place, as `table/trigger`. */
+async function existingTriggers(client: ClientBase): Promise<Set<string>> {
+  const found = await client.query<{ name: string }>(
+    `SELECT c.relname || '/' || t.tgname AS name FROM pg_trigger t
+       JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = current_schema() AND t.tgname LIKE 'lv\\_capture%'`,
+  );
+  return new Set(found.rows.map((row) => row.name));
 }
 
 interface ExistingColumn {

@@ -1,5 +1,5 @@
 import { createClient, type Client as WsClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../config/load.js';
 import { engineDefinition, type ViewConfig } from '../../config/types.js';
@@ -62,15 +62,24 @@ function readable(viewer: Actor): (table: string, record: Record) => boolean {
 
 let server: RunningServer;
 
+/** Every socket a test opened: disposed after it, so a failed test leaves no subscription to the next. */
+const opened: WsClient[] = [];
+
 async function socket(token: string | undefined): Promise<WsClient> {
-  return createClient({
+  const client = createClient({
     url: server.wsUrl,
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     lazy: true,
     ...(token === undefined ? {} : { connectionParams: { authorization: `Bearer ${token}` } }),
   });
+  opened.push(client);
+  return client;
 }
+
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((client) => client.dispose()));
+});
 
 beforeAll(async () => {
   server = await startTestServer({ authSecret: SECRET, liveQueries: { graceMs: 50 } });
