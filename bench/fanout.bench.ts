@@ -38,7 +38,10 @@ const WARMUP = 5;
 /** Events measured per run: about 2 s of the slowest server at each size. */
 const eventsFor = (subscribers: number): number => (subscribers <= 100 ? 200 : subscribers <= 1000 ? 50 : 20);
 const THROUGHPUT_WRITERS = 16;
-const THROUGHPUT_SECONDS = quick ? 2 : 4;
+const THROUGHPUT_SECONDS = quick ? 2 : 3;
+const THROUGHPUT_ROUNDS = quick ? 2 : 6;
+/** `BENCH_FANOUT_PARTS=throughput` runs only the idle-subscriber throughput (no report written). */
+const PARTS = new Set((process.env['BENCH_FANOUT_PARTS'] ?? 'all').split(','));
 
 const ROW = 'id authorId title published likes author { id name email role active age }';
 const SUBSCRIPTION = `subscription { topPosts { view version kind hash removed added { ${ROW} } updated { ${ROW} } } }`;
@@ -268,46 +271,69 @@ async function measure(name: ServerName, transport: SubscriberKind, subscribers:
 
 interface Throughput {
   readonly idle: number;
+  /** Mutations per second over all rounds. */
   readonly perSecond: number;
+  /** Each round's mutations per second. */
+  readonly rounds: readonly number[];
 }
 
-/** Mutations per second from concurrent writers, with `idle` subscribers of a view they do not change. */
-async function throughput(idle: number): Promise<Throughput> {
-  const server = await startServerChild('ours');
-  const clients =
-    idle > 0
-      ? startSubscribers(
-          'graphql-ws',
-          server.subscriberUrls,
-          idle,
-          'subscription { usersCount { version kind added { id count } } }',
-          true,
-        )
-      : undefined;
+/**
+ * Mutation throughput with no subscriber and with `idle` subscribers of a view the mutations do
+ * not change: two servers run side by side and are measured in alternate rounds, so a burst of
+ * other work on this shared machine falls on both alike.
+ */
+async function throughputSideBySide(idle: number): Promise<{ none: Throughput; idle: Throughput }> {
+  const bare = await startServerChild('ours');
+  const busy = await startServerChild('ours');
+  const clients = startSubscribers(
+    'graphql-ws',
+    busy.subscriberUrls,
+    idle,
+    'subscription { usersCount { version kind added { id count } } }',
+    true,
+  );
   try {
-    await clients?.ready;
-    let done = 0;
-    const deadline = now() + THROUGHPUT_SECONDS * 1000;
-    await Promise.all(
-      Array.from({ length: THROUGHPUT_WRITERS }, async (_, w) => {
-        for (let i = 0; now() < deadline; i++) {
-          const post = `p${(w * 131 + i * 17) % 2000}`;
-          const response = await fetch(server.url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ query: `mutation { updatePost(id: "${post}", patch: { likes: ${i} }) { id } }` }),
-          });
-          const body = (await response.json()) as { errors?: unknown[] };
-          if (body.errors !== undefined) throw new Error(JSON.stringify(body.errors));
-          done++;
-        }
-      }),
-    );
-    return { idle, perSecond: done / THROUGHPUT_SECONDS };
+    await clients.ready;
+    // Warm both (JIT, pools) before measuring.
+    await mutationsPerSecond(bare);
+    await mutationsPerSecond(busy);
+    const bareRounds: number[] = [];
+    const busyRounds: number[] = [];
+    for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
+      bareRounds.push(await mutationsPerSecond(bare));
+      busyRounds.push(await mutationsPerSecond(busy));
+    }
+    const overall = (rounds: number[]): number => rounds.reduce((sum, value) => sum + value, 0) / rounds.length;
+    return {
+      none: { idle: 0, perSecond: overall(bareRounds), rounds: bareRounds },
+      idle: { idle, perSecond: overall(busyRounds), rounds: busyRounds },
+    };
   } finally {
-    await clients?.stop();
-    await server.stop();
+    await clients.stop();
+    await Promise.all([bare.stop(), busy.stop()]);
   }
+}
+
+/** Mutations per second from concurrent HTTP writers over one round. */
+async function mutationsPerSecond(server: ServerChild): Promise<number> {
+  let done = 0;
+  const deadline = now() + THROUGHPUT_SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: THROUGHPUT_WRITERS }, async (_, w) => {
+      for (let i = 0; now() < deadline; i++) {
+        const post = `p${(w * 131 + i * 17) % 2000}`;
+        const response = await fetch(server.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: `mutation { updatePost(id: "${post}", patch: { likes: ${i} }) { id } }` }),
+        });
+        const body = (await response.json()) as { errors?: unknown[] };
+        if (body.errors !== undefined) throw new Error(JSON.stringify(body.errors));
+        done++;
+      }
+    }),
+  );
+  return done / THROUGHPUT_SECONDS;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -328,17 +354,27 @@ async function main(): Promise<void> {
     );
     return run;
   };
+  if (PARTS.has('throughput') && PARTS.size === 1) {
+    const { none, idle } = await throughputSideBySide(IDLE_SUBSCRIBERS);
+    logThroughput(none, idle);
+    return;
+  }
   for (const subscribers of SUBSCRIBERS)
     for (const name of ['raw', 'raw-workers', 'yoga', 'ours'] as const)
       record(await measure(name, 'graphql-ws', subscribers));
   const noSubscribers = record(await measure('ours', 'graphql-ws', 0));
   const sse = record(await measure('ours', 'sse', SSE_SUBSCRIBERS));
-  const none = await throughput(0);
-  log(`throughput, no subscriber: ${Math.round(none.perSecond)}/s`);
-  const idle = await throughput(IDLE_SUBSCRIBERS);
-  log(`throughput, ${IDLE_SUBSCRIBERS} idle subscribers: ${Math.round(idle.perSecond)}/s`);
+  const { none, idle } = await throughputSideBySide(IDLE_SUBSCRIBERS);
+  logThroughput(none, idle);
   writeReport(path.join(here, 'results', 'fanout.json'), JSON.stringify({ environment, runs, none, idle }, null, 2));
   writeReport(path.join(here, 'results', 'fanout.md'), report(environment, runs, noSubscribers, sse, none, idle));
+}
+
+function logThroughput(none: Throughput, idle: Throughput): void {
+  const rounds = (throughput: Throughput): string => throughput.rounds.map(Math.round).join(', ');
+  log(`throughput, no subscriber: ${Math.round(none.perSecond)}/s (rounds ${rounds(none)})`);
+  log(`throughput, ${idle.idle} idle subscribers: ${Math.round(idle.perSecond)}/s (rounds ${rounds(idle)})`);
+  log(`ratio ${formatRatio(idle.perSecond / none.perSecond)}`);
 }
 
 function report(
@@ -415,7 +451,7 @@ function report(
     markdownList([
       `Every event reached every subscriber in every run (a missing one fails the run).`,
       `Ours, \`updatePost\` reply p50: ${formatDuration(noSubscribers.replyP50)} with no subscriber, ${ours1000 === undefined ? '–' : formatDuration(ours1000.replyP50)} with 1,000 (${ratio(ours1000?.replyP50, noSubscribers.replyP50)}).`,
-      `Ours, mutation throughput (${THROUGHPUT_WRITERS} concurrent HTTP writers, ${THROUGHPUT_SECONDS} s): ${Math.round(none.perSecond)}/s with no subscriber, ${Math.round(idle.perSecond)}/s with ${IDLE_SUBSCRIBERS.toLocaleString('en-US')} idle subscribers of \`usersCount\`, which \`updatePost\` does not change (${Math.round((100 * idle.perSecond) / none.perSecond)} %).`,
+      `Ours, mutation throughput (${THROUGHPUT_WRITERS} concurrent HTTP writers, two servers side by side, ${THROUGHPUT_ROUNDS} alternate rounds of ${THROUGHPUT_SECONDS} s each): ${Math.round(none.perSecond)}/s with no subscriber, ${Math.round(idle.perSecond)}/s with ${IDLE_SUBSCRIBERS.toLocaleString('en-US')} idle subscribers of \`usersCount\`, which \`updatePost\` does not change (${Math.round((100 * idle.perSecond) / none.perSecond)} %).`,
       `Server heap per subscriber at ${largest.toLocaleString('en-US')} (after a full GC, minus the heap with none): raw ${heap(find('raw', largest))}, yoga ${heap(find('yoga', largest))}, ours ${heap(find('ours', largest))}.`,
       `Ours over SSE, ${SSE_SUBSCRIBERS.toLocaleString('en-US')} subscribers: ${cell(sse)}, reply p50 ${formatDuration(sse.replyP50)}, heap per subscriber ${heap(sse)}.`,
     ]),
