@@ -6,7 +6,7 @@ import { getHeapStatistics } from 'node:v8';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import type { ServerOptions as GraphQLWsOptions } from 'graphql-ws';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, maskError } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
   Access,
@@ -27,7 +27,6 @@ import {
   DEFAULT_REQUEST_LIMITS,
   type RequestContext,
   type RequestLimits,
-  type ResultWriter,
   toGraphQLError,
   useInputErrorCodes,
   usePayloadLimit,
@@ -153,7 +152,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     enforceRules: authenticator !== undefined,
   });
   const yoga = createYoga<
-    { graphqlWs?: { viewer: Viewer | undefined; connection: ConnectionState; resultWriter: ResultWriter } },
+    // graphql-ws hands over the whole context (`ws: true`): see `onSubscribe` below.
+    { ws?: true } & Partial<RequestContext>,
     RequestContext & TokenExpiry
   >({
     schema: buildSchema(
@@ -163,10 +163,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // HTTP and SSE: the token of each request, one connection state per request (an SSE stream
     // ends when its token expires). graphql-ws authenticated its socket once (onConnect), closes
     // it at the token's expiry, and passes the viewer and its connection state.
-    context: async ({ request, graphqlWs: socket }): Promise<RequestContext & TokenExpiry> => {
+    context: async (initial): Promise<RequestContext & TokenExpiry> => {
       refuseWhenStopping();
-      if (socket !== undefined)
-        return { access, viewer: socket.viewer, connection: socket.connection, resultWriter: socket.resultWriter };
+      if (initial.ws === true) return initial as RequestContext;
+      const { request } = initial;
       if (authenticator === undefined)
         return { access, viewer: undefined, connection: { subscriptions: 0, transport: 'http' } };
       try {
@@ -199,7 +199,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       usePayloadLimit(maxPayloadBytes),
       ...useRequestLimits({ ...DEFAULT_REQUEST_LIMITS, ...options.requestLimits }),
       useInputErrorCodes(),
-      useSharedEventExecution(maxResponseBytes),
+      useSharedEventExecution({
+        maxResponseBytes,
+        // As yoga masks the errors of other results (and logs what it masked).
+        maskError: (error) => {
+          const masked = maskError(error, 'Unexpected error.') as GraphQLError;
+          if (masked !== error) logger.error('unexpected error in a subscription event', { error });
+          return masked;
+        },
+      }),
       useResponseLimit(maxResponseBytes),
       useTokenExpiry(),
     ],
@@ -240,10 +248,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     {
       socket: WebSocket;
       writer: SocketWriter;
-      viewer?: Viewer;
-      connection?: ConnectionState;
+      viewer: Viewer | undefined;
+      connection: ConnectionState | undefined;
       /** When the socket's token expires (epoch ms). */
-      expiresAt?: number;
+      expiresAt: number | undefined;
     }
   >(
     {
@@ -275,15 +283,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           return [wsError(tokenExpired())];
         }
         if (stopping) return [wsError(unavailable())];
-        // Only what the context needs: this object lives as long as the operation.
+        // The whole context, made here in one object literal: it lives as long as the operation,
+        // and yoga's context step, given it complete, adds nothing to it.
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          socket: ctx.extra.socket,
-          params: payload,
-          graphqlWs: {
-            viewer: ctx.extra.viewer,
-            connection: ctx.extra.connection ?? { subscriptions: 0, transport: 'ws' },
-            resultWriter: ctx.extra.writer.forOperation(id),
-          },
+          ws: true,
+          access,
+          viewer: ctx.extra.viewer,
+          connection: ctx.extra.connection ?? { subscriptions: 0, transport: 'ws' },
+          resultWriter: ctx.extra.writer.forOperation(id),
         });
         // graphql-ws keeps the message as long as the operation lives: one copy of each text.
         (payload as { query: string }).query = queryTexts.intern(payload.query);
@@ -309,7 +316,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     wss,
     { maxQueuedBytes, logger },
-    (socket, writer) => ({ socket, writer }),
+    // Every field the hooks set later is declared here: the object keeps one shape, no property array.
+    (socket, writer) => ({ socket, writer, viewer: undefined, connection: undefined, expiresAt: undefined }),
   );
 
   httpServer.listen(options.port ?? 4000, options.host ?? '127.0.0.1');

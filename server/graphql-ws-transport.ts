@@ -51,7 +51,10 @@ export function serveGraphQLWs<P extends { [key: string]: unknown }, E extends S
   transport: GraphQLWsTransportOptions,
   extra: (socket: WebSocket, writer: SocketWriter, request: IncomingMessage) => E,
 ): { dispose(): Promise<void> } {
-  const server = makeServer<P, E>(options);
+  // The wait for `connection_init` is timed here: graphql-ws's own timer would stay on the heap
+  // (with its closure) for the socket's whole life, cleared but still referenced.
+  const initWaitMs = options.connectionInitWaitTimeout ?? 3_000;
+  const server = makeServer<P, E>({ ...options, connectionInitWaitTimeout: 0 });
   const { maxQueuedBytes, logger } = transport;
   const keepAliveMs = transport.keepAliveMs ?? 12_000;
   wss.options.handleProtocols = handleProtocols;
@@ -84,6 +87,7 @@ export function serveGraphQLWs<P extends { [key: string]: unknown }, E extends S
   function onClose(this: WebSocket, code: number, reason: Buffer): void {
     const connection = connections.get(this);
     connections.delete(this);
+    connection?.acknowledged();
     void connection?.closed?.(code, String(reason));
   }
   wss.on('connection', (socket, request) => {
@@ -92,7 +96,7 @@ export function serveGraphQLWs<P extends { [key: string]: unknown }, E extends S
     socket.on('message', onMessage);
     socket.on('close', onClose);
     const writer = new SocketWriter(socket, request.socket as Socket, maxQueuedBytes);
-    const connection = new Connection(socket, maxQueuedBytes, logger);
+    const connection = new Connection(socket, maxQueuedBytes, logger, initWaitMs);
     connections.set(socket, connection);
     connection.closed = server.opened(connection, extra(socket, writer, request));
   });
@@ -116,17 +120,28 @@ class Connection implements GraphQLWsSocket {
   readonly #maxQueuedBytes: number;
   readonly #logger: Logger;
   #handle: ((data: string) => Promise<void>) | undefined;
+  /** Until graphql-ws acknowledges the connection: then it is closed (4408), as graphql-ws would. */
+  #initWait: NodeJS.Timeout | undefined;
   /** What graphql-ws does when the socket closed (ends its operations). */
   closed: ((code?: number, reason?: string) => Promise<void>) | undefined;
 
-  constructor(socket: WebSocket, maxQueuedBytes: number, logger: Logger) {
+  constructor(socket: WebSocket, maxQueuedBytes: number, logger: Logger, initWaitMs: number) {
     this.protocol = socket.protocol;
     this.#socket = socket;
     this.#maxQueuedBytes = maxQueuedBytes;
     this.#logger = logger;
+    if (initWaitMs > 0 && Number.isFinite(initWaitMs))
+      this.#initWait = setTimeout(closeUninitialised, initWaitMs, socket);
+  }
+
+  /** The connection was acknowledged (or closed): its wait for `connection_init` is over. */
+  acknowledged(): void {
+    clearTimeout(this.#initWait);
+    this.#initWait = undefined;
   }
 
   send(data: string): Promise<void> {
+    if (this.#initWait !== undefined && data.startsWith('{"type":"connection_ack"')) this.acknowledged();
     return new Promise<void>((resolve, reject) => {
       if (closeIfSlowSocket(this.#socket, this.#maxQueuedBytes)) return resolve();
       this.#socket.send(data, (error) => (error ? reject(error) : resolve()));
@@ -148,4 +163,8 @@ class Connection implements GraphQLWsSocket {
       this.#socket.close(CloseCode.InternalServerError, 'Internal server error');
     });
   }
+}
+
+function closeUninitialised(socket: WebSocket): void {
+  socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
 }

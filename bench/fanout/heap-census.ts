@@ -12,7 +12,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Listening } from './control.js';
+import type { ControlReply, ControlRequest, Listening } from './control.js';
 import type { SubscriberReport } from './subscribers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -32,12 +32,12 @@ try {
     });
     server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
+  const heapBefore = await heapUsed();
   const before = await snapshot('before');
-  const client = fork(
-    path.join(here, 'subscribers.ts'),
-    ['graphql-ws', url, String(subscribers), SUBSCRIPTION, '1'],
-    { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-  );
+  const client = fork(path.join(here, 'subscribers.ts'), ['graphql-ws', url, String(subscribers), SUBSCRIPTION, '1'], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   clients.push(client);
   await new Promise<void>((resolve, reject) =>
     client.on('message', (message: SubscriberReport) => {
@@ -45,10 +45,26 @@ try {
       if (message.type === 'failed') reject(new Error(message.error));
     }),
   );
+  const heapAfter = await heapUsed();
   const after = await snapshot('after');
+  process.stdout.write(
+    `heap used per subscriber (after a full GC, as bench:fanout measures it): ${Math.round((heapAfter - heapBefore) / subscribers)} B\n`,
+  );
   print(census(before), census(after));
 } finally {
   for (const child of [...clients, server]) child.kill('SIGKILL');
+}
+
+/** The server's heap in use after a full GC. */
+function heapUsed(): Promise<number> {
+  return new Promise((resolve) => {
+    server.on('message', function answered(message: ControlReply) {
+      if (!('id' in message) || message.id !== -1) return;
+      server.off('message', answered);
+      resolve(message.value);
+    });
+    server.send({ id: -1, type: 'heap' } satisfies ControlRequest);
+  });
 }
 
 /** Asks the server for a heap snapshot; returns the file's path. */
@@ -110,7 +126,8 @@ function census(file: string): Map<string, Tally> {
   };
   const fileOf = (closure: number): string => {
     const shared = follow(closure, 'shared');
-    const script = shared === undefined ? undefined : (follow(shared, 'script') ?? follow(shared, 'script_or_debug_info'));
+    const script =
+      shared === undefined ? undefined : (follow(shared, 'script') ?? follow(shared, 'script_or_debug_info'));
     const name = script === undefined ? undefined : follow(script, 'name');
     const file = name === undefined ? '?' : (heap.strings[heap.nodes[name + nameAt] as number] as string);
     return file.replace(/^.*node_modules\//, '').replace(/^.*\/work\/[^/]+\//, '');
@@ -136,12 +153,16 @@ function census(file: string): Map<string, Tally> {
   const detail = (node: number, type: string): string => {
     const name = heap.strings[heap.nodes[node + nameAt] as number];
     if (type === 'string') return '';
-    if (name === 'Array' || name === 'Promise' || name === 'system / PropertyArray') return ` <- ${retainer.get(node) ?? '?'}`;
+    if (name === 'Array' || name === 'Promise' || name === 'system / PropertyArray')
+      return ` <- ${retainer.get(node) ?? '?'}`;
     if (type === 'array') {
       const holder = holderOf.get(node);
       return ` <- ${retainer.get(node) ?? '?'} <- ${holder === undefined ? '?' : retainer.get(holder)}`;
     }
-    if (type === 'object' || (type === 'hidden' && heap.strings[heap.nodes[node + nameAt] as number] === 'system / Context')) {
+    if (
+      type === 'object' ||
+      (type === 'hidden' && heap.strings[heap.nodes[node + nameAt] as number] === 'system / Context')
+    ) {
       const start = firstEdge.get(node) as number;
       const names: string[] = [];
       for (let e = 0; e < Math.min(8, heap.nodes[node + edgeCountAt] as number); e++) {
@@ -187,6 +208,8 @@ function print(before: Map<string, Tally>, after: Map<string, Tally>): void {
   process.stdout.write(`${subscribers} subscribers: ${Math.round(total)} B of self size per subscriber\n`);
   for (const row of grown.slice(0, 60)) {
     if (Math.abs(row.bytes) < 8) continue;
-    process.stdout.write(`${String(Math.round(row.bytes)).padStart(7)} B ${row.count.toFixed(2).padStart(7)}×  ${row.key}\n`);
+    process.stdout.write(
+      `${String(Math.round(row.bytes)).padStart(7)} B ${row.count.toFixed(2).padStart(7)}×  ${row.key}\n`,
+    );
   }
 }

@@ -23,15 +23,7 @@ export function useResponseLimit(maxBytes: number): Plugin {
     }
     return verdict;
   };
-  // `data: null`: the operation ran (a mutation's changes are applied), so HTTP answers 200.
-  const tooLarge = (): ExecutionResult => ({
-    data: null,
-    errors: [
-      new GraphQLError(`the response is larger than ${maxBytes} bytes; select fewer fields or rows`, {
-        extensions: { code: 'LIMIT_EXCEEDED', limit: 'maxResponseBytes', max: maxBytes },
-      }),
-    ],
-  });
+  const tooLarge = (): ExecutionResult => responseTooLarge(maxBytes);
   // The same hooks for every operation: a subscription keeps its hooks as long as it lives.
   const executeHooks: OnExecuteHooks = {
     onExecuteDone({ result, setResult }) {
@@ -45,6 +37,18 @@ export function useResponseLimit(maxBytes: number): Plugin {
     },
   };
   return { onExecute: () => executeHooks, onSubscribe: () => subscribeHooks };
+}
+
+/** What replaces a response over `maxBytes`. `data: null`: the operation ran (a mutation's changes are applied), so HTTP answers 200. */
+export function responseTooLarge(maxBytes: number): ExecutionResult {
+  return {
+    data: null,
+    errors: [
+      new GraphQLError(`the response is larger than ${maxBytes} bytes; select fewer fields or rows`, {
+        extensions: { code: 'LIMIT_EXCEEDED', limit: 'maxResponseBytes', max: maxBytes },
+      }),
+    ],
+  };
 }
 
 type OnExecuteHooks = Extract<ReturnType<NonNullable<Plugin['onExecute']>>, { onExecuteDone?: unknown }>;

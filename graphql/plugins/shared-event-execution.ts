@@ -1,6 +1,14 @@
-import { createSourceEventStream, type DocumentNode, type ExecutionArgs, type ExecutionResult, execute } from 'graphql';
+import {
+  createSourceEventStream,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  execute,
+  GraphQLError,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { type EventSink, type ViewEvent, ViewStream } from '../../app/index.js';
+import { responseTooLarge } from './response-limit.js';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -18,11 +26,24 @@ export interface ResultWriter {
   whenDrained(callback: () => void): void;
 }
 
-/** One event's result for one operation (a cohort), and its JSON when it may be written as it is. */
+/** What a pushed subscription writes for one event: the result as JSON, and whether the stream ends after it. */
+interface Written {
+  readonly json: string;
+  readonly last: boolean;
+}
+
+/** One event's result for one operation (a cohort), and what a pushed stream writes for it (made once, when asked). */
 interface Executed {
   readonly result: Result;
-  /** Undefined until asked; null when the result must go through the iterator (errors, too large, async). */
-  json: string | null | undefined;
+  written: Written | Promise<Written> | undefined;
+}
+
+/** What the plugins after this one would do to a subscription's result, done here for pushed streams (once per cohort). */
+export interface PushedResultRules {
+  /** Largest event as JSON bytes of its `data`: a larger one becomes `LIMIT_EXCEEDED` and ends the stream. */
+  readonly maxResponseBytes: number;
+  /** Yoga's error masking (unexpected errors become `Unexpected error.`, and are logged). */
+  readonly maskError: (error: GraphQLError) => GraphQLError;
 }
 
 /**
@@ -35,34 +56,43 @@ interface Executed {
  * Per-viewer views never share a cohort: a viewer whose rules differ is served another view,
  * whose events are other objects.
  *
- * When the context carries a `resultWriter` (graphql-ws), the view's stream is pushed
- * (`ViewStream.push`) and each result's JSON, made once per cohort, is handed to the writer,
- * which adds the operation id and writes it: no async iterator step, promise or
- * `JSON.stringify` per subscriber. Only results that are plain data within `maxResponseBytes`
- * go that way; any other (errors, too large, asynchronous) goes through the iterator as
- * before, where yoga's plugins (error masking, the response cap) see it, and the stream is
- * pulled from then on, so order is kept. Without a writer (SSE) the stream is pulled and only
- * execution is shared.
+ * When the context carries a `resultWriter` (graphql-ws) and the source is a view's stream, the
+ * stream is pushed (`ViewStream.push`) and each event's JSON, made once per cohort, is handed
+ * to the writer, which adds the operation id and writes it: no async iterator step, promise or
+ * `JSON.stringify` per subscriber. Such an operation ends envelop's `onSubscribe` chain here
+ * (`setResultAndStopExecution`): the plugins after this one would wrap its iterator in
+ * per-operation layers (error masking, the response cap) that each subscriber would hold for
+ * its whole life (about 3 KB) though no event goes through them. What they do is done here
+ * instead, once per cohort (`PushedResultRules`): errors are masked with yoga's `maskError`,
+ * and an event over the response cap becomes `LIMIT_EXCEEDED` and ends the stream, as
+ * `useResponseLimit` does. Without a writer (SSE), or for a refused subscription, the other
+ * plugins run as usual and only execution is shared.
  *
  * Valid because no resolver under a subscription field reads the context or anything but
  * the event (rows are plain data). A field that depended on the viewer (authorisation,
  * masking per user) would have to be part of the key.
  *
- * It replaces only the subscribe function: the source stream still comes from the schema's
- * subscribe resolver.
+ * The source stream still comes from the schema's subscribe resolver.
  */
-export function useSharedEventExecution(maxResponseBytes: number): Plugin {
+export function useSharedEventExecution(rules: PushedResultRules): Plugin {
   const results = new WeakMap<object, WeakMap<DocumentNode, Map<string, Executed>>>();
+  const pulled = async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
+    const source = await createSourceEventStream(args);
+    if (!isAsyncIterable(source)) return source;
+    return new MappedResults(source[Symbol.asyncIterator](), new Operation(args, results, rules));
+  };
   return {
-    onSubscribe({ setSubscribeFn }) {
-      setSubscribeFn((async (args: ExecutionArgs) => {
-        const source = await createSourceEventStream(args);
-        if (!isAsyncIterable(source)) return source;
-        const operation = new Operation(args, results, maxResponseBytes);
-        const writer = (args.contextValue as { resultWriter?: ResultWriter } | undefined)?.resultWriter;
-        if (writer !== undefined && source instanceof ViewStream) return new PushedResults(source, writer, operation);
-        return new MappedResults(source[Symbol.asyncIterator](), operation);
-      }) as never);
+    async onSubscribe({ args, setSubscribeFn, setResultAndStopExecution }) {
+      const writer = (args.contextValue as { resultWriter?: ResultWriter } | undefined)?.resultWriter;
+      if (writer === undefined) return setSubscribeFn(pulled as never);
+      const source = await createSourceEventStream(args);
+      if (source instanceof ViewStream)
+        return setResultAndStopExecution(new PushedResults(source, writer, new Operation(args, results, rules)));
+      // A refused subscription (an error result) or another kind of stream: the plugins after this one see it.
+      const result = isAsyncIterable(source)
+        ? new MappedResults(source[Symbol.asyncIterator](), new Operation(args, results, rules))
+        : source;
+      setSubscribeFn((() => result) as never);
     },
   };
 }
@@ -76,17 +106,17 @@ class Operation {
   readonly #args: ExecutionArgs;
   readonly #key: string;
   readonly #results: WeakMap<object, WeakMap<DocumentNode, Map<string, Executed>>>;
-  readonly #maxResponseBytes: number;
+  readonly #rules: PushedResultRules;
 
   constructor(
     args: ExecutionArgs,
     results: WeakMap<object, WeakMap<DocumentNode, Map<string, Executed>>>,
-    maxResponseBytes: number,
+    rules: PushedResultRules,
   ) {
     this.#args = args;
-    this.#key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? null)}`;
+    this.#key = cohortKey(args.operationName, args.variableValues);
     this.#results = results;
-    this.#maxResponseBytes = maxResponseBytes;
+    this.#rules = rules;
   }
 
   executed(event: unknown): Executed {
@@ -100,38 +130,65 @@ class Operation {
     return entry;
   }
 
-  /** The result's JSON (`{"data":…}`), made once per cohort; null when it is not plain data within the response cap. */
-  json(event: unknown): string | null {
+  /** What a pushed stream writes for `event`, made once per cohort. */
+  written(event: unknown): Written | Promise<Written> {
     const entry = this.executed(event);
-    if (entry.json !== undefined) return entry.json;
-    const result = entry.result;
-    entry.json = null;
-    if (result instanceof Promise || result.errors !== undefined || result.extensions !== undefined) return null;
+    entry.written ??=
+      entry.result instanceof Promise
+        ? entry.result.then(
+            (result) => this.#written(result),
+            (error: unknown) => ({
+              json: JSON.stringify({ errors: [this.#rules.maskError(asGraphQLError(error))] }),
+              last: true,
+            }),
+          )
+        : this.#written(entry.result);
+    return entry.written;
+  }
+
+  #written(result: ExecutionResult): Written {
+    const { maxResponseBytes, maskError } = this.#rules;
     const data = JSON.stringify(result.data ?? null);
     // The cap counts `data` as JSON bytes, as `useResponseLimit` does (a string's length is a lower bound).
-    if (data.length > this.#maxResponseBytes || Buffer.byteLength(data) > this.#maxResponseBytes) return null;
-    entry.json = `{"data":${data}}`;
-    return entry.json;
+    if (data.length > maxResponseBytes || Buffer.byteLength(data) > maxResponseBytes)
+      return { json: JSON.stringify(responseTooLarge(maxResponseBytes)), last: true };
+    if (result.errors === undefined && result.extensions === undefined)
+      return { json: `{"data":${data}}`, last: false };
+    return { json: JSON.stringify({ ...result, errors: result.errors?.map(maskError) }), last: false };
   }
 
   #run(event: unknown): Executed {
-    return { result: execute({ ...this.#args, rootValue: event }) as Result, json: undefined };
+    return { result: execute({ ...this.#args, rootValue: event }) as Result, written: undefined };
   }
 }
 
+/** Operations with no name and no variables (most subscribers) share one key string. */
+const PLAIN_KEY = '\u0000null';
+
+function cohortKey(operationName: string | null | undefined, variables: unknown): string {
+  if (!operationName && (variables === null || variables === undefined)) return PLAIN_KEY;
+  return `${operationName ?? ''}\u0000${JSON.stringify(variables ?? null)}`;
+}
+
+function asGraphQLError(error: unknown): GraphQLError {
+  return error instanceof GraphQLError
+    ? error
+    : new GraphQLError(error instanceof Error ? error.message : String(error), {
+        originalError: error instanceof Error ? error : undefined,
+      });
+}
+
 /**
- * The subscription's iterator when its stream is pushed to a writer: its first `next()`
- * starts the push and resolves when the stream ends, or with the first result that cannot be
- * written as JSON; later `next()`s pull the stream.
+ * The subscription's iterator when its stream is pushed to a writer: its first `next()` starts
+ * the push and resolves when the stream ends; every event is written by the writer meanwhile.
  */
 class PushedResults implements AsyncIterableIterator<ExecutionResult>, EventSink {
   readonly #stream: ViewStream;
   readonly #writer: ResultWriter;
   readonly #operation: Operation;
   #started = false;
-  /** Resolves the first `next()`: at the end, or with a result to go through the iterator. */
-  #handOver: ((step: IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>>) => void) | undefined;
-  #pulled: MappedResults | undefined;
+  /** Resolves the first `next()`, at the end. */
+  #finish: ((step: IteratorResult<ExecutionResult>) => void) | undefined;
 
   constructor(stream: ViewStream, writer: ResultWriter, operation: Operation) {
     this.#stream = stream;
@@ -144,21 +201,30 @@ class PushedResults implements AsyncIterableIterator<ExecutionResult>, EventSink
   }
 
   next(): Promise<IteratorResult<ExecutionResult>> {
-    if (this.#started) return this.#pull().next();
+    // graphql-ws asks again only after the first `next()` resolved, which is the end.
+    if (this.#started) return Promise.resolve(DONE);
     this.#started = true;
-    const first = new Promise<IteratorResult<ExecutionResult>>((resolve) => (this.#handOver = resolve));
+    const end = new Promise<IteratorResult<ExecutionResult>>((resolve) => (this.#finish = resolve));
     this.#stream.push(this);
-    return first;
+    return end;
   }
 
   write(event: ViewEvent): boolean {
-    const text = this.#operation.json(event);
-    if (text !== null) return this.#writer.write(text, event.kind === 'DELTA');
-    // Through the iterator (yoga's plugins see it), and every later event after it.
+    const written = this.#operation.written(event);
+    if (!(written instanceof Promise)) return this.#send(written, event.kind === 'DELTA');
+    // An asynchronous result (none in our schema): later events wait until it is written, so order is kept.
     this.#stream.unpush();
-    const result = this.#operation.executed(event).result;
-    this.#handOver?.(Promise.resolve(result).then((value) => ({ done: false, value })));
-    this.#handOver = undefined;
+    void written.then((ready) => {
+      this.#send(ready, false);
+      this.#stream.push(this);
+    });
+    return true;
+  }
+
+  #send(written: Written, skippable: boolean): boolean {
+    if (!written.last) return this.#writer.write(written.json, skippable);
+    this.#writer.write(written.json, false);
+    void this.#stream.return();
     return true;
   }
 
@@ -167,21 +233,18 @@ class PushedResults implements AsyncIterableIterator<ExecutionResult>, EventSink
   }
 
   end(): void {
-    this.#handOver?.(DONE);
-    this.#handOver = undefined;
+    this.#finish?.(DONE);
+    this.#finish = undefined;
   }
 
-  return(): Promise<IteratorResult<ExecutionResult>> {
-    return this.#pull().return();
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    await this.#stream.return();
+    return DONE;
   }
 
-  throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
-    return this.#pull().throw(error);
-  }
-
-  #pull(): MappedResults {
-    this.#pulled ??= new MappedResults(this.#stream, this.#operation);
-    return this.#pulled;
+  async throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+    await this.#stream.return();
+    throw error;
   }
 }
 
