@@ -12,7 +12,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ControlReply, ControlRequest, Listening } from './control.js';
+import type { ControlReply, ControlRequest, Listening, SnapshotRequest } from './control.js';
 import type { SubscriberReport } from './subscribers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -76,7 +76,7 @@ function snapshot(name: string): Promise<string> {
       server.off('message', written);
       resolve(file);
     });
-    server.send({ type: 'snapshot', file });
+    server.send({ type: 'snapshot', file } satisfies SnapshotRequest);
   });
 }
 
