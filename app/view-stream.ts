@@ -1,6 +1,8 @@
 import { MAX_QUEUED_EVENTS, type Subscriber } from './fanout.js';
 import type { ViewEvent, ViewHost } from './view-host.js';
 
+const NO_EVENTS: readonly ViewEvent[] = [];
+
 /** How long a stream waits for its instance to reach a client's `sinceVersion` (see `#catchUp`). */
 const AHEAD_WAIT_MS = 5000;
 
@@ -38,10 +40,10 @@ export interface EventSink {
 export class ViewStream implements AsyncIterableIterator<ViewEvent>, Subscriber {
   readonly #host: ViewHost;
   readonly #view: string;
-  /** The SNAPSHOT or the missed deltas, served before any update. */
-  #initial: ViewEvent[];
+  /** The SNAPSHOT or the missed deltas, served before any update (none once served: a pushed stream holds no array). */
+  #initial: ViewEvent[] | undefined;
   /** Delivered updates not read yet (pull), or delivered before `push`. */
-  #queue: ViewEvent[] = [];
+  #queue: ViewEvent[] | undefined;
   #onEnd: { ended(): void } | undefined;
   /** A `sinceVersion` above this instance's position (served by an instance further ahead): read once caught up. */
   #ahead: number | undefined;
@@ -81,8 +83,8 @@ export class ViewStream implements AsyncIterableIterator<ViewEvent>, Subscriber 
     if (this.#done) return;
     if (this.#sink !== undefined) this.#emit(event);
     else if (this.#lost) return;
-    else if (this.#queue.push(event) > MAX_QUEUED_EVENTS) {
-      this.#queue = [];
+    else if ((this.#queue ??= []).push(event) > MAX_QUEUED_EVENTS) {
+      this.#queue = undefined;
       this.#lost = true;
       this.#host.lost(this.#view);
     } else this.#wake?.();
@@ -94,12 +96,12 @@ export class ViewStream implements AsyncIterableIterator<ViewEvent>, Subscriber 
 
   async next(): Promise<IteratorResult<ViewEvent>> {
     if (this.#ahead !== undefined) await this.#catchUp(this.#ahead);
-    const initial = this.#initial.shift();
+    const initial = this.#initial?.shift();
     if (initial !== undefined) return { done: false, value: initial };
     for (;;) {
       if (this.#done) return { done: true, value: undefined };
       if (this.#lost) return { done: false, value: this.#resync() };
-      const event = this.#queue.shift();
+      const event = this.#queue?.shift();
       if (event === undefined) {
         await new Promise<void>((resolve) => (this.#wake = resolve));
         this.#wake = undefined;
@@ -124,10 +126,10 @@ export class ViewStream implements AsyncIterableIterator<ViewEvent>, Subscriber 
       return;
     }
     this.#sink = sink;
-    const initial = this.#initial;
-    const queued = this.#queue;
-    this.#initial = [];
-    this.#queue = [];
+    const initial = this.#initial ?? NO_EVENTS;
+    const queued = this.#queue ?? NO_EVENTS;
+    this.#initial = undefined;
+    this.#queue = undefined;
     if (this.#lost) this.#write(sink, this.#resync());
     else {
       for (let i = 0; i < initial.length && !this.#lost; i++) {
@@ -140,7 +142,7 @@ export class ViewStream implements AsyncIterableIterator<ViewEvent>, Subscriber 
       }
     }
     for (const event of queued) {
-      if (this.#sink !== sink) this.#queue.push(event);
+      if (this.#sink !== sink) (this.#queue ??= []).push(event);
       else this.#emit(event);
     }
   }
@@ -203,14 +205,14 @@ export class ViewStream implements AsyncIterableIterator<ViewEvent>, Subscriber 
     this.#version = snapshot.version;
     // Updates delivered while waiting are in the snapshot or follow it (`#follow` sorts them out).
     const missed = caughtUp ? this.#host.history(this.#view)?.since(since, snapshot.version) : undefined;
-    this.#initial.push(...(missed ?? [snapshot]));
+    (this.#initial ??= []).push(...(missed ?? [snapshot]));
   }
 
   async return(): Promise<IteratorResult<ViewEvent>> {
     if (!this.#done) {
       this.#done = true;
-      this.#initial = [];
-      this.#queue = [];
+      this.#initial = undefined;
+      this.#queue = undefined;
       const sink = this.#sink;
       this.#sink = undefined;
       this.#host.unlisten(this.#view, this);

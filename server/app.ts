@@ -243,6 +243,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     verifyClient: origins.verifyClient(),
   });
   const queryTexts = new InternedTexts();
+  /** The root value graphql-ws's `execute` and `subscribe` options call through. */
+  let root: Enveloped | undefined;
   const graphqlWs = serveGraphQLWs<
     { [key: string]: unknown },
     {
@@ -302,13 +304,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           if (error instanceof GraphQLError) return [error];
           throw error;
         }
+        // envelop gives the same two functions to every operation (unless instrumented per
+        // operation): one root object serves them all rather than one per subscription.
+        if (root?.execute !== execute || root?.subscribe !== subscribe) root = { execute, subscribe };
         const args: ExecutionArgs = {
           schema,
           operationName: payload.operationName ?? null,
           document,
           variableValues: payload.variables ?? null,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
+          rootValue: root,
         };
         const errors = validate(args.schema, args.document);
         return errors.length > 0 ? errors : args;

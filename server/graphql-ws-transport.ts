@@ -82,7 +82,7 @@ export function serveGraphQLWs<P extends { [key: string]: unknown }, E extends S
     logger.debug('graphql-ws: socket error', { error: error.message });
   }
   function onMessage(this: WebSocket, data: unknown): void {
-    connections.get(this)?.received(String(data));
+    connections.get(this)?.received(parsed(String(data), options.jsonMessageReviver));
   }
   function onClose(this: WebSocket, code: number, reason: Buffer): void {
     const connection = connections.get(this);
@@ -167,4 +167,20 @@ class Connection implements GraphQLWsSocket {
 
 function closeUninitialised(socket: WebSocket): void {
   socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+}
+
+/**
+ * The message as graphql-ws's `parseMessage` would read it, parsed here so that graphql-ws's
+ * handler (which lives as long as a subscription, with its argument) holds the parsed message it
+ * keeps anyway rather than the text too: `parseMessage` takes either (its `data` is `unknown`)
+ * and validates both alike. Text that is not a JSON object goes on as it is, for graphql-ws to
+ * refuse (4400).
+ */
+function parsed(text: string, reviver: ServerOptions['jsonMessageReviver']): string {
+  try {
+    const message: unknown = JSON.parse(text, reviver);
+    return typeof message === 'object' && message !== null ? (message as unknown as string) : text;
+  } catch {
+    return text;
+  }
 }

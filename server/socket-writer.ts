@@ -32,16 +32,16 @@ export class SocketWriter {
 
   /** The writer of one operation: its results as `{"id":…,"type":"next","payload":…}`. */
   forOperation(id: string): ResultWriter {
-    return new OperationWriter(this, `{"id":${JSON.stringify(id)},"type":"next","payload":`);
+    return new OperationWriter(this, JSON.stringify(id));
   }
 
-  /** Writes `head` + `resultJson` + `}` (see `ResultWriter.write`). */
-  write(head: string, resultJson: string, skippable: boolean): boolean {
+  /** Writes a `next` message of the operation `idJson` (its id as JSON) with `resultJson` (see `ResultWriter.write`). */
+  write(idJson: string, resultJson: string, skippable: boolean): boolean {
     const socket = this.#socket;
     if (socket.readyState !== socket.OPEN) return true; // closing: its streams end with it
     if (skippable && socket.bufferedAmount > this.#lagBytes) return false;
     if (closeIfSlowSocket(socket, this.#maxQueuedBytes)) return true;
-    socket.send(`${head}${resultJson}}`);
+    socket.send(`{"id":${idJson},"type":"next","payload":${resultJson}}`);
     return true;
   }
 
@@ -74,15 +74,15 @@ const DRAIN_POLL_MS = 100;
 /** One operation's `ResultWriter` (a class: one lives per subscription, its methods are shared). */
 class OperationWriter implements ResultWriter {
   readonly #socket: SocketWriter;
-  readonly #head: string;
+  readonly #idJson: string;
 
-  constructor(socket: SocketWriter, head: string) {
+  constructor(socket: SocketWriter, idJson: string) {
     this.#socket = socket;
-    this.#head = head;
+    this.#idJson = idJson;
   }
 
   write(resultJson: string, skippable: boolean): boolean {
-    return this.#socket.write(this.#head, resultJson, skippable);
+    return this.#socket.write(this.#idJson, resultJson, skippable);
   }
 
   whenDrained(callback: () => void): void {

@@ -170,7 +170,8 @@ function census(file: string): Map<string, Tally> {
         const kind = heap.edges[edge] as number;
         if (kind === 0 || kind === 2) names.push(heap.strings[heap.edges[edge + edgeNameAt] as number] as string);
       }
-      return ` {${names.join(',')}}`;
+      const context = name === 'system / Context' ? ` <- ${retainer.get(node) ?? '?'}` : '';
+      return ` {${names.join(',')}}${context}`;
     }
     return ` <- ${retainer.get(node) ?? '?'}`;
   };
@@ -206,7 +207,7 @@ function print(before: Map<string, Tally>, after: Map<string, Tally>): void {
   grown.sort((a, b) => b.bytes - a.bytes);
   const total = grown.reduce((sum, row) => sum + row.bytes, 0);
   process.stdout.write(`${subscribers} subscribers: ${Math.round(total)} B of self size per subscriber\n`);
-  for (const row of grown.slice(0, 60)) {
+  for (const row of grown.slice(0, Number(process.env['CENSUS_ROWS'] ?? 60))) {
     if (Math.abs(row.bytes) < 8) continue;
     process.stdout.write(
       `${String(Math.round(row.bytes)).padStart(7)} B ${row.count.toFixed(2).padStart(7)}×  ${row.key}\n`,

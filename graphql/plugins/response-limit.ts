@@ -9,9 +9,10 @@ import { jsonBytesWithin } from './json-bytes.js';
  * subscription then ends, since its client could not follow the view without that event. A
  * mutation's changes are applied all the same: only its answer is replaced.
  *
- * Through envelop's `onExecute` and `onSubscribe`, so it covers HTTP, SSE and graphql-ws alike.
- * Subscription events are measured once per result object, which the shared event execution
- * gives to every subscriber of one operation.
+ * Through envelop's `onExecute` and `onSubscribe`, so it covers HTTP, SSE and graphql-ws alike,
+ * except graphql-ws subscriptions pushed by `useSharedEventExecution`, which applies the same
+ * cap (`responseTooLarge`) where it makes their JSON. Subscription events are measured once per
+ * result object, which the shared event execution gives to every subscriber of one operation.
  */
 export function useResponseLimit(maxBytes: number): Plugin {
   const verdicts = new WeakMap<object, boolean>();
