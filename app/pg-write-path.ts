@@ -3,6 +3,7 @@ import type { CheckedConfig } from '../config/validate.js';
 import type { Record } from '../engine/index.js';
 import {
   type GroupCommitStats,
+  HOLD_LIMIT_MS,
   isConnectionError,
   isRetryableError,
   type JsonObject,
@@ -20,6 +21,8 @@ import type { RowReader } from './pg-rows.js';
 import type { Logger } from './view-host.js';
 import { DEFAULT_WRITE_LIMITS, type WriteLimits } from './write-limits.js';
 import type { Applied, Authorize, Writes } from './write-path.js';
+
+const ignoreError = (): void => undefined;
 
 /** A deadlock with another writer (say, a SQL client) is retried this many times before the callers see UNAVAILABLE. */
 const ATTEMPTS = 3;
@@ -264,6 +267,9 @@ export class PgWritePath implements Writes {
         `the database is out of reach: the request was not applied; retry it (${error instanceof Error ? error.message : String(error)})`,
       );
     }
+    // A checked-out connection that breaks between two queries (its session ended by PostgreSQL,
+    // say) emits 'error': unheard, that would end the process. The next query fails instead.
+    client.on('error', ignoreError);
     const expected: { txid: string; part: number }[] = [];
     let broken = false;
     try {
@@ -334,6 +340,7 @@ export class PgWritePath implements Writes {
       if (!broken) await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
+      client.off('error', ignoreError);
       client.release(broken);
     }
   }
@@ -358,6 +365,9 @@ export class PgWritePath implements Writes {
     const statements = [
       'BEGIN',
       `SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`,
+      // A process stopped inside this transaction (SIGSTOP, a paused VM) would hold the log lock,
+      // which every writer of the database takes, until it resumes: PostgreSQL ends it instead.
+      `SET LOCAL idle_in_transaction_session_timeout = ${HOLD_LIMIT_MS}`,
       `SELECT pg_advisory_xact_lock(${LOG_LOCK})`,
       'SELECT pg_current_xact_id()::text AS txid',
       ...tables.map(
@@ -366,12 +376,12 @@ export class PgWritePath implements Writes {
       ),
     ];
     const results = (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult[];
-    const txid = (results[3]?.rows[0] as { txid?: string } | undefined)?.txid;
+    const txid = (results[4]?.rows[0] as { txid?: string } | undefined)?.txid;
     if (txid === undefined) throw new Error('the transaction id did not come back');
     const stored = new Map<string, Map<string, Record>>();
     tables.forEach((table, index) => {
       const records = new Map<string, Record>();
-      for (const { row } of (results[4 + index]?.rows ?? []) as { row: JsonObject }[]) {
+      for (const { row } of (results[5 + index]?.rows ?? []) as { row: JsonObject }[]) {
         const record = this.#rows.record(table, row);
         if (record !== undefined) records.set(record.id, record);
       }

@@ -10,6 +10,7 @@ export {
   cannotConnect,
   DEFAULT_PRUNING,
   ensureSchema,
+  HOLD_LIMIT_MS,
   isConnectionError,
   isRetryableError,
   LOG_LOCK,

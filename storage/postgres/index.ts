@@ -8,6 +8,6 @@ export { cannotConnect, isConnectionError, isRetryableError, safeLocation, sqlSt
 export { registerInstance } from './instances.js';
 export type { LoggedTransaction } from './log-entry.js';
 export { LogFollower } from './log-follower.js';
-export { DEFAULT_PRUNING, LogPruner, type PruneOptions } from './pruner.js';
+export { DEFAULT_PRUNING, HOLD_LIMIT_MS, LogPruner, type PruneOptions } from './pruner.js';
 export { ensureSchema, LOG_LOCK, PART_SETTING } from './schema.js';
 export { readSnapshot } from './snapshot.js';

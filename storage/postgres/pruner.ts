@@ -22,7 +22,7 @@ export const DEFAULT_PRUNING: PruneOptions = {
 
 /** Entries deleted per transaction: a long backlog goes in several short transactions. */
 const BATCH = 50_000;
-/** How long a pruning transaction may sit idle (its process stalled) before PostgreSQL ends it, releasing the lock. */
+/** How long a transaction holding a lock (pruning, registering, a write group) may sit idle, its process stalled, before PostgreSQL ends it and the lock is free. */
 export const HOLD_LIMIT_MS = 10_000;
 
 /** What one pruning did. */
