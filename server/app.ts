@@ -191,7 +191,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       subscriptionsProtocol: authenticator === undefined ? 'WS' : 'SSE',
     },
     logging: yogaLogger(logger),
-    maxRequestBodySize: maxPayloadBytes,
+    // The body size is checked by `usePayloadLimit`, more cheaply.
+    maxRequestBodySize: false,
     cors: origins.cors(),
     plugins: [
       origins.plugin(),
