@@ -1,15 +1,21 @@
-import { resolve } from 'node:path';
-import { createClient, type Client as WsClient } from 'graphql-ws';
+import type { Client as WsClient } from 'graphql-ws';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import WebSocket from 'ws';
-import { loadConfig } from '../../config/load.js';
-import { evaluateView, hashRows, type Record, type ViewDefinition } from '../../engine/index.js';
 import { pick, random } from '../graphql/helpers/live.js';
-import { LocalView, type UpdateEvent } from '../graphql/helpers/local-view.js';
 import { eventually } from '../graphql/helpers/server.js';
-import { killProcessGroups, spawnProcess, type TestProcess } from '../process-groups.js';
+import { killProcessGroups } from '../process-groups.js';
 import { createDatabase, postgresMissing, type TestDatabase } from './helpers.js';
+import {
+  converged,
+  expectedHash,
+  type Instance,
+  mutate,
+  type Subscriber,
+  startInstance,
+  subscribe,
+  tables,
+  VIEWS,
+} from './processes.js';
 
 /**
  * Three server processes over one PostgreSQL database: subscribers on each, random mutations
@@ -20,30 +26,6 @@ import { createDatabase, postgresMissing, type TestDatabase } from './helpers.js
  * with sinceVersion and gets only the deltas it missed.
  */
 const missing = await postgresMissing();
-const root = resolve(import.meta.dirname, '../..');
-const checked = await loadConfig();
-const VIEWS: { readonly [view: string]: string } = {
-  usersList: 'id name email role active age',
-  topPosts: 'id authorId title published likes author { id name email role active age }',
-  postsPerAuthor: 'id authorId posts likes',
-};
-
-interface Instance {
-  process: TestProcess;
-  url: string;
-  wsUrl: string;
-}
-
-/** One subscription's copy, with every problem it met. */
-interface Subscriber {
-  readonly view: string;
-  readonly instance: Instance;
-  readonly copy: LocalView;
-  readonly versions: number[];
-  readonly problems: string[];
-  events: number;
-  stop(): void;
-}
 
 describe.skipIf(missing !== undefined)('three instances over one PostgreSQL database', () => {
   let db: TestDatabase;
@@ -58,123 +40,12 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
     await db.drop();
   });
 
-  async function startInstance(): Promise<Instance> {
-    const child = spawnProcess(
-      process.execPath,
-      ['--import', 'tsx', 'server/main.ts', '--port', '0', '--database', db.url, '--log-level', 'info'],
-      { cwd: root, env: { ...process.env, AUTH_SECRET: '', LOG_LEVEL: 'info' } },
-    );
-    const line = await child.waitForLine((text) => text.includes('"listening"'), { timeoutMs: 60_000 });
-    const url = String((JSON.parse(line) as { url: string }).url);
-    return { process: child, url, wsUrl: url.replace(/^http/, 'ws') };
-  }
-
-  function subscribe(instance: Instance, view: string, sinceVersion?: number, copy = new LocalView()): Subscriber {
-    const socket = createClient({ url: instance.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
-    sockets.push(socket);
-    const selection = VIEWS[view] as string;
-    const subscriber: Subscriber = {
-      view,
-      instance,
-      copy,
-      versions: [],
-      problems: [],
-      events: 0,
-      stop: () => undefined,
-    };
-    subscriber.stop = socket.subscribe<{ [view: string]: UpdateEvent }>(
-      {
-        query: `subscription($since: Int) { ${view}(sinceVersion: $since) { view version previousVersion kind hash removed added { ${selection} } updated { ${selection} } } }`,
-        variables: { since: sinceVersion ?? null },
-      },
-      {
-        next: (result) => {
-          const event = result.data?.[view];
-          if (event === undefined) {
-            subscriber.problems.push(`errors: ${JSON.stringify(result.errors)}`);
-            return;
-          }
-          const last = subscriber.versions.at(-1);
-          if (last !== undefined && event.version < last)
-            subscriber.problems.push(`version ${event.version} after ${last}`);
-          subscriber.versions.push(event.version);
-          subscriber.events++;
-          try {
-            copy.apply(event);
-          } catch (error) {
-            subscriber.problems.push(error instanceof Error ? error.message : String(error));
-          }
-        },
-        error: () => undefined, // a killed instance: the copy is checked only on live ones
-        complete: () => undefined,
-      },
-    );
-    return subscriber;
-  }
-
-  async function tables(): Promise<Map<string, Map<string, Record>>> {
-    const result = new Map<string, Map<string, Record>>();
-    for (const table of ['users', 'posts']) {
-      const rows = await db.sql<{ row: Record }>(`SELECT to_jsonb(t) AS row FROM ${table} t`);
-      result.set(table, new Map(rows.map(({ row }) => [row.id, row])));
-    }
-    return result;
-  }
-
-  async function expected(view: string): Promise<string> {
-    const definition = checked.config.views.find((candidate) => candidate.id === view) as ViewDefinition;
-    return hashRows(evaluateView(definition, await tables()));
-  }
-
-  async function converged(subscribers: readonly Subscriber[]): Promise<void> {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const wanted = new Map<string, string>();
-      for (const view of Object.keys(VIEWS)) wanted.set(view, await expected(view));
-      const behind = subscribers.filter((s) => s.copy.hash !== wanted.get(s.view));
-      if (behind.length === 0) return;
-      if (Date.now() > deadline) {
-        const details: string[] = [];
-        for (const s of behind) {
-          const ready = await fetch(s.instance.url.replace(/graphql$/, 'ready')).then((r) => r.text(), String);
-          const definition = checked.config.views.find((candidate) => candidate.id === s.view) as ViewDefinition;
-          const rows = evaluateView(definition, await tables());
-          const want = new Map(rows.map((row) => [row['id'] as string, JSON.stringify(row)]));
-          const diff = [...new Set([...want.keys(), ...s.copy.rows.keys()])]
-            .filter((id) => want.get(id) !== JSON.stringify(s.copy.rows.get(id)))
-            .slice(0, 5)
-            .map((id) => `${id}: copy ${JSON.stringify(s.copy.rows.get(id))} oracle ${want.get(id)}`);
-          details.push(
-            `${s.view}@${s.copy.version} on ${s.instance.url} (${ready}; problems ${s.problems.slice(0, 3).join(', ')}): ${diff.join('; ')}`,
-          );
-        }
-        throw new Error(`copies never converged:\n${details.join('\n')}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  async function mutate(
-    instance: Instance,
-    query: string,
-    variables: { [name: string]: unknown },
-  ): Promise<{ ok: true } | { ok: false; code: string }> {
-    const response = await fetch(instance.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
-    if (body.errors === undefined) return { ok: true };
-    return { ok: false, code: String(body.errors[0]?.extensions?.code) };
-  }
-
   test('random mutations round-robin, SQL transactions, one instance killed and restarted: every copy equals the tables', async () => {
-    const instances = await Promise.all([startInstance(), startInstance(), startInstance()]);
+    const instances = await Promise.all([startInstance(db), startInstance(db), startInstance(db)]);
     const live = [true, true, true];
     const subscribers: Subscriber[] = [];
     for (const instance of instances)
-      for (const view of Object.keys(VIEWS)) subscribers.push(subscribe(instance, view));
+      for (const view of Object.keys(VIEWS)) subscribers.push(subscribe(sockets, instance, view));
     await eventually(() => subscribers.every((s) => s.events > 0), 'every snapshot', 30_000);
 
     // A SQL client writing multi-row transactions on ids of its own, the whole time.
@@ -296,11 +167,11 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
     live[1] = false;
     victim.process.signal('SIGKILL', 'group');
     await victim.process.exited;
-    const restarted = await startInstance();
+    const restarted = await startInstance(db);
     instances[1] = restarted;
     live[1] = true;
     const survivors = subscribers.filter((_, index) => Math.floor(index / Object.keys(VIEWS).length) !== 1);
-    const fresh = Object.keys(VIEWS).map((view) => subscribe(restarted, view));
+    const fresh = Object.keys(VIEWS).map((view) => subscribe(sockets, restarted, view));
     await Promise.all(workers);
     writing = false;
     await sqlWriter;
@@ -308,7 +179,7 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
 
     const everyone = [...survivors, ...fresh];
     await eventually(() => fresh.every((s) => s.events > 0), 'the restarted instance to serve', 60_000);
-    await converged(everyone);
+    await converged(db, everyone);
     for (const subscriber of [...subscribers, ...fresh]) expect(subscriber.problems, subscriber.view).toEqual([]);
     for (const subscriber of everyone) expect(subscriber.copy.localHash()).toBe(subscriber.copy.hash);
     expect(sqlTransactions).toBeGreaterThan(0);
@@ -317,7 +188,7 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
     for (const subscriber of survivors)
       expect(subscriber.copy.kinds.filter((kind) => kind === 'DELTA').length).toBeGreaterThan(5);
     // Every acknowledged mutation is in the tables (its id's last acknowledged state, unless a later request's outcome was lost).
-    const stored = await tables();
+    const stored = await tables(db);
     for (const [id, { table, fields }] of acknowledged) {
       if (uncertain.has(id)) continue;
       const row = stored.get(table)?.get(id);
@@ -327,11 +198,11 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
   }, 240_000);
 
   test('a client resumes on another instance with sinceVersion and gets only the deltas it missed', async () => {
-    const [a, b] = await Promise.all([startInstance(), startInstance()]);
+    const [a, b] = await Promise.all([startInstance(db), startInstance(db)]);
     const sql = new pg.Client({ connectionString: db.url });
     await sql.connect();
     try {
-      const first = subscribe(a, 'usersList');
+      const first = subscribe(sockets, a, 'usersList');
       await eventually(() => first.events > 0, 'the snapshot');
       await sql.query(
         `INSERT INTO users VALUES ('r1', 'Ra', 'r@x', 'viewer', true, 1), ('r2', 'Rb', 'r@x', 'viewer', true, 2)`,
@@ -343,7 +214,7 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
       await sql.query(`UPDATE users SET age = 10 WHERE id = 'r1'`);
       await sql.query(`INSERT INTO users VALUES ('r3', 'Rc', 'r@x', 'viewer', false, NULL)`);
       const kinds = first.copy.kinds.length;
-      const resumed = subscribe(b, 'usersList', version, first.copy);
+      const resumed = subscribe(sockets, b, 'usersList', version, first.copy);
       await eventually(
         () => resumed.copy.rows.size === 3 && resumed.copy.rows.get('r1')?.['age'] === 10,
         'the missed deltas',
@@ -351,7 +222,7 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
       );
       expect(first.copy.kinds.slice(kinds)).toEqual(['DELTA', 'DELTA']);
       expect(resumed.problems).toEqual([]);
-      expect(resumed.copy.hash).toBe(await expected('usersList'));
+      expect(resumed.copy.hash).toBe(await expectedHash(db, 'usersList'));
       // A version the other instance has not reached yet: it waits, then serves deltas (no older SNAPSHOT).
       await sql.query(`DELETE FROM users WHERE id = 'r2'`);
       await eventually(() => !resumed.copy.rows.has('r2'), 'the delete');

@@ -37,7 +37,8 @@ export async function startInstance(db: TestDatabase, args: readonly string[] = 
     ['--import', 'tsx', 'server/main.ts', '--port', '0', '--database', db.url, '--log-level', 'info', ...args],
     { cwd: root, env: { ...process.env, AUTH_SECRET: '', LOG_LEVEL: 'info' } },
   );
-  const line = await child.waitForLine((text) => text.includes('"listening"'));
+  // A start is a minute at most, even on a loaded machine.
+  const line = await child.waitForLine((text) => text.includes('"listening"'), { timeoutMs: 60_000 });
   const url = String((JSON.parse(line) as { url: string }).url);
   return {
     process: child,
@@ -123,13 +124,19 @@ export function subscribe(
 }
 
 /** Every row of the followed tables, as the database holds them now. */
-async function tables(db: TestDatabase): Promise<Map<string, Map<string, Record>>> {
+/** What the PostgreSQL tables hold, by table and id. */
+export async function tables(db: TestDatabase): Promise<Map<string, Map<string, Record>>> {
   const result = new Map<string, Map<string, Record>>();
   for (const table of ['users', 'posts']) {
     const rows = await db.sql<{ row: Record }>(`SELECT to_jsonb(t) AS row FROM ${table} t`);
     result.set(table, new Map(rows.map(({ row }) => [row.id, row])));
   }
   return result;
+}
+
+/** The plain evaluator's hash of `view` over what the tables hold. */
+export async function expectedHash(db: TestDatabase, view: string): Promise<string> {
+  return hashRows(evaluateView(definition(view), await tables(db)));
 }
 
 function definition(view: string): ViewDefinition {
