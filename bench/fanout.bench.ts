@@ -40,8 +40,13 @@ const eventsFor = (subscribers: number): number => (subscribers <= 100 ? 200 : s
 const THROUGHPUT_WRITERS = 16;
 const THROUGHPUT_SECONDS = quick ? 2 : 3;
 const THROUGHPUT_ROUNDS = quick ? 2 : 6;
-/** `BENCH_FANOUT_PARTS=throughput` runs only the idle-subscriber throughput (no report written). */
+/**
+ * `BENCH_FANOUT_PARTS=throughput` runs only the idle-subscriber throughput, `sse` only ours over
+ * SSE (no report written either way).
+ */
 const PARTS = new Set((process.env['BENCH_FANOUT_PARTS'] ?? 'all').split(','));
+/** Node flags for the server processes (say, `--cpu-prof --cpu-prof-dir=…`). */
+const SERVER_NODE_ARGS = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
 
 const ROW = 'id authorId title published likes author { id name email role active age }';
 const SUBSCRIPTION = `subscription { topPosts { view version kind hash removed added { ${ROW} } updated { ${ROW} } } }`;
@@ -75,7 +80,7 @@ interface ServerChild {
 async function startServerChild(name: ServerName): Promise<ServerChild> {
   const child = fork(path.join(here, 'fanout', SERVERS[name].script), [], {
     // No warnings: yoga's PubSub is an EventTarget, which warns past 10 listeners.
-    execArgv: ['--import', 'tsx', '--max-old-space-size=4096', '--no-warnings'],
+    execArgv: ['--import', 'tsx', '--max-old-space-size=4096', '--no-warnings', ...SERVER_NODE_ARGS],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const pending = new Map<number, (value: number) => void>();
@@ -104,11 +109,13 @@ async function startServerChild(name: ServerName): Promise<ServerChild> {
   };
 }
 
+/** SIGTERM (a server profiled with `--cpu-prof` writes its profile as it exits), SIGKILL after 5 s. */
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGKILL');
-  return exited;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  return exited.finally(() => clearTimeout(timer));
 }
 
 interface Subscribers {
@@ -354,6 +361,10 @@ async function main(): Promise<void> {
     );
     return run;
   };
+  if (PARTS.has('sse') && PARTS.size === 1) {
+    record(await measure('ours', 'sse', SSE_SUBSCRIBERS));
+    return;
+  }
   if (PARTS.has('throughput') && PARTS.size === 1) {
     const { none, idle } = await throughputSideBySide(IDLE_SUBSCRIBERS);
     logThroughput(none, idle);
