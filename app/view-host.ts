@@ -89,6 +89,8 @@ export class ViewHost {
   #observer: AppObserver | undefined;
   /** Each view's version as of its last update (or registration): the next update's `previousVersion`. */
   readonly #versions = new Map<string, number>();
+  /** The last SNAPSHOT event handed out per view (see `snapshotEvent`). */
+  readonly #snapshotEvents = new Map<string, WeakRef<ViewEvent>>();
   readonly #logVersions: boolean;
   readonly #reached: ((version: number) => Promise<void>) | undefined;
 
@@ -135,6 +137,7 @@ export class ViewHost {
   /** Unregisters a view added with `addView`, and drops its history. */
   removeView(id: string): void {
     this.#histories.delete(id);
+    this.#snapshotEvents.delete(id);
     this.#versions.delete(id);
     const added = this.#added.get(id);
     this.#added.delete(id);
@@ -200,7 +203,23 @@ export class ViewHost {
   /** The view's current result as a SNAPSHOT event. */
   snapshotEvent(view: string): ViewEvent {
     const { version, rows, hash } = this.snapshot(view);
-    return { view, version, previousVersion: null, kind: 'SNAPSHOT', added: rows, updated: [], removed: [], hash };
+    // Subscribers joining at one version get one event object, so its execution and JSON are
+    // made once for them all (see useSharedEventExecution): a reconnecting crowd costs one
+    // SNAPSHOT, not one each. Held weakly: no view's rows are kept alive for this.
+    const last = this.#snapshotEvents.get(view)?.deref();
+    if (last !== undefined && last.version === version && last.hash === hash) return last;
+    const event: ViewEvent = {
+      view,
+      version,
+      previousVersion: null,
+      kind: 'SNAPSHOT',
+      added: rows,
+      updated: [],
+      removed: [],
+      hash,
+    };
+    this.#snapshotEvents.set(view, new WeakRef(event));
+    return event;
   }
 
   record(table: string, id: string): Record | undefined {

@@ -181,3 +181,20 @@ test('events delivered before the push are written first, in order, without the 
   expect(sink.events.at(-1)).toMatchObject({ added: [], updated: [{ id: '*', count: 3 }] });
   await stream.return();
 });
+
+test('streams joining a view at one version share one SNAPSHOT event; after a change, a fresh one', async () => {
+  store = await openLiveStore(await loadConfig());
+  await store.apply([user(1)]);
+  const first = new ViewStream(store.views, 'usersList');
+  const second = new ViewStream(store.views, 'usersList');
+  const [a, b] = [(await first.next()).value as ViewEvent, (await second.next()).value as ViewEvent];
+  expect(a.kind).toBe('SNAPSHOT');
+  expect(b).toBe(a);
+  await store.apply([user(2)]);
+  const third = new ViewStream(store.views, 'usersList');
+  const c = (await third.next()).value as ViewEvent;
+  expect(c).not.toBe(a);
+  expect(c.version).toBeGreaterThan(a.version);
+  expect(c.added.map((row) => row['id'])).toEqual(['u1', 'u2']);
+  await Promise.all([first.return(), second.return(), third.return()]);
+});

@@ -109,6 +109,8 @@ test('unexpected errors in a pushed event are masked once per cohort; coded erro
   );
   const ends = iterators.map((iterator) => iterator.next());
   await until(() => writers.every((writer) => writer.written.length === 1), 'the SNAPSHOTs');
+  // Both joined at one version: one SNAPSHOT event, executed once for both.
+  expect(secretCalls).toBe(1);
   secretCalls = 0;
   await store.apply([user(1)]);
   await until(() => writers.every((writer) => writer.written.length === 2), 'the DELTAs');
