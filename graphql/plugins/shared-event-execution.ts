@@ -35,6 +35,12 @@ interface Written {
 /** One event's result for one operation (a cohort), and what a pushed stream writes for it (made once, when asked). */
 interface Executed {
   readonly result: Result;
+  /**
+   * `JSON.stringify(result)` of a plain-data result, made once when first asked: by yoga's SSE
+   * processor, through the result's `stringify` (yoga's hook for a result that serialises
+   * itself), or by a pushed stream.
+   */
+  json: string | undefined;
   written: Written | Promise<Written> | undefined;
 }
 
@@ -136,30 +142,52 @@ class Operation {
     entry.written ??=
       entry.result instanceof Promise
         ? entry.result.then(
-            (result) => this.#written(result),
+            (result) => this.#written(entry, result),
             (error: unknown) => ({
               json: JSON.stringify({ errors: [this.#rules.maskError(asGraphQLError(error))] }),
               last: true,
             }),
           )
-        : this.#written(entry.result);
+        : this.#written(entry, entry.result);
     return entry.written;
   }
 
-  #written(result: ExecutionResult): Written {
+  #written(entry: Executed, result: ExecutionResult): Written {
     const { maxResponseBytes, maskError } = this.#rules;
-    const data = JSON.stringify(result.data ?? null);
+    const plain = isPlainData(result);
+    const json = plain ? (entry.json ??= JSON.stringify(result)) : undefined;
     // The cap counts `data` as JSON bytes, as `useResponseLimit` does (a string's length is a lower bound).
-    if (data.length > maxResponseBytes || Buffer.byteLength(data) > maxResponseBytes)
+    const data = json === undefined ? JSON.stringify(result.data ?? null) : undefined;
+    const dataLength = json === undefined ? (data as string).length : json.length - PLAIN_WRAPPING;
+    const dataBytes = (): number =>
+      json === undefined ? Buffer.byteLength(data as string) : Buffer.byteLength(json) - PLAIN_WRAPPING;
+    if (dataLength > maxResponseBytes || dataBytes() > maxResponseBytes)
       return { json: JSON.stringify(responseTooLarge(maxResponseBytes)), last: true };
-    if (result.errors === undefined && result.extensions === undefined)
-      return { json: `{"data":${data}}`, last: false };
+    if (json !== undefined) return { json, last: false };
     return { json: JSON.stringify({ ...result, errors: result.errors?.map(maskError) }), last: false };
   }
 
   #run(event: unknown): Executed {
-    return { result: execute({ ...this.#args, rootValue: event }) as Result, written: undefined };
+    const result = execute({ ...this.#args, rootValue: event }) as Result;
+    const entry: Executed = { result, json: undefined, written: undefined };
+    // Serialised once for every SSE subscriber of the cohort: yoga uses a result's own `stringify`.
+    if (!(result instanceof Promise) && isPlainData(result))
+      Object.defineProperty(result, 'stringify', { value: () => (entry.json ??= JSON.stringify(result)) });
+    return entry;
   }
+}
+
+/** `{"data":` and `}` around the data in a plain-data result's JSON. */
+const PLAIN_WRAPPING = '{"data":}'.length;
+
+/** A result that is `{ data }` alone: its JSON is `{"data":…}`. */
+function isPlainData(result: ExecutionResult): boolean {
+  return (
+    result.data !== undefined &&
+    result.errors === undefined &&
+    result.extensions === undefined &&
+    Object.keys(result).length === 1
+  );
 }
 
 /** Operations with no name and no variables (most subscribers) share one key string. */

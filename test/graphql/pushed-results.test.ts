@@ -168,3 +168,29 @@ test('a pushed event over the response cap becomes LIMIT_EXCEEDED and ends the s
   expect(last.skippable).toBe(false);
   expect(store.listenerCount()).toBe(0);
 });
+
+test('pulled results (SSE) of one cohort are one object that serialises itself once, as yoga asks', async () => {
+  store = await openLiveStore(await loadConfig());
+  // No resultWriter: the stream is pulled, as yoga's SSE processor reads it.
+  const subscribePulled = async (): Promise<AsyncIterator<unknown>> => {
+    const { subscribe, contextFactory, schema } = yoga.getEnveloped({});
+    const query = 'subscription { users { kind version } }';
+    let document = documents.get(query);
+    if (document === undefined) documents.set(query, (document = parse(query)));
+    const result = await subscribe({ schema, document, contextValue: await contextFactory() });
+    return (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  };
+  const [a, b] = await Promise.all([subscribePulled(), subscribePulled()]);
+  await Promise.all([a.next(), b.next()]); // the SNAPSHOTs
+  await store.apply([user(1)]);
+  const [deltaA, deltaB] = (await Promise.all([a.next(), b.next()])).map(
+    (step) => (step as IteratorResult<{ stringify?: () => string }>).value,
+  );
+  expect(deltaB).toBe(deltaA);
+  const stringify = deltaA?.stringify as () => string;
+  const json = stringify();
+  expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(deltaA)));
+  expect(json).toContain('"kind":"DELTA"');
+  expect(stringify()).toBe(json);
+  await Promise.all([a.return?.(), b.return?.()]);
+});
