@@ -4,6 +4,7 @@ import {
   CloseCode,
   type WebSocket as GraphQLWsSocket,
   handleProtocols,
+  MessageType,
   makeServer,
   type ServerOptions,
 } from 'graphql-ws';
@@ -87,7 +88,7 @@ export function serveGraphQLWs<P extends { [key: string]: unknown }, E extends S
   function onClose(this: WebSocket, code: number, reason: Buffer): void {
     const connection = connections.get(this);
     connections.delete(this);
-    connection?.acknowledged();
+    connection?.initialised();
     void connection?.closed?.(code, String(reason));
   }
   wss.on('connection', (socket, request) => {
@@ -120,7 +121,7 @@ class Connection implements GraphQLWsSocket {
   readonly #maxQueuedBytes: number;
   readonly #logger: Logger;
   #handle: ((data: string) => Promise<void>) | undefined;
-  /** Until graphql-ws acknowledges the connection: then it is closed (4408), as graphql-ws would. */
+  /** Until `connection_init` arrives: past it the socket is closed (4408), as graphql-ws would. */
   #initWait: NodeJS.Timeout | undefined;
   /** What graphql-ws does when the socket closed (ends its operations). */
   closed: ((code?: number, reason?: string) => Promise<void>) | undefined;
@@ -134,14 +135,13 @@ class Connection implements GraphQLWsSocket {
       this.#initWait = setTimeout(closeUninitialised, initWaitMs, socket);
   }
 
-  /** The connection was acknowledged (or closed): its wait for `connection_init` is over. */
-  acknowledged(): void {
+  /** `connection_init` arrived (or the socket closed): the wait for it is over. */
+  initialised(): void {
     clearTimeout(this.#initWait);
     this.#initWait = undefined;
   }
 
   send(data: string): Promise<void> {
-    if (this.#initWait !== undefined && data.startsWith('{"type":"connection_ack"')) this.acknowledged();
     return new Promise<void>((resolve, reject) => {
       if (closeIfSlowSocket(this.#socket, this.#maxQueuedBytes)) return resolve();
       this.#socket.send(data, (error) => (error ? reject(error) : resolve()));
@@ -158,6 +158,8 @@ class Connection implements GraphQLWsSocket {
 
   /** Not an async function: a subscription's message is handled until it ends, and nothing here need wait for it. */
   received(data: string): void {
+    if (this.#initWait !== undefined && (data as unknown as { type?: unknown }).type === MessageType.ConnectionInit)
+      this.initialised();
     this.#handle?.(data).catch((error: unknown) => {
       this.#logger.error('graphql-ws: internal error, closing the socket', { error });
       this.#socket.close(CloseCode.InternalServerError, 'Internal server error');
