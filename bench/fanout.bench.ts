@@ -221,12 +221,15 @@ interface Run {
   readonly replyP50: number;
   /** Server heap per subscriber, bytes. */
   readonly heapPerSubscriber: number;
+  /** Server CPU per subscriber to bring them up (connection, subscription, first message), µs. */
+  readonly cpuPerSubscribeUs: number;
 }
 
 async function measure(name: ServerName, transport: SubscriberKind, subscribers: number): Promise<Run> {
   const server = await startServerChild(name);
   try {
     const heapBefore = await server.control('heap');
+    const cpuBeforeSubscribing = await server.control('cpu');
     const kind: SubscriberKind = name.startsWith('raw') ? 'raw' : transport;
     const clients =
       subscribers > 0
@@ -235,6 +238,8 @@ async function measure(name: ServerName, transport: SubscriberKind, subscribers:
     try {
       await clients?.ready;
       while ((await server.control('subscribers')) < subscribers) await sleep(20);
+      const cpuPerSubscribeUs =
+        subscribers > 0 ? ((await server.control('cpu')) - cpuBeforeSubscribing) / subscribers : Number.NaN;
       const heapPerSubscriber =
         subscribers > 0 ? ((await server.control('heap')) - heapBefore) / subscribers : Number.NaN;
       const events = subscribers === 0 ? 200 : eventsFor(subscribers);
@@ -267,6 +272,7 @@ async function measure(name: ServerName, transport: SubscriberKind, subscribers:
         firstP50: first.summary().p50,
         replyP50: reply.summary().p50,
         heapPerSubscriber,
+        cpuPerSubscribeUs,
       };
     } finally {
       await clients?.stop();
@@ -357,7 +363,7 @@ async function main(): Promise<void> {
     log(
       `${run.server} ${run.transport} ${run.subscribers}: ${significant(run.cpuPerDeliveryUs)} µs CPU/delivery, ` +
         `last p50 ${formatDuration(run.lastP50)} p99 ${formatDuration(run.lastP99)}, reply p50 ${formatDuration(run.replyP50)}, ` +
-        `heap/sub ${Math.round(run.heapPerSubscriber)} B`,
+        `heap/sub ${Math.round(run.heapPerSubscriber)} B, CPU/subscribe ${significant(run.cpuPerSubscribeUs)} µs`,
     );
     return run;
   };
@@ -407,6 +413,8 @@ function report(
   const heap = (run: Run | undefined): string =>
     run === undefined ? '–' : `${significant(run.heapPerSubscriber / 1024)} KiB`;
   const largest = Math.max(...SUBSCRIBERS);
+  const subscribeCpu = (run: Run | undefined): string =>
+    run === undefined ? '–' : `${significant(run.cpuPerSubscribeUs)} µs`;
   const ours1000 = find('ours', 1000);
   return [
     '# Fan-out',
@@ -464,6 +472,7 @@ function report(
       `Ours, \`updatePost\` reply p50: ${formatDuration(noSubscribers.replyP50)} with no subscriber, ${ours1000 === undefined ? '–' : formatDuration(ours1000.replyP50)} with 1,000 (${ratio(ours1000?.replyP50, noSubscribers.replyP50)}).`,
       `Ours, mutation throughput (${THROUGHPUT_WRITERS} concurrent HTTP writers, two servers side by side, ${THROUGHPUT_ROUNDS} alternate rounds of ${THROUGHPUT_SECONDS} s each): ${Math.round(none.perSecond)}/s with no subscriber, ${Math.round(idle.perSecond)}/s with ${IDLE_SUBSCRIBERS.toLocaleString('en-US')} idle subscribers of \`usersCount\`, which \`updatePost\` does not change (${Math.round((100 * idle.perSecond) / none.perSecond)} %).`,
       `Server heap per subscriber at ${largest.toLocaleString('en-US')} (after a full GC, minus the heap with none): raw ${heap(find('raw', largest))}, yoga ${heap(find('yoga', largest))}, ours ${heap(find('ours', largest))}.`,
+      `Server CPU per subscriber to bring ${largest.toLocaleString('en-US')} up (connection and subscription; ours also builds and sends its SNAPSHOT): raw ${subscribeCpu(find('raw', largest))}, yoga ${subscribeCpu(find('yoga', largest))}, ours ${subscribeCpu(find('ours', largest))}.`,
       `Ours over SSE, ${SSE_SUBSCRIBERS.toLocaleString('en-US')} subscribers: ${cell(sse)}, reply p50 ${formatDuration(sse.replyP50)}, heap per subscriber ${heap(sse)}.`,
     ]),
     '',

@@ -23,3 +23,8 @@ export function topPostsDelta(version: number, likes: number): object {
     ],
   };
 }
+
+/** The graphql-ws `next` message the raw servers write for `version`, pre-serialised. */
+export function topPostsFrame(version: number): string {
+  return JSON.stringify({ id: '1', type: 'next', payload: { data: { topPosts: topPostsDelta(version, version) } } });
+}

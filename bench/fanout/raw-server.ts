@@ -7,17 +7,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { announce, answerControl } from './control.js';
-import { topPostsDelta } from './payload.js';
+import { topPostsFrame } from './payload.js';
 
 const server = createServer((request, response) => {
   request.resume();
   request.on('end', () => {
     version++;
-    const frame = JSON.stringify({
-      id: '1',
-      type: 'next',
-      payload: { data: { topPosts: topPostsDelta(version, version) } },
-    });
+    const frame = topPostsFrame(version);
     for (const socket of wss.clients) socket.send(frame);
     response.end(JSON.stringify({ version }));
   });

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { announce, answerControl } from './control.js';
-import { topPostsDelta } from './payload.js';
+import { topPostsFrame } from './payload.js';
 
 const WORKERS = Number(process.env['BENCH_FANOUT_WORKERS'] ?? 2);
 
@@ -62,11 +62,7 @@ const server = createServer((request, response) => {
   request.resume();
   request.on('end', () => {
     version++;
-    const frame = JSON.stringify({
-      id: '1',
-      type: 'next',
-      payload: { data: { topPosts: topPostsDelta(version, version) } },
-    });
+    const frame = topPostsFrame(version);
     for (const worker of workers) worker.postMessage({ type: 'frame', frame } satisfies ToWorker);
     response.end(JSON.stringify({ version }));
   });

@@ -15,24 +15,13 @@ import * as current from '../../engine/index.js';
 import { type EngineModule, importEngineAt } from '../lib/baseline-engine.js';
 import { collectGarbage, ensureNodeFlags } from '../lib/environment.js';
 import { formatDuration, Samples } from '../lib/stats.js';
-import { type ChangeKind, ChangeStream, makePosts, makeUsers } from './data.js';
-import { filterView, groupView, joinView, tenViews, topKView, type ViewSpec } from './views.js';
+import { ChangeStream, makePosts, makeUsers } from './data.js';
+import { peerWorkload } from './views.js';
 
 ensureNodeFlags({ heapMiB: 4096 });
 
-const WORKLOADS: { [id: string]: { views: readonly ViewSpec[]; kind: ChangeKind } } = {
-  filter: { views: [filterView], kind: 'filter-mix' },
-  topk: { views: [topKView], kind: 'score-random' },
-  'topk-enter': { views: [topKView], kind: 'score-top' },
-  'join-rename': { views: [joinView], kind: 'rename-user' },
-  'join-move': { views: [joinView], kind: 'move-post' },
-  group: { views: [groupView], kind: 'move-post' },
-  'ten-views': { views: tenViews, kind: 'mixed' },
-};
-
 const [id = 'group', revision = 'e98d65d', roundsArg = '30', changesArg = '300'] = process.argv.slice(2);
-const workload = WORKLOADS[id];
-if (workload === undefined) throw new Error(`unknown workload '${id}' (${Object.keys(WORKLOADS).join(', ')})`);
+const workload = peerWorkload(id);
 const users = makeUsers(1_000);
 const posts = makePosts(100_000, 1_000, 105);
 
@@ -40,7 +29,7 @@ function loaded(engine: EngineModule): InstanceType<EngineModule['Circuit']> {
   const circuit = new engine.Circuit({ tables: ['users', 'posts'] });
   circuit.ingestBatch(users.map((u): RecordChange => ({ table: 'users', op: 'CREATE', id: u.id, data: u })));
   circuit.ingestBatch(posts.map((p): RecordChange => ({ table: 'posts', op: 'CREATE', id: p.id, data: p })));
-  for (const view of (workload as { views: readonly ViewSpec[] }).views) circuit.registerView(view.def);
+  for (const view of workload.views) circuit.registerView(view.def);
   return circuit;
 }
 

@@ -9,22 +9,11 @@
 import { Circuit, type RecordChange } from '../../engine/index.js';
 import { envNumber } from '../lib/environment.js';
 import { formatDuration, Samples } from '../lib/stats.js';
-import { type ChangeKind, ChangeStream, makePosts, makeUsers } from './data.js';
-import { filterView, groupView, joinView, tenViews, topKView, type ViewSpec } from './views.js';
-
-const WORKLOADS: { [id: string]: { views: readonly ViewSpec[]; kind: ChangeKind } } = {
-  filter: { views: [filterView], kind: 'filter-mix' },
-  topk: { views: [topKView], kind: 'score-random' },
-  'topk-enter': { views: [topKView], kind: 'score-top' },
-  'join-rename': { views: [joinView], kind: 'rename-user' },
-  'join-move': { views: [joinView], kind: 'move-post' },
-  group: { views: [groupView], kind: 'move-post' },
-  'ten-views': { views: tenViews, kind: 'mixed' },
-};
+import { ChangeStream, makePosts, makeUsers } from './data.js';
+import { peerWorkload } from './views.js';
 
 const [id = 'topk', count = '20000'] = process.argv.slice(2);
-const workload = WORKLOADS[id];
-if (workload === undefined) throw new Error(`unknown workload '${id}' (${Object.keys(WORKLOADS).join(', ')})`);
+const workload = peerWorkload(id);
 const rows = envNumber('BENCH_PEERS_ROWS', 100_000);
 const userCount = envNumber('BENCH_PEERS_USERS', 1_000);
 const users = makeUsers(userCount);

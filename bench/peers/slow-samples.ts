@@ -16,24 +16,13 @@ import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { Circuit, type RecordChange } from '../../engine/index.js';
 import { collectGarbage, ensureNodeFlags } from '../lib/environment.js';
 import { formatDuration } from '../lib/stats.js';
-import { type ChangeKind, ChangeStream, makePosts, makeUsers } from './data.js';
-import { filterView, groupView, joinView, tenViews, topKView, type ViewSpec } from './views.js';
+import { ChangeStream, makePosts, makeUsers } from './data.js';
+import { peerWorkload } from './views.js';
 
 ensureNodeFlags({ heapMiB: 4096 });
 
-const WORKLOADS: { [id: string]: { views: readonly ViewSpec[]; kind: ChangeKind } } = {
-  filter: { views: [filterView], kind: 'filter-mix' },
-  topk: { views: [topKView], kind: 'score-random' },
-  'topk-enter': { views: [topKView], kind: 'score-top' },
-  'join-rename': { views: [joinView], kind: 'rename-user' },
-  'join-move': { views: [joinView], kind: 'move-post' },
-  group: { views: [groupView], kind: 'move-post' },
-  'ten-views': { views: tenViews, kind: 'mixed' },
-};
-
 const [id = 'topk', roundsArg = '5', changesArg = '300'] = process.argv.slice(2);
-const workload = WORKLOADS[id];
-if (workload === undefined) throw new Error(`unknown workload '${id}' (${Object.keys(WORKLOADS).join(', ')})`);
+const workload = peerWorkload(id);
 const statFile = `/proc/self/task/${process.pid}/schedstat`;
 /** [ns on a CPU, ns runnable but waiting for one] of the main thread */
 const sched = (): [number, number] => {

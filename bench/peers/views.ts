@@ -1,5 +1,6 @@
 import { and, count, eq, gte, like, sum } from '@tanstack/db';
 import type { Row, Value, ViewDefinition } from '../../engine/index.js';
+import type { ChangeKind } from './data.js';
 import type { IndexedFields, TanStackQuery } from './tanstack.js';
 
 /**
@@ -192,4 +193,22 @@ function read(row: Row, path: readonly string[]): Value {
     value = (value as { [field: string]: unknown })[step];
   }
   return value === undefined ? null : (value as Value);
+}
+
+/** The peer workloads by name, for the tools that run one alone (baseline-ab, slow-samples, profile). */
+const WORKLOADS: { [id: string]: { views: readonly ViewSpec[]; kind: ChangeKind } } = {
+  filter: { views: [filterView], kind: 'filter-mix' },
+  topk: { views: [topKView], kind: 'score-random' },
+  'topk-enter': { views: [topKView], kind: 'score-top' },
+  'join-rename': { views: [joinView], kind: 'rename-user' },
+  'join-move': { views: [joinView], kind: 'move-post' },
+  group: { views: [groupView], kind: 'move-post' },
+  'ten-views': { views: tenViews, kind: 'mixed' },
+};
+
+/** The peer workload `id`; an unknown one throws, listing them. */
+export function peerWorkload(id: string): { views: readonly ViewSpec[]; kind: ChangeKind } {
+  const workload = WORKLOADS[id];
+  if (workload === undefined) throw new Error(`unknown workload '${id}' (${Object.keys(WORKLOADS).join(', ')})`);
+  return workload;
 }

@@ -154,14 +154,11 @@ class Operation {
 
   #written(entry: Executed, result: ExecutionResult): Written {
     const { maxResponseBytes, maskError } = this.#rules;
-    const plain = isPlainData(result);
-    const json = plain ? (entry.json ??= JSON.stringify(result)) : undefined;
+    const json = isPlainData(result) ? (entry.json ??= JSON.stringify(result)) : undefined;
+    // The data's JSON: inside `{"data":…}` when the result is plain.
+    const data = json === undefined ? JSON.stringify(result.data ?? null) : json.slice(PLAIN_HEAD.length, -1);
     // The cap counts `data` as JSON bytes, as `useResponseLimit` does (a string's length is a lower bound).
-    const data = json === undefined ? JSON.stringify(result.data ?? null) : undefined;
-    const dataLength = json === undefined ? (data as string).length : json.length - PLAIN_WRAPPING;
-    const dataBytes = (): number =>
-      json === undefined ? Buffer.byteLength(data as string) : Buffer.byteLength(json) - PLAIN_WRAPPING;
-    if (dataLength > maxResponseBytes || dataBytes() > maxResponseBytes)
+    if (data.length > maxResponseBytes || Buffer.byteLength(data) > maxResponseBytes)
       return { json: JSON.stringify(responseTooLarge(maxResponseBytes)), last: true };
     if (json !== undefined) return { json, last: false };
     return { json: JSON.stringify({ ...result, errors: result.errors?.map(maskError) }), last: false };
@@ -177,8 +174,8 @@ class Operation {
   }
 }
 
-/** `{"data":` and `}` around the data in a plain-data result's JSON. */
-const PLAIN_WRAPPING = '{"data":}'.length;
+/** What comes before the data in a plain-data result's JSON (and `}` after it). */
+const PLAIN_HEAD = '{"data":';
 
 /** A result that is `{ data }` alone: its JSON is `{"data":…}`. */
 function isPlainData(result: ExecutionResult): boolean {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import type { RunningServer } from '../../server/app.js';
 import { followWs } from './helpers/clients.js';
-import { startTestServer } from './helpers/server.js';
+import { mutateOk, startTestServer } from './helpers/server.js';
 
 /**
  * A graphql-ws client that reads slowly is not sent a backlog of DELTAs: once more than a
@@ -55,16 +55,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function mutate(query: string, variables: object = {}): Promise<void> {
-  const response = await fetch(server.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { errors?: unknown[] };
-  expect(body.errors).toBeUndefined();
-}
-
 /** Each event follows the one before it: a DELTA applies to the version the copy has. */
 function expectConsecutive(events: readonly Event[]): void {
   expect(events[0]?.kind).toBe('SNAPSHOT');
@@ -77,7 +67,7 @@ function expectConsecutive(events: readonly Event[]): void {
 }
 
 test('a slow reader gets a fresh SNAPSHOT instead of a backlog of DELTAs, then consecutive DELTAs', async () => {
-  await mutate('mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }', {
+  await mutateOk(server, 'mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }', {
     input: { id: 'big', name: 'x'.repeat(ROW_BYTES), email: 'big@example.com', role: 'user', active: true, age: 0 },
   });
   const fastFeed = followWs(fast as WsClient, USERS, {}, (data) => data['usersList'] as Event).feed;
@@ -89,7 +79,7 @@ test('a slow reader gets a fresh SNAPSHOT instead of a backlog of DELTAs, then c
 
   // 24 MiB of DELTAs: more than the kernel's buffers hold (a paused reader's window stays small), so the server's queue fills.
   for (let age = 1; age <= UPDATES; age++)
-    await mutate(`mutation { updateUser(id: "big", patch: { age: ${age} }) { id } }`);
+    await mutateOk(server, `mutation { updateUser(id: "big", patch: { age: ${age} }) { id } }`);
   await fastFeed.until((events) => events.length === 1 + UPDATES, 'every DELTA at full speed', 30_000);
   expectConsecutive(fastFeed.events);
 
@@ -109,7 +99,7 @@ test('a slow reader gets a fresh SNAPSHOT instead of a backlog of DELTAs, then c
   expect(socket.readyState).toBe(WebSocket.OPEN);
 
   // And it follows every change from there.
-  await mutate('mutation { updateUser(id: "big", patch: { age: 1000 }) { id } }');
+  await mutateOk(server, 'mutation { updateUser(id: "big", patch: { age: 1000 }) { id } }');
   await slowFeed.until((events) => events.at(-1)?.updated[0]?.age === 1000, 'the next DELTA');
   expectConsecutive(slowFeed.events);
 }, 120_000);

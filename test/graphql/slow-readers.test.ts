@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { WebSocket } from 'ws';
 import type { RunningServer } from '../../server/app.js';
 import { createGraphQLWsClient, followWs } from './helpers/clients.js';
-import { eventually, startTestServer } from './helpers/server.js';
+import { eventually, mutateOk, startTestServer } from './helpers/server.js';
 
 /**
  * A client that subscribes many times to a view holding a big row and then stops reading
@@ -38,16 +38,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function mutate(query: string, variables: object): Promise<void> {
-  const response = await fetch(server.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { errors?: unknown[] };
-  expect(body.errors).toBeUndefined();
-}
-
 // A full collection before each reading, so that what is counted is what is held.
 setFlagsFromString('--expose-gc');
 const collect = runInNewContext('gc') as () => void;
@@ -60,7 +50,7 @@ const heldMemory = (): number => {
 };
 
 test('a client that stops reading is closed past the byte bound; the others keep receiving', async () => {
-  await mutate('mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }', {
+  await mutateOk(server, 'mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }', {
     input: { id: 'big', name: 'x'.repeat(ROW_BYTES), email: 'big@example.com', role: 'user', active: true },
   });
   const follower = followWs(fast, USERS, {}, (data) => data['usersList'] as { kind: string; version: number });
@@ -86,7 +76,7 @@ test('a client that stops reading is closed past the byte bound; the others keep
   await eventually(() => heldMemory() - baseline < 3 * ROW_BYTES, 'the queue freed', 10_000);
 
   // The fast subscriber still gets every change.
-  await mutate('mutation { updateUser(id: "big", patch: { name: "small" }) { id } }', {});
+  await mutateOk(server, 'mutation { updateUser(id: "big", patch: { name: "small" }) { id } }', {});
   await follower.feed.until((events) => events.length === 2, 'the fast DELTA');
   expect(follower.feed.events[1]).toMatchObject({
     kind: 'DELTA',

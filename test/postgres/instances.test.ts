@@ -1,12 +1,11 @@
-import type { Client as WsClient } from 'graphql-ws';
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { pick, random } from '../graphql/helpers/live.js';
 import { eventually } from '../graphql/helpers/server.js';
-import { killProcessGroups } from '../process-groups.js';
-import { createDatabase, postgresMissing, type TestDatabase } from './helpers.js';
+import { postgresMissing } from './helpers.js';
 import {
   converged,
+  eachTestDatabase,
   expectedHash,
   type Instance,
   mutate,
@@ -28,28 +27,18 @@ import {
 const missing = await postgresMissing();
 
 describe.skipIf(missing !== undefined)('three instances over one PostgreSQL database', () => {
-  let db: TestDatabase;
-  const sockets: WsClient[] = [];
-
-  beforeEach(async () => {
-    db = await createDatabase();
-  });
-  afterEach(async () => {
-    for (const socket of sockets.splice(0)) await socket.dispose();
-    await killProcessGroups();
-    await db.drop();
-  });
+  const env = eachTestDatabase();
 
   test('random mutations round-robin, SQL transactions, one instance killed and restarted: every copy equals the tables', async () => {
-    const instances = await Promise.all([startInstance(db), startInstance(db), startInstance(db)]);
+    const instances = await Promise.all([startInstance(env.db), startInstance(env.db), startInstance(env.db)]);
     const live = [true, true, true];
     const subscribers: Subscriber[] = [];
     for (const instance of instances)
-      for (const view of Object.keys(VIEWS)) subscribers.push(subscribe(sockets, instance, view));
+      for (const view of Object.keys(VIEWS)) subscribers.push(subscribe(env.sockets, instance, view));
     await eventually(() => subscribers.every((s) => s.events > 0), 'every snapshot', 30_000);
 
     // A SQL client writing multi-row transactions on ids of its own, the whole time.
-    const sql = new pg.Client({ connectionString: db.url });
+    const sql = new pg.Client({ connectionString: env.db.url });
     await sql.connect();
     let writing = true;
     let sqlTransactions = 0;
@@ -167,11 +156,11 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
     live[1] = false;
     victim.process.signal('SIGKILL', 'group');
     await victim.process.exited;
-    const restarted = await startInstance(db);
+    const restarted = await startInstance(env.db);
     instances[1] = restarted;
     live[1] = true;
     const survivors = subscribers.filter((_, index) => Math.floor(index / Object.keys(VIEWS).length) !== 1);
-    const fresh = Object.keys(VIEWS).map((view) => subscribe(sockets, restarted, view));
+    const fresh = Object.keys(VIEWS).map((view) => subscribe(env.sockets, restarted, view));
     await Promise.all(workers);
     writing = false;
     await sqlWriter;
@@ -179,7 +168,7 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
 
     const everyone = [...survivors, ...fresh];
     await eventually(() => fresh.every((s) => s.events > 0), 'the restarted instance to serve', 60_000);
-    await converged(db, everyone);
+    await converged(env.db, everyone);
     for (const subscriber of [...subscribers, ...fresh]) expect(subscriber.problems, subscriber.view).toEqual([]);
     for (const subscriber of everyone) expect(subscriber.copy.localHash()).toBe(subscriber.copy.hash);
     expect(sqlTransactions).toBeGreaterThan(0);
@@ -188,7 +177,7 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
     for (const subscriber of survivors)
       expect(subscriber.copy.kinds.filter((kind) => kind === 'DELTA').length).toBeGreaterThan(5);
     // Every acknowledged mutation is in the tables (its id's last acknowledged state, unless a later request's outcome was lost).
-    const stored = await tables(db);
+    const stored = await tables(env.db);
     for (const [id, { table, fields }] of acknowledged) {
       if (uncertain.has(id)) continue;
       const row = stored.get(table)?.get(id);
@@ -198,11 +187,11 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
   }, 240_000);
 
   test('a client resumes on another instance with sinceVersion and gets only the deltas it missed', async () => {
-    const [a, b] = await Promise.all([startInstance(db), startInstance(db)]);
-    const sql = new pg.Client({ connectionString: db.url });
+    const [a, b] = await Promise.all([startInstance(env.db), startInstance(env.db)]);
+    const sql = new pg.Client({ connectionString: env.db.url });
     await sql.connect();
     try {
-      const first = subscribe(sockets, a, 'usersList');
+      const first = subscribe(env.sockets, a, 'usersList');
       await eventually(() => first.events > 0, 'the snapshot');
       await sql.query(
         `INSERT INTO users VALUES ('r1', 'Ra', 'r@x', 'viewer', true, 1), ('r2', 'Rb', 'r@x', 'viewer', true, 2)`,
@@ -214,7 +203,7 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
       await sql.query(`UPDATE users SET age = 10 WHERE id = 'r1'`);
       await sql.query(`INSERT INTO users VALUES ('r3', 'Rc', 'r@x', 'viewer', false, NULL)`);
       const kinds = first.copy.kinds.length;
-      const resumed = subscribe(sockets, b, 'usersList', version, first.copy);
+      const resumed = subscribe(env.sockets, b, 'usersList', version, first.copy);
       await eventually(
         () => resumed.copy.rows.size === 3 && resumed.copy.rows.get('r1')?.['age'] === 10,
         'the missed deltas',
@@ -222,7 +211,7 @@ describe.skipIf(missing !== undefined)('three instances over one PostgreSQL data
       );
       expect(first.copy.kinds.slice(kinds)).toEqual(['DELTA', 'DELTA']);
       expect(resumed.problems).toEqual([]);
-      expect(resumed.copy.hash).toBe(await expectedHash(db, 'usersList'));
+      expect(resumed.copy.hash).toBe(await expectedHash(env.db, 'usersList'));
       // A version the other instance has not reached yet: it waits, then serves deltas (no older SNAPSHOT).
       await sql.query(`DELETE FROM users WHERE id = 'r2'`);
       await eventually(() => !resumed.copy.rows.has('r2'), 'the delete');

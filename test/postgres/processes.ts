@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
 import { createClient, type Client as WsClient } from 'graphql-ws';
+import { afterEach, beforeEach } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../config/load.js';
 import { evaluateView, hashRows, type Record, type ViewDefinition } from '../../engine/index.js';
 import { LocalView, type UpdateEvent } from '../graphql/helpers/local-view.js';
-import { spawnProcess, type TestProcess } from '../process-groups.js';
-import type { TestDatabase } from './helpers.js';
+import { killProcessGroups, spawnProcess, type TestProcess } from '../process-groups.js';
+import { createDatabase, type TestDatabase } from './helpers.js';
 
 /**
  * Server processes over one test database, their subscribers' copies, and the oracle (the plain
@@ -14,6 +15,37 @@ import type { TestDatabase } from './helpers.js';
  */
 const root = resolve(import.meta.dirname, '../..');
 const checked = await loadConfig();
+
+/**
+ * For a describe block of process tests: a fresh database before each test (`env.db`) and, after
+ * it, the test's sockets (`env.sockets`) disposed, every process it started killed, `cleanUp`
+ * run, and the database dropped — on every path, failures and timeouts included.
+ */
+export function eachTestDatabase(cleanUp?: (db: TestDatabase) => Promise<void>): {
+  readonly db: TestDatabase;
+  readonly sockets: WsClient[];
+} {
+  let current: TestDatabase | undefined;
+  const sockets: WsClient[] = [];
+  beforeEach(async () => {
+    current = await createDatabase();
+  });
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) await socket.dispose();
+    await killProcessGroups();
+    if (current === undefined) return;
+    await cleanUp?.(current);
+    await current.drop();
+    current = undefined;
+  });
+  return {
+    get db(): TestDatabase {
+      if (current === undefined) throw new Error('no test database outside a test');
+      return current;
+    },
+    sockets,
+  };
+}
 
 /** The demo views the tests follow, with the fields they select. */
 export const VIEWS: { readonly [view: string]: string } = {

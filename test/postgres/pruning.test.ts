@@ -1,10 +1,17 @@
-import type { Client as WsClient } from 'graphql-ws';
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { eventually } from '../graphql/helpers/server.js';
-import { killProcessGroups } from '../process-groups.js';
-import { createDatabase, postgresMissing, type TestDatabase } from './helpers.js';
-import { converged, createUser, type Instance, mutate, startInstance, subscribe, until } from './processes.js';
+import { postgresMissing } from './helpers.js';
+import {
+  converged,
+  createUser,
+  eachTestDatabase,
+  type Instance,
+  mutate,
+  startInstance,
+  subscribe,
+  until,
+} from './processes.js';
 
 /**
  * Pruning `lv_changes`, with real server processes (docs/postgres.md, "Pruning"): entries every
@@ -18,22 +25,13 @@ const missing = await postgresMissing();
 const PRUNE_EVERY = '200';
 
 describe.skipIf(missing !== undefined)('pruning the change log, with server processes', () => {
-  let db: TestDatabase;
   let writer: pg.Client | undefined;
-  const sockets: WsClient[] = [];
-
-  beforeEach(async () => {
-    db = await createDatabase();
-  });
-  afterEach(async () => {
-    for (const socket of sockets.splice(0)) await socket.dispose();
-    await killProcessGroups();
+  const env = eachTestDatabase(async () => {
     await writer?.end().catch(() => undefined);
     writer = undefined;
-    await db.drop();
   });
 
-  const one = async (text: string): Promise<number> => Number(Object.values((await db.sql(text))[0] ?? {})[0] ?? 0);
+  const one = async (text: string): Promise<number> => Number(Object.values((await env.db.sql(text))[0] ?? {})[0] ?? 0);
   const through = () => one('SELECT coalesce(max(through), 0)::bigint AS through FROM lv_pruned');
   const head = () => one(`SELECT coalesce(max(position), 0)::bigint FROM lv_changes`);
   const logged = () => one('SELECT count(*)::int FROM lv_changes');
@@ -41,7 +39,7 @@ describe.skipIf(missing !== undefined)('pruning the change log, with server proc
   /** `count` pairs of single-row SQL transactions, as another application would write. */
   async function sqlWrites(from: number, count: number): Promise<void> {
     if (writer === undefined) {
-      writer = new pg.Client({ connectionString: db.url });
+      writer = new pg.Client({ connectionString: env.db.url });
       await writer.connect();
     }
     for (let i = from; i < from + count; i++) {
@@ -66,9 +64,9 @@ describe.skipIf(missing !== undefined)('pruning the change log, with server proc
 
   test('a stalled instance keeps what it needs while its lease runs, and catches up; caught-up entries are pruned', async () => {
     const args = ['--prune-interval-ms', PRUNE_EVERY, '--log-lease-ms', '20000'];
-    const [a, b] = await Promise.all([startInstance(db, args), startInstance(db, args)]);
-    const onB = ['usersList', 'topPosts', 'postsPerAuthor'].map((view) => subscribe(sockets, b, view));
-    const onA = subscribe(sockets, a, 'topPosts');
+    const [a, b] = await Promise.all([startInstance(env.db, args), startInstance(env.db, args)]);
+    const onB = ['usersList', 'topPosts', 'postsPerAuthor'].map((view) => subscribe(env.sockets, b, view));
+    const onA = subscribe(env.sockets, a, 'topPosts');
     await eventually(() => [...onB, onA].every((s) => s.events > 0), 'the snapshots', 30_000);
 
     // Applied everywhere: pruned.
@@ -93,7 +91,7 @@ describe.skipIf(missing !== undefined)('pruning the change log, with server proc
       b.process.signal('SIGCONT');
     }
     // B resumes: it catches up from its position, as deltas, and is pruned past afterwards.
-    await converged(db, [...onB, onA]);
+    await converged(env.db, [...onB, onA]);
     for (const subscriber of [...onB, onA]) {
       expect(subscriber.problems, subscriber.view).toEqual([]);
       expect(subscriber.copy.kinds.filter((kind) => kind === 'SNAPSHOT')).toHaveLength(1);
@@ -115,8 +113,8 @@ describe.skipIf(missing !== undefined)('pruning the change log, with server proc
   ]) {
     test(`an instance ${why} finds the log pruned past it: exit 75 with a clear message; a restart serves`, async () => {
       const flags = ['--prune-interval-ms', PRUNE_EVERY, ...args];
-      const [a, b] = await Promise.all([startInstance(db, flags), startInstance(db, flags)]);
-      const onB = subscribe(sockets, b, 'usersList');
+      const [a, b] = await Promise.all([startInstance(env.db, flags), startInstance(env.db, flags)]);
+      const onB = subscribe(env.sockets, b, 'usersList');
       await eventually(() => onB.events > 0, 'the snapshot', 30_000);
       await sqlWrites(0, 5);
       const stalledAt = await head();
@@ -138,10 +136,10 @@ describe.skipIf(missing !== undefined)('pruning the change log, with server proc
       expect(onB.problems).toEqual([]);
       await eventually(() => onB.ended, 'the stream to end');
 
-      const restarted = await startInstance(db, flags);
-      const again = subscribe(sockets, restarted, 'usersList');
+      const restarted = await startInstance(env.db, flags);
+      const again = subscribe(env.sockets, restarted, 'usersList');
       expect((await mutate(restarted, ...createUser('after'))).ok).toBe(true);
-      await converged(db, [again, subscribe(sockets, a, 'usersList')]);
+      await converged(env.db, [again, subscribe(env.sockets, a, 'usersList')]);
     }, 180_000);
   }
 });

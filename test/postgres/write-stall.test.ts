@@ -1,10 +1,16 @@
-import type { Client as WsClient } from 'graphql-ws';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { LOG_LOCK } from '../../storage/postgres/schema.js';
 import { eventually } from '../graphql/helpers/server.js';
-import { killProcessGroups } from '../process-groups.js';
-import { createDatabase, postgresMissing, type TestDatabase } from './helpers.js';
-import { converged, createUser, type Instance, mutate, startInstance, subscribe } from './processes.js';
+import { postgresMissing } from './helpers.js';
+import {
+  converged,
+  createUser,
+  eachTestDatabase,
+  type Instance,
+  mutate,
+  startInstance,
+  subscribe,
+} from './processes.js';
 
 /**
  * An instance stopped (SIGSTOP, a paused VM) inside its write transaction, holding the log
@@ -16,24 +22,14 @@ import { converged, createUser, type Instance, mutate, startInstance, subscribe 
 const missing = await postgresMissing();
 
 describe.skipIf(missing !== undefined)('an instance stalled inside its write transaction', () => {
-  let db: TestDatabase;
-  const sockets: WsClient[] = [];
-
-  beforeEach(async () => {
-    db = await createDatabase();
-  });
-  afterEach(async () => {
-    for (const socket of sockets.splice(0)) await socket.dispose();
-    await killProcessGroups();
-    await db.drop();
-  });
+  const env = eachTestDatabase();
 
   /**
    * Whether a session holds the log lock while idle in its transaction: waiting for its stopped
    * process (a session still running its last statement would commit and let go by itself).
    */
   async function logLockHeldIdle(): Promise<boolean> {
-    const rows = await db.sql(
+    const rows = await env.db.sql(
       `SELECT count(*)::int AS held FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
           AND ((l.classid::bigint << 32) | l.objid::bigint) = ${LOG_LOCK}
@@ -58,9 +54,9 @@ describe.skipIf(missing !== undefined)('an instance stalled inside its write tra
   }
 
   test('the others keep writing; the stalled one answers UNAVAILABLE for what it held, then serves', async () => {
-    const [a, b] = await Promise.all([startInstance(db), startInstance(db)]);
-    const onA = subscribe(sockets, a, 'usersList');
-    const onB = subscribe(sockets, b, 'usersList');
+    const [a, b] = await Promise.all([startInstance(env.db), startInstance(env.db)]);
+    const onA = subscribe(env.sockets, a, 'usersList');
+    const onB = subscribe(env.sockets, b, 'usersList');
     await eventually(() => onA.events > 0 && onB.events > 0, 'the snapshots', 30_000);
 
     // Stop B while it holds the log lock: with B writing back to back, it usually does at once.
@@ -90,8 +86,8 @@ describe.skipIf(missing !== undefined)('an instance stalled inside its write tra
     expect(answers.filter((answer) => answer !== 'ok').every((answer) => answer === 'UNAVAILABLE')).toBe(true);
     expect(await mutate(b, ...createUser('b-after'))).toEqual({ ok: true });
     expect(b.process.hasExited).toBe(false);
-    await converged(db, [onA, onB]);
-    const stored = await db.sql(`SELECT count(*)::int AS n FROM users WHERE id IN ('a1', 'b-after')`);
+    await converged(env.db, [onA, onB]);
+    const stored = await env.db.sql(`SELECT count(*)::int AS n FROM users WHERE id IN ('a1', 'b-after')`);
     expect(stored[0]?.['n']).toBe(2);
   }, 120_000);
 });

@@ -67,3 +67,14 @@ export async function eventually(condition: () => boolean, label: string, timeou
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+/** Sends a GraphQL request over HTTP and throws if it is answered with errors. */
+export async function mutateOk(server: RunningServer, query: string, variables: object = {}): Promise<void> {
+  const response = await fetch(server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { errors?: unknown[] };
+  if (body.errors !== undefined) throw new Error(`${query}: ${JSON.stringify(body.errors)}`);
+}
