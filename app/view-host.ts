@@ -202,12 +202,15 @@ export class ViewHost {
 
   /** The view's current result as a SNAPSHOT event. */
   snapshotEvent(view: string): ViewEvent {
-    const { version, rows, hash } = this.snapshot(view);
+    this.#readable();
     // Subscribers joining at one version get one event object, so its execution and JSON are
-    // made once for them all (see useSharedEventExecution): a reconnecting crowd costs one
-    // SNAPSHOT, not one each. Held weakly: no view's rows are kept alive for this.
+    // made once for them all (see useSharedEventExecution), and its rows are built once: a
+    // reconnecting crowd costs one SNAPSHOT, not one each. Held weakly: no view's rows are kept
+    // alive for this. (With log versions, one log position is one content of every view.)
+    const current = this.#logVersions ? this.#clock.now() : this.#circuit.viewVersion(view);
     const last = this.#snapshotEvents.get(view)?.deref();
-    if (last !== undefined && last.version === version && last.hash === hash) return last;
+    if (last !== undefined && last.version === current) return last;
+    const { version, rows, hash } = this.snapshot(view);
     const event: ViewEvent = {
       view,
       version,

@@ -260,6 +260,12 @@ export class Circuit {
     return this.#view(viewId).snapshot();
   }
 
+  /** The view's current version (its snapshot's), without building its rows. */
+  viewVersion(viewId: string): number {
+    this.#trusted();
+    return this.#view(viewId).version;
+  }
+
   getRecord(table: string, id: string): Record | undefined {
     return this.#table(table).get(id);
   }

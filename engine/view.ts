@@ -199,6 +199,10 @@ export class View {
     return { view: this.id, version: this.#result.version, rows, hash: this.#result.hash };
   }
 
+  get version(): number {
+    return this.#result.version;
+  }
+
   get size(): number {
     return this.#result.size;
   }

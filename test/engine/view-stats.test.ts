@@ -123,3 +123,17 @@ describe('viewStats', () => {
     expect(() => circuit.viewStats('missing')).toThrow(expect.objectContaining({ code: 'BAD_INPUT' }));
   });
 });
+
+describe('viewVersion', () => {
+  it('is the version a snapshot would carry, moving only when the view changes', () => {
+    const circuit = postsCircuit(10);
+    circuit.registerView({ id: 'liked', from: 'posts', where: { likes: { gt: 4 } } });
+    const before = circuit.viewVersion('liked');
+    expect(before).toBe(circuit.snapshot('liked').version);
+    circuit.ingestSingle('posts', 'CREATE', 'p100', { authorId: 'u0', likes: 0, title: 'unliked' });
+    expect(circuit.viewVersion('liked')).toBe(before);
+    circuit.ingestSingle('posts', 'CREATE', 'p101', { authorId: 'u0', likes: 6, title: 'liked' });
+    expect(circuit.viewVersion('liked')).toBeGreaterThan(before);
+    expect(circuit.viewVersion('liked')).toBe(circuit.snapshot('liked').version);
+  });
+});
